@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Idempotent setup: libtorch (apt, unless LIBTORCH points elsewhere), npm packages, the native addon,
+# and the TypeScript build. Each step is skipped when its output is already up to date, so running
+# this before every command is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# 1. libtorch
+if [ -z "${LIBTORCH:-}" ]; then
+  if ! dpkg-query -W -f='${Status}' libtorch-dev 2>/dev/null | grep -q 'install ok installed'; then
+    say "installing libtorch-dev with apt (one time, a few minutes)"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
+  fi
+fi
+
+# 2. npm packages (npm ci only when the lock file changed since the last install)
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# 3. native addon (rebuilt when a source, the gyp file, or LIBTORCH changed)
+addon=native/build/Release/pspseg_native.node
+stamp=native/build/libtorch.txt
+want="${LIBTORCH:-system}"
+if [ ! -f "$addon" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || \
+   [ -n "$(find native/src native/binding.gyp -newer "$addon" 2>/dev/null | head -1)" ]; then
+  say "building the native addon against libtorch: $want"
+  (cd native && ../node_modules/.bin/node-gyp rebuild --nodedir=/usr -j 2 >&2)
+  echo "$want" > "$stamp"
+fi
+
+# 4. TypeScript (incremental)
+if [ ! -f dist/.tsbuildinfo ] || [ -n "$(find src test bench tsconfig.json -newer dist/.tsbuildinfo -name '*.ts' -o -newer dist/.tsbuildinfo -name 'tsconfig.json' 2>/dev/null | head -1)" ]; then
+  say "tsc"
+  node_modules/.bin/tsc -p tsconfig.json
+fi
