@@ -1,0 +1,102 @@
+/** The layers pspseg's networks are built from. */
+import { F, type Generator, type Tensor, empty, ones, zeros } from '../tensor/index.js';
+import { Module } from './module.js';
+import { kaimingNormal_ } from './init.js';
+
+export type Triple = [number, number, number];
+const triple = (v: number | Triple): Triple => (typeof v === 'number' ? [v, v, v] : v);
+
+export interface Conv3dOptions {
+  stride?: number | Triple;
+  /** Default: k // 2 per axis ("same" for odd kernels and stride 1). */
+  padding?: number | Triple;
+  dilation?: number | Triple;
+  groups?: number;
+  bias?: boolean;
+  generator?: Generator;
+}
+
+export class Conv3d extends Module {
+  readonly kernel: Triple;
+  readonly stride: Triple;
+  readonly padding: Triple;
+  readonly dilation: Triple;
+  readonly groups: number;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernel: number | Triple, o: Conv3dOptions = {}) {
+    super();
+    this.kernel = triple(kernel);
+    this.stride = triple(o.stride ?? 1);
+    this.padding = o.padding === undefined ? (this.kernel.map((k) => Math.floor(k / 2)) as Triple) : triple(o.padding);
+    this.dilation = triple(o.dilation ?? 1);
+    this.groups = o.groups ?? 1;
+    if (inChannels % this.groups || outChannels % this.groups)
+      throw new Error(`Conv3d: channels ${inChannels}->${outChannels} not divisible by groups ${this.groups}`);
+    const w = empty([outChannels, inChannels / this.groups, ...this.kernel]);
+    this.registerParameter('weight', kaimingNormal_(w, 0.01, o.generator));
+    if (o.bias ?? true) this.registerParameter('bias', zeros([outChannels]));
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.conv3d(x, this.param('weight'), this.maybeParam('bias'), {
+      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
+    });
+  }
+
+  /** Output spatial size for an input spatial size (planning and memory estimates use it). */
+  outputShape(input: Triple): Triple {
+    return input.map((n, i) => Math.floor((n + 2 * this.padding[i] - this.dilation[i] * (this.kernel[i] - 1) - 1) / this.stride[i]) + 1) as Triple;
+  }
+}
+
+export class ConvTranspose3d extends Module {
+  readonly kernel: Triple;
+  readonly stride: Triple;
+  readonly padding: Triple;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernel: number | Triple,
+    o: { stride?: number | Triple; padding?: number | Triple; bias?: boolean; generator?: Generator } = {}) {
+    super();
+    this.kernel = triple(kernel);
+    this.stride = triple(o.stride ?? 1);
+    this.padding = triple(o.padding ?? 0);
+    this.registerParameter('weight', kaimingNormal_(empty([inChannels, outChannels, ...this.kernel]), 0.01, o.generator));
+    if (o.bias ?? true) this.registerParameter('bias', zeros([outChannels]));
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.convTranspose3d(x, this.param('weight'), this.maybeParam('bias'), { stride: this.stride, padding: this.padding });
+  }
+}
+
+/** Instance norm (nnU-Net: affine, eps 1e-5, no running statistics). */
+export class InstanceNorm3d extends Module {
+  constructor(readonly channels: number, readonly o: { affine?: boolean; eps?: number } = {}) {
+    super();
+    if (o.affine ?? true) {
+      this.registerParameter('weight', ones([channels]));
+      this.registerParameter('bias', zeros([channels]));
+    }
+  }
+  forward(x: Tensor): Tensor {
+    return F.instanceNorm(x, { weight: this.maybeParam('weight'), bias: this.maybeParam('bias'), eps: this.o.eps ?? 1e-5 });
+  }
+}
+
+export class LeakyReLU extends Module {
+  constructor(readonly slope = 0.01) { super(); }
+  forward(x: Tensor): Tensor { return x.leakyRelu(this.slope); }
+}
+
+/** Runs its children in order. */
+export class Sequential extends Module {
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((m, i) => this.registerModule(String(i), m));
+  }
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const [, m] of this.namedChildren()) y = m.forward(y);
+    return y;
+  }
+}

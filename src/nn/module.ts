@@ -1,0 +1,143 @@
+/**
+ * Module: named parameters, buffers and child modules, like torch.nn.Module. Parameters and
+ * buffers live outside memory scopes (they are `keep`-ed) and are freed by `dispose()`.
+ */
+import { Tensor, type Device, noGrad } from '../tensor/index.js';
+
+export abstract class Module {
+  training = true;
+  private readonly _params = new Map<string, Tensor>();
+  private readonly _buffers = new Map<string, Tensor>();
+  private readonly _children = new Map<string, Module>();
+
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Registers a trainable tensor (taken out of scopes, gradients on). */
+  protected registerParameter(name: string, t: Tensor): Tensor {
+    checkName(name);
+    this._params.set(name, t.keep().requiresGrad_(true));
+    return t;
+  }
+  /** Registers a non-trainable tensor saved with the weights (e.g. running statistics). */
+  protected registerBuffer(name: string, t: Tensor): Tensor {
+    checkName(name);
+    this._buffers.set(name, t.keep());
+    return t;
+  }
+  registerModule<M extends Module>(name: string, m: M): M {
+    checkName(name);
+    this._children.set(name, m);
+    return m;
+  }
+  /** Removes a child and frees its tensors (pruning deletes blocks this way). */
+  deleteModule(name: string): void {
+    const m = this._children.get(name);
+    if (!m) throw new Error(`no child module '${name}'`);
+    this._children.delete(name);
+    m.dispose();
+  }
+  child(name: string): Module | undefined { return this._children.get(name); }
+  namedChildren(): [string, Module][] { return [...this._children]; }
+
+  /** `[dotted.name, tensor]` for every parameter, depth first in registration order. */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, p] of this._params) out.push([prefix + n, p]);
+    for (const [n, m] of this._children) out.push(...m.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+  parameters(): Tensor[] { return this.namedParameters().map(([, p]) => p); }
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, b] of this._buffers) out.push([prefix + n, b]);
+    for (const [n, m] of this._children) out.push(...m.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+  /** Parameters and buffers by name: what is saved as weights. */
+  stateDict(): Map<string, Tensor> {
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /**
+   * Copies values into this module's tensors. strict: every key must match both ways.
+   * A shape mismatch is always an error naming the key. Returns what did not match.
+   */
+  loadStateDict(state: Map<string, Tensor>, { strict = true } = {}): { missing: string[]; unexpected: string[] } {
+    const own = this.stateDict();
+    const missing = [...own.keys()].filter((k) => !state.has(k));
+    const unexpected = [...state.keys()].filter((k) => !own.has(k));
+    if (strict && (missing.length || unexpected.length)) {
+      const parts = [];
+      if (missing.length) parts.push(`missing key(s): ${missing.join(', ')}`);
+      if (unexpected.length) parts.push(`unexpected key(s): ${unexpected.join(', ')}`);
+      throw new Error(`loadStateDict: ${parts.join('; ')}`);
+    }
+    for (const [k, target] of own) {
+      const src = state.get(k);
+      if (!src) continue;
+      if (src.shape.join() !== target.shape.join())
+        throw new Error(`loadStateDict: shape mismatch for '${k}': checkpoint [${src.shape}] vs model [${target.shape}]`);
+    }
+    noGrad(() => {
+      for (const [k, target] of own) {
+        const src = state.get(k);
+        if (src) target.copy_(src);
+      }
+    });
+    return { missing, unexpected };
+  }
+
+  train(on = true): this {
+    this.training = on;
+    for (const m of this._children.values()) m.train(on);
+    return this;
+  }
+  eval(): this { return this.train(false); }
+
+  /** Moves every parameter and buffer to `device` (in place: the module keeps its identity). */
+  to(device: Device): this {
+    const move = (map: Map<string, Tensor>, isParam: boolean) => {
+      for (const [n, t] of map) {
+        if (t.device === device) continue;
+        const moved = noGrad(() => t.toDevice(device)).keep();
+        if (isParam) moved.requiresGrad_(true);
+        t.dispose();
+        map.set(n, moved);
+      }
+    };
+    move(this._params, true);
+    move(this._buffers, false);
+    for (const m of this._children.values()) m.to(device);
+    return this;
+  }
+
+  /** Gradients of all parameters set to none (cheaper than zero-filling). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  dispose(): void {
+    for (const t of this._params.values()) t.dispose();
+    for (const t of this._buffers.values()) t.dispose();
+    for (const m of this._children.values()) m.dispose();
+    this._params.clear();
+    this._buffers.clear();
+    this._children.clear();
+  }
+
+  /** Direct parameter access for subclasses' forward passes. */
+  protected param(name: string): Tensor {
+    const p = this._params.get(name);
+    if (!p) throw new Error(`no parameter '${name}'`);
+    return p;
+  }
+  protected maybeParam(name: string): Tensor | null { return this._params.get(name) ?? null; }
+  protected buffer(name: string): Tensor | null { return this._buffers.get(name) ?? null; }
+}
+
+function checkName(name: string): void {
+  if (!name || name.includes('.')) throw new Error(`invalid module/parameter name '${name}' (non-empty, no dots)`);
+}

@@ -1,0 +1,15 @@
+/** The tensor engine: libtorch tensors, autograd, memory scopes. */
+export { Tensor, type Device, type Scalar, type TensorOrScalar } from './tensor.js';
+export * from './create.js';
+export * from './grad_mode.js';
+export * as F from './functional.js';
+export { tidy, keep, scopeDepth } from './scope.js';
+export { TorchError, type TorchErrorCode } from './errors.js';
+export { type DType, type TypedArray, isFloating, bytesPerElement } from './dtype.js';
+export { engineConfig, setThreads, synchronize, type EngineConfig } from './native.js';
+import { native } from './native.js';
+
+/** Number of native tensors alive right now (for leak tests). */
+export function liveTensorCount(): number {
+  return native.liveTensorCount() as number;
+}

@@ -1,0 +1,61 @@
+/**
+ * Loads the libtorch addon. Everything else in pspseg talks to libtorch through `Tensor`;
+ * only this file knows where the binary lives.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TorchError } from './errors.js';
+
+/** Opaque handle to a native `at::Tensor`. */
+export type Handle = { readonly __brand: 'TensorHandle' };
+/** Opaque handle to a native `at::Generator`. */
+export type GeneratorHandle = { readonly __brand: 'GeneratorHandle' };
+
+// The binding is a flat table of functions, one per op; argument order is documented in native/src.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type NativeBinding = Record<string, (...args: any[]) => any>;
+
+function findAddon(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // src/tensor (ts-node) or dist/src/tensor (compiled): walk up to the package root.
+  for (let dir = here, i = 0; i < 5; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'native', 'build', 'Release', 'pspseg_native.node');
+    if (existsSync(candidate)) return candidate;
+  }
+  const override = process.env.PSPSEG_ADDON;
+  if (override && existsSync(override)) return resolve(override);
+  throw new Error("pspseg's native addon is not built: run 'npm run build' (see README, Requirements)");
+}
+
+const require = createRequire(import.meta.url);
+export const native: NativeBinding = require(process.env.PSPSEG_ADDON ?? findAddon()) as NativeBinding;
+native.setErrorClass(TorchError);
+
+export interface EngineConfig {
+  torchVersion: string;
+  threads: number;
+  interopThreads: number;
+  mkldnn: boolean;
+  openmp: boolean;
+  mkl: boolean;
+  cuda: boolean;
+  cudaDevices: number;
+  mallocTuned: boolean;
+  parallelInfo: string;
+}
+
+/** What the engine runs on: libtorch version, threads, devices, oneDNN, allocator tuning. */
+export function engineConfig(): EngineConfig {
+  return native.config() as EngineConfig;
+}
+
+export function setThreads(n: number): void {
+  native.setThreads(n);
+}
+
+/** Waits for queued CUDA work (for timing); a no-op without CUDA. */
+export function synchronize(device = 0): void {
+  native.cudaSynchronize(device);
+}
