@@ -1,0 +1,4 @@
+export { Optimizer, type NamedParameters } from './optimizer.js';
+export { SGD, type SGDOptions } from './sgd.js';
+export { AdamW, type AdamWOptions } from './adamw.js';
+export { polyLR, clipGradNorm } from './schedule.js';

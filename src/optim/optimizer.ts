@@ -1,0 +1,114 @@
+/**
+ * Optimiser base: a list of named parameters with per-parameter state tensors. Parameters are
+ * named so that state survives saving/loading and pruning (which removes parameters mid-run).
+ */
+import { type Tensor, noGrad, tidy } from '../tensor/index.js';
+import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
+
+export type NamedParameters = Iterable<[string, Tensor]>;
+
+export abstract class Optimizer {
+  lr: number;
+  protected readonly params = new Map<string, Tensor>();
+  /** state[name][slot], e.g. state.get('conv.weight').get('momentum_buffer') */
+  protected readonly state = new Map<string, Map<string, Tensor>>();
+  stepCount = 0;
+
+  constructor(params: NamedParameters, lr: number) {
+    this.lr = lr;
+    for (const [n, p] of params) {
+      if (this.params.has(n)) throw new Error(`optimizer: duplicate parameter name '${n}'`);
+      this.params.set(n, p);
+    }
+  }
+
+  /** One update of every parameter that has a gradient. */
+  step(): void {
+    noGrad(() => {
+      for (const [name, p] of this.params) {
+        tidy(() => {
+          const g = p.grad;
+          if (g === null) return;
+          this.update(name, p, g);
+        });
+      }
+    });
+    this.stepCount++;
+  }
+
+  protected abstract update(name: string, p: Tensor, grad: Tensor): void;
+  /** Hyperparameters saved with the state. */
+  protected abstract hyper(): Record<string, number | boolean>;
+
+  zeroGrad(): void {
+    for (const p of this.params.values()) p.grad = null;
+  }
+
+  protected slot(name: string, key: string): Tensor | undefined {
+    return this.state.get(name)?.get(key);
+  }
+  protected setSlot(name: string, key: string, t: Tensor): Tensor {
+    let s = this.state.get(name);
+    if (!s) this.state.set(name, (s = new Map()));
+    s.get(key)?.dispose();
+    s.set(key, t.keep());
+    return t;
+  }
+
+  parameterNames(): string[] { return [...this.params.keys()]; }
+
+  /** Forgets parameters (and frees their state): pruning deletes blocks this way. */
+  removeParameters(names: Iterable<string>): void {
+    for (const n of names) {
+      if (!this.params.delete(n)) throw new Error(`optimizer: no parameter '${n}'`);
+      for (const t of this.state.get(n)?.values() ?? []) t.dispose();
+      this.state.delete(n);
+    }
+  }
+
+  /** Points an existing name at a new tensor (e.g. after moving the model to another device). */
+  replaceParameter(name: string, p: Tensor): void {
+    if (!this.params.has(name)) throw new Error(`optimizer: no parameter '${name}'`);
+    this.params.set(name, p);
+  }
+
+  /** Saves state tensors and counters as safetensors (keys `<param>::<slot>`). */
+  saveState(path: string): void {
+    const tensors = new Map<string, Tensor>();
+    for (const [n, slots] of this.state) for (const [k, t] of slots) tensors.set(`${n}::${k}`, t);
+    saveSafetensors(path, tensors, {
+      optimizer: this.constructor.name,
+      lr: String(this.lr),
+      step: String(this.stepCount),
+      hyper: JSON.stringify(this.hyper()),
+    });
+  }
+
+  /** Restores state saved by `saveState`; state of parameters this optimiser no longer has is dropped. */
+  loadState(path: string): void {
+    const { tensors, metadata } = loadSafetensors(path);
+    if (metadata.optimizer && metadata.optimizer !== this.constructor.name) {
+      for (const t of tensors.values()) t.dispose();
+      throw new Error(`${path}: optimizer state is for ${metadata.optimizer}, not ${this.constructor.name}`);
+    }
+    for (const slots of this.state.values()) for (const t of slots.values()) t.dispose();
+    this.state.clear();
+    for (const [key, t] of tensors) {
+      const [n, k] = key.split('::');
+      const p = this.params.get(n);
+      if (!p || !k) { t.dispose(); continue; }
+      if (t.shape.length > 0 && t.shape.join() !== p.shape.join()) { // scalar slots (step counts) excepted
+        t.dispose();
+        throw new Error(`${path}: state '${key}' has shape [${t.shape}] but the parameter has [${p.shape}]`);
+      }
+      this.setSlot(n, k, p.device === 'cpu' ? t : t.toDevice(p.device));
+    }
+    if (metadata.lr) this.lr = Number(metadata.lr);
+    if (metadata.step) this.stepCount = Number(metadata.step);
+  }
+
+  dispose(): void {
+    for (const slots of this.state.values()) for (const t of slots.values()) t.dispose();
+    this.state.clear();
+  }
+}

@@ -1,0 +1,116 @@
+/** Modules, layers, initialisation and safetensors weights. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Generator, empty, liveTensorCount, ones, randn, tidy } from '../src/tensor/index.js';
+import {
+  Conv3d, ConvTranspose3d, InstanceNorm3d, LeakyReLU, Sequential, kaimingNormal_, loadSafetensors, loadWeights, saveSafetensors,
+  saveWeights,
+} from '../src/nn/index.js';
+import { assertClose, fixturesDir, readFixture } from './helpers.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'pspseg-nn-'));
+const net = (seed = 0) => {
+  const g = new Generator(seed);
+  return new Sequential(new Conv3d(1, 4, 3, { generator: g }), new InstanceNorm3d(4), new LeakyReLU(0.01),
+    new Conv3d(4, 2, [1, 3, 3], { generator: g }), new ConvTranspose3d(2, 3, 2, { stride: 2, generator: g }));
+};
+
+test('modules name their parameters, count them, and compute the right shapes', () => {
+  const m = net();
+  assert.deepEqual(m.namedParameters().map(([n, p]) => `${n}:${p.shape}`), [
+    '0.weight:4,1,3,3,3', '0.bias:4', '1.weight:4', '1.bias:4', '3.weight:2,4,1,3,3', '3.bias:2', '4.weight:2,3,2,2,2', '4.bias:3',
+  ]);
+  assert.equal(m.numParameters(), 4 * 27 + 4 + 8 + 2 * 4 * 9 + 2 + 2 * 3 * 8 + 3);
+  tidy(() => assert.deepEqual(m.forward(ones([2, 1, 4, 6, 6])).shape, [2, 3, 8, 12, 12]));
+  const c = new Conv3d(2, 2, 3, { stride: 2, padding: 1 });
+  assert.deepEqual(c.outputShape([64, 63, 5]), [32, 32, 3]);
+  tidy(() => assert.deepEqual(c.forward(ones([1, 2, 64, 63, 5])).shape, [1, 2, 32, 32, 3]));
+  c.dispose();
+  m.dispose();
+});
+
+test('Kaiming-normal init has std sqrt(2/(1+a^2))/sqrt(fan_in) and zero bias', () => {
+  tidy(() => {
+    const w = kaimingNormal_(empty([64, 32, 3, 3, 3]), 0.01, new Generator(3));
+    const expected = Math.sqrt(2 / (1 + 1e-4)) / Math.sqrt(32 * 27);
+    assertClose([w.std().item()], [expected], { rtol: 0.02 }, 'std');
+    assert.ok(Math.abs(w.mean().item()) < expected * 0.02);
+    const c = new Conv3d(8, 8, 3);
+    assert.equal(c.parameters()[1].abs().sum().item(), 0);
+    c.dispose();
+  });
+});
+
+test('train/eval propagate; deleteModule frees the child; dispose frees everything', () => {
+  const before = liveTensorCount();
+  const m = net();
+  m.eval();
+  assert.equal(m.child('0')!.training, false);
+  m.train();
+  assert.equal(m.child('0')!.training, true);
+  m.deleteModule('4');
+  assert.equal(m.namedParameters().length, 6);
+  tidy(() => assert.deepEqual(m.forward(ones([1, 1, 2, 4, 4])).shape, [1, 2, 2, 4, 4]));
+  m.dispose();
+  assert.equal(liveTensorCount(), before);
+});
+
+test('weights round-trip through safetensors; strict and partial loading', () => {
+  const dir = tmp();
+  const a = net(1);
+  const b = net(2);
+  const file = join(dir, 'w.safetensors');
+  saveWeights(file, a, { architecture: '{"kind":"test"}' });
+  const { metadata } = loadWeights(file, b);
+  assert.equal(metadata.architecture, '{"kind":"test"}');
+  for (const [[n, pa], [, pb]] of a.namedParameters().map((e, i) => [e, b.namedParameters()[i]] as const))
+    assert.deepEqual(pa.toArray(), pb.toArray(), n);
+  tidy(() => {
+    const x = randn([1, 1, 4, 4, 4], { generator: new Generator(9) });
+    assert.deepEqual(a.forward(x).toArray(), b.forward(x).toArray());
+  });
+  // strict: a model with a missing layer names the unexpected keys; a shape change names the key
+  const smaller = new Sequential(new Conv3d(1, 4, 3), new InstanceNorm3d(4));
+  assert.throws(() => loadWeights(file, smaller), (e: Error) => e.message.includes(file) && /unexpected key\(s\):.*\b3\.weight\b/.test(e.message));
+  const partial = loadWeights(file, smaller, { strict: false });
+  assert.ok(partial.unexpected.includes('4.bias'));
+  assert.deepEqual(partial.missing, []);
+  const wrong = new Sequential(new Conv3d(1, 5, 3));
+  assert.throws(() => loadWeights(file, wrong, { strict: false }), /shape mismatch for '0.weight'/);
+  for (const m of [a, b, smaller, wrong]) m.dispose();
+});
+
+test('a safetensors file written from PyTorch loads with the right dtypes, shapes and values', () => {
+  const expected = readFixture<Record<string, { dtype: string; shape: number[]; values: number[] }>>('pytorch_written.json');
+  tidy(() => {
+    const { tensors, metadata } = loadSafetensors(join(fixturesDir, 'pytorch_written.safetensors'));
+    assert.equal(metadata.format, 'pt');
+    assert.deepEqual([...tensors.keys()].sort(), Object.keys(expected).sort());
+    const ours: Record<string, string> = { F32: 'float32', F64: 'float64', I64: 'int64', F16: 'float16', BF16: 'bfloat16', BOOL: 'bool', U8: 'uint8' };
+    for (const [k, e] of Object.entries(expected)) {
+      const t = tensors.get(k)!;
+      assert.equal(t.dtype, ours[e.dtype], k);
+      assert.deepEqual(t.shape, e.shape, k);
+      assertClose(t.toArray(), e.values, { rtol: 1e-6 }, k);
+    }
+    // and our writer reproduces the same bytes for the same tensors (sorted keys, same layout)
+    const dir = tmp();
+    saveSafetensors(join(dir, 'again.safetensors'), tensors, metadata);
+    const again = loadSafetensors(join(dir, 'again.safetensors'));
+    for (const [k, t] of tensors) assert.deepEqual(again.tensors.get(k)!.toBytes(), t.toBytes(), k);
+  });
+});
+
+test('corrupt safetensors files give errors naming the file', () => {
+  const dir = tmp();
+  const bad = join(dir, 'bad.safetensors');
+  writeFileSync(bad, Buffer.from([1, 2, 3]));
+  assert.throws(() => loadSafetensors(bad), (e: Error) => e.message.startsWith(bad) && /too short/.test(e.message));
+  const good = readFileSync(join(fixturesDir, 'pytorch_written.safetensors'));
+  writeFileSync(bad, good.subarray(0, good.byteLength - 10));
+  assert.throws(() => loadSafetensors(bad), /do not fit/);
+  assert.throws(() => loadSafetensors(join(dir, 'missing.safetensors')), /cannot read/);
+});
