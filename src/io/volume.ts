@@ -1,8 +1,10 @@
 /**
  * The in-memory form of one medical image, shared by the NIfTI reader/writer, the dataset
  * layer and preprocessing. Voxel data is kept in the file's index order (x fastest, i.e. NIfTI /
- * Fortran order: index = x + nx*(y + ny*(z + nz*c))), so no copy is made on read.
+ * Fortran order: index = x + nx*(y + ny*(z + nz*c))), so reading never reorders voxels.
  */
+import type { NiftiHeader } from './nifti_header.js';
+
 export type VoxelDatatype =
   | 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'float32' | 'float64';
 
@@ -25,4 +27,10 @@ export interface Volume {
   data: VoxelArray | Float32Array | Float64Array;
   /** The datatype stored on disk. */
   datatype: VoxelDatatype;
+  /**
+   * The header this volume was read from, if any. writeNifti reuses its qform/sform verbatim while
+   * the affine is unchanged (so read -> write -> read keeps the geometry bit for bit), and its units
+   * and description. Safe to drop or to carry along when deriving a new volume.
+   */
+  header?: NiftiHeader;
 }
