@@ -188,3 +188,19 @@ test('CUDA tensors work when libtorch has CUDA', { skip: !engineConfig().cuda &&
     assert.deepEqual(g.toArray(), randn([4], { generator: new Generator(5) }).toArray(), 'same seed, same numbers on every device');
   });
 });
+
+test('memory is reported to V8 only for tensors outside scopes', () => {
+  const outside = zeros([256]);
+  assert.equal(native.externalBytes(outside.handle), 1024);
+  const escaped = tidy(() => {
+    const inside = zeros([256]);
+    assert.equal(native.externalBytes(inside.handle), 0, 'freed by its scope: not reported');
+    const kept = keep(zeros([8]));
+    assert.equal(native.externalBytes(kept.handle), 32, 'kept: reported');
+    kept.dispose();
+    return inside.add(1);
+  });
+  assert.equal(native.externalBytes(escaped.handle), 1024, 'escaped the outermost scope: reported');
+  outside.dispose();
+  escaped.dispose();
+});

@@ -66,6 +66,9 @@ c10::optional<at::Tensor> UnwrapOptional(const Napi::Value& v);  // undefined/nu
 std::vector<at::Tensor> UnwrapList(const Napi::Value& v);
 int64_t LiveTensorCount();
 void Release(Napi::Env env, Holder* h);
+Holder* HolderOf(const Napi::Value& v);                 // type-checked, may be disposed
+void SetExternalReporting(bool on);
+void ReportExternal(Napi::Env env, Holder* h);
 
 // --- argument conversion -----------------------------------------------------------------
 int64_t ToInt(const Napi::Value& v, const char* what);

@@ -161,14 +161,26 @@ static Napi::Value Shape(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value Dispose(const Napi::CallbackInfo& info) {
-  if (!info[0].IsExternal()) throw BindingError("INVALID_ARGUMENT", "expected a tensor handle");
-  Release(info.Env(), info[0].As<Napi::External<Holder>>().Data());
+  Release(info.Env(), HolderOf(info[0]));
   return info.Env().Undefined();
 }
 
+// setExternalReporting(on): whether new tensors report their memory to V8 (off inside scopes).
+static Napi::Value SetExternalReportingBinding(const Napi::CallbackInfo& info) {
+  SetExternalReporting(ToBool(info[0], true));
+  return info.Env().Undefined();
+}
+// reportExternal(t): a tensor leaving scope control now reports its memory to V8.
+static Napi::Value ReportExternalBinding(const Napi::CallbackInfo& info) {
+  ReportExternal(info.Env(), HolderOf(info[0]));
+  return info.Env().Undefined();
+}
+static Napi::Value ExternalBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(HolderOf(info[0])->reportedBytes));
+}
+
 static Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
-  if (!info[0].IsExternal()) throw BindingError("INVALID_ARGUMENT", "expected a tensor handle");
-  return Napi::Boolean::New(info.Env(), !info[0].As<Napi::External<Holder>>().Data()->alive);
+  return Napi::Boolean::New(info.Env(), !HolderOf(info[0])->alive);
 }
 
 static Napi::Value LiveCount(const Napi::CallbackInfo& info) {
@@ -207,6 +219,9 @@ void InitTensorOps(Napi::Env env, Napi::Object exports) {
   PSPSEG_EXPORT(env, exports, "shape", Shape);
   PSPSEG_EXPORT(env, exports, "dispose", Dispose);
   PSPSEG_EXPORT(env, exports, "isDisposed", IsDisposed);
+  PSPSEG_EXPORT(env, exports, "setExternalReporting", SetExternalReportingBinding);
+  PSPSEG_EXPORT(env, exports, "reportExternal", ReportExternalBinding);
+  PSPSEG_EXPORT(env, exports, "externalBytes", ExternalBytes);
   PSPSEG_EXPORT(env, exports, "liveTensorCount", LiveCount);
   PSPSEG_EXPORT(env, exports, "to", To);
   PSPSEG_EXPORT(env, exports, "clone", Clone);

@@ -7,9 +7,30 @@
 export interface Disposable {
   dispose(): void;
   readonly isDisposed: boolean;
+  /** Called when the tensor leaves scope control: from now on V8's collector may be what frees it. */
+  unscoped?(): void;
 }
 
 const scopes: Set<Disposable>[] = [];
+
+/**
+ * Told when the first scope opens and the last one closes. The engine uses it to stop
+ * reporting memory to V8 for tensors that scopes free anyway (that reporting forced a full
+ * garbage collection every training step).
+ */
+let onScopesActive: (active: boolean) => void = () => {};
+export function setScopeActivityListener(fn: (active: boolean) => void): void {
+  onScopesActive = fn;
+}
+
+function push(scope: Set<Disposable>): void {
+  scopes.push(scope);
+  if (scopes.length === 1) onScopesActive(true);
+}
+function pop(): void {
+  scopes.pop();
+  if (scopes.length === 0) onScopesActive(false);
+}
 
 /** Called by every tensor constructor. */
 export function track(t: Disposable): void {
@@ -20,6 +41,7 @@ export function track(t: Disposable): void {
 /** Takes `t` out of every open scope: it lives until `dispose()` is called on it. */
 export function keep<T extends Disposable>(t: T): T {
   for (const s of scopes) s.delete(t);
+  t.unscoped?.();
   return t;
 }
 
@@ -41,23 +63,24 @@ function collect(value: unknown, out: Set<Disposable>, depth = 0): void {
  */
 export function tidy<T>(fn: () => T): T {
   const scope = new Set<Disposable>();
-  scopes.push(scope);
+  push(scope);
   let result: T;
   try {
     result = fn();
   } catch (err) {
-    scopes.pop();
+    pop();
     for (const t of scope) t.dispose();
     throw err;
   }
-  scopes.pop();
+  pop();
   if (result instanceof Promise) throw new Error('tidy(fn): fn returned a Promise; scopes only cover synchronous code');
   const survivors = new Set<Disposable>();
   collect(result, survivors);
   const parent = scopes[scopes.length - 1];
   for (const t of scope) {
-    if (survivors.has(t)) parent?.add(t);
-    else t.dispose();
+    if (!survivors.has(t)) t.dispose();
+    else if (parent) parent.add(t);
+    else t.unscoped?.();
   }
   return result;
 }

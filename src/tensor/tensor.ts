@@ -3,13 +3,15 @@
  * current `tidy` scope; methods ending in `_` work in place and return `this`.
  */
 import { native, type Handle } from './native.js';
-import { track, keep as keepTensor } from './scope.js';
+import { track, keep as keepTensor, setScopeActivityListener } from './scope.js';
 import { TorchError } from './errors.js';
 import { type ArrayFor, type DType, type TypedArray, viewBytes } from './dtype.js';
 
 export type Scalar = number | boolean;
 export type TensorOrScalar = Tensor | Scalar;
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+
+setScopeActivityListener((active) => native.setExternalReporting(!active));
 
 const arg = (v: TensorOrScalar): Handle | Scalar => (v instanceof Tensor ? v.handle : v);
 
@@ -42,6 +44,10 @@ export class Tensor {
     if (this._handle === null) return;
     native.dispose(this._handle);
     this._handle = null;
+  }
+  /** Internal (scope.ts): the tensor now outlives every scope, so V8 must know its memory. */
+  unscoped(): void {
+    if (this._handle !== null) native.reportExternal(this._handle);
   }
   /** Exempts this tensor from scope cleanup (it lives until `dispose()`). */
   keep(): this { return keepTensor(this); }
