@@ -15,7 +15,7 @@ import {
   HOST_LITTLE_ENDIAN, convertVoxels, datatypeByCode, datatypeInfo, datatypeOfArray, describeDatatypeCode,
   swapBytes, voxelsFromBytes,
 } from './voxel_types.js';
-import { readNiftiBytes, readNiftiBytesSync, wantsGzip, writeFileAtomic, writeFileAtomicSync } from './nifti_file.js';
+import { readNiftiBytes, readNiftiBytesSync, wantsGzip, writeNiftiFileAtomic, writeNiftiFileAtomicSync } from './nifti_file.js';
 
 export { NiftiError } from './nifti_error.js';
 export type { NiftiHeader } from './nifti_header.js';
@@ -113,12 +113,12 @@ export interface WriteNiftiOptions {
 /** Writes `volume` to `path` (gzipped when it ends in .gz), atomically. Throws NiftiError naming the file. */
 export async function writeNifti(path: string, volume: Volume, options: WriteNiftiOptions = {}): Promise<void> {
   const parts = encodeNifti(volume, options, path);
-  await writeFileAtomic(path, parts, wantsGzip(path) ? options.compressionLevel ?? 1 : undefined);
+  await writeNiftiFileAtomic(path, parts, wantsGzip(path) ? options.compressionLevel ?? 1 : undefined);
 }
 
 export function writeNiftiSync(path: string, volume: Volume, options: WriteNiftiOptions = {}): void {
   const parts = encodeNifti(volume, options, path);
-  writeFileAtomicSync(path, parts, wantsGzip(path) ? options.compressionLevel ?? 1 : undefined);
+  writeNiftiFileAtomicSync(path, parts, wantsGzip(path) ? options.compressionLevel ?? 1 : undefined);
 }
 
 /** The uncompressed file as [header, voxel bytes]. `path` only labels errors. */

@@ -3,10 +3,9 @@
  * the name), and atomic writes (temp file in the target folder, then rename) with optional gzip.
  * All failures become NiftiError naming the path.
  */
-import { readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
-import { readFile, writeFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic_write.js';
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { NiftiError } from './nifti_error.js';
@@ -50,31 +49,13 @@ export function wantsGzip(path: string): boolean {
   return path.toLowerCase().endsWith('.gz');
 }
 
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
-/** Writes `parts` (gzipped when `level` is given) to a temp file beside `path`, then renames it over `path`. */
-export async function writeFileAtomic(path: string, parts: Uint8Array[], level?: number): Promise<void> {
+/** Writes `parts` (gzipped when `level` is given) atomically (temp file beside `path`, then rename). */
+export async function writeNiftiFileAtomic(path: string, parts: Uint8Array[], level?: number): Promise<void> {
   const content = level === undefined ? parts : [await gzipAsync(Buffer.concat(parts), { level })];
-  const temp = tempPathFor(path);
-  try {
-    await writeFile(temp, content);
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw fileError(path, 'write', err);
-  }
+  try { await writeFileAtomic(path, content); } catch (err) { throw fileError(path, 'write', err); }
 }
 
-export function writeFileAtomicSync(path: string, parts: Uint8Array[], level?: number): void {
-  const content = level === undefined ? Buffer.concat(parts) : gzipSync(Buffer.concat(parts), { level });
-  const temp = tempPathFor(path);
-  try {
-    writeFileSync(temp, content);
-    renameSync(temp, path);
-  } catch (err) {
-    try { unlinkSync(temp); } catch { /* the temp file was never created */ }
-    throw fileError(path, 'write', err);
-  }
+export function writeNiftiFileAtomicSync(path: string, parts: Uint8Array[], level?: number): void {
+  const content = level === undefined ? parts : [gzipSync(Buffer.concat(parts), { level })];
+  try { writeFileAtomicSync(path, content); } catch (err) { throw fileError(path, 'write', err); }
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type DType, type Tensor, bytesPerElement, fromBytes } from '../tensor/index.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeFileAtomicSync } from '../util/atomic_write.js';
 
 const toSafetensors: Record<DType, string> = {
   float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8',
@@ -38,7 +38,7 @@ export function saveSafetensors(path: string, tensors: Map<string, Tensor>, meta
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8); // align the data to 8 bytes
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  writeFileAtomic(path, [len, json, ...blobs]);
+  writeFileAtomicSync(path, [len, json, ...blobs]);
 }
 
 export interface SafetensorsFile {
