@@ -7,7 +7,7 @@ import { normalizeChannel, schemeForChannel, useMaskForNorm } from '../src/data/
 import { meanStd, weightedPercentiles, weightedStats } from '../src/data/stats.js';
 import { inversePermutation, transpose3 } from '../src/data/transpose.js';
 import { sampleForegroundLocations } from '../src/data/foreground_locations.js';
-import { Rng, drawCountsWithReplacement, sampleWithoutReplacement } from '../src/data/random.js';
+import { Random, drawCountsWithReplacement, sampleWithoutReplacement } from '../src/data/random.js';
 
 const at = (shape: Shape3, a: number, b: number, c: number): number => (a * shape[1] + b) * shape[2] + c;
 
@@ -100,11 +100,11 @@ test('transpose and its inverse round-trip', () => {
 });
 
 test('seeded sampling: reproducible, without replacement is distinct, counts sum to draws', () => {
-  const a = sampleWithoutReplacement(1000, 100, new Rng(7)), b = sampleWithoutReplacement(1000, 100, new Rng(7));
+  const a = sampleWithoutReplacement(1000, 100, new Random(7)), b = sampleWithoutReplacement(1000, 100, new Random(7));
   assert.deepEqual(a, b);
   assert.equal(new Set(a).size, 100);
-  assert.equal(new Set(sampleWithoutReplacement(50, 40, new Rng(1))).size, 40);
-  const counts = drawCountsWithReplacement(10, 12345, new Rng(3));
+  assert.equal(new Set(sampleWithoutReplacement(50, 40, new Random(1))).size, 40);
+  const counts = drawCountsWithReplacement(10, 12345, new Random(3));
   assert.equal(counts.reduce((x, y) => x + y, 0), 12345);
 });
 

@@ -11,7 +11,7 @@ import { voxelCount } from './grid.js';
 import type { CaseFiles, LoadedCase } from './case_reader.js';
 import { cropToNonzero } from './crop.js';
 import { normalizationMask } from './normalize.js';
-import { Rng, drawCountsWithReplacement, seedFor } from './random.js';
+import { Random, drawCountsWithReplacement, seedFor } from './random.js';
 import type { IntensityStats, WeightedSample } from './stats.js';
 import { concatSamples, meanStd, weightedStats } from './stats.js';
 import { runPool } from '../util/worker_pool.js';
@@ -53,7 +53,7 @@ export function fingerprintCase(c: LoadedCase, samplesPerCase: number, seed: num
   const normMask = normalizationMask(crop.mask, label);
   const fg: number[] = [];
   for (let i = 0; i < label.length; i++) if (label[i]! > 0) fg.push(i);
-  const rng = new Rng(seedFor(seed, c.id));
+  const rng = new Random(seedFor(seed, c.id));
   // One draw of voxel indices shared by all channels, as nnU-Net draws per channel from the same mask.
   const counts = drawCountsWithReplacement(fg.length, samplesPerCase, rng);
   let kept = 0;

@@ -4,7 +4,7 @@
  * without replacement, but never fewer than 1% of them (so large structures stay well covered).
  * Stored as flat C-order indices into the preprocessed array (sorted, seeded).
  */
-import { Rng, sampleWithoutReplacement } from './random.js';
+import { Random, sampleWithoutReplacement } from './random.js';
 
 export interface ForegroundSampling { samplesPerClass: number; minCoverage: number; seed: number }
 
@@ -12,7 +12,7 @@ export const DEFAULT_FOREGROUND_SAMPLING: ForegroundSampling = { samplesPerClass
 
 /** class value -> sorted flat indices; classes absent from the label map get an empty array. */
 export function sampleForegroundLocations(label: Int8Array, classes: readonly number[], s: ForegroundSampling = DEFAULT_FOREGROUND_SAMPLING): Map<number, Uint32Array> {
-  const rng = new Rng(s.seed);
+  const rng = new Random(s.seed);
   const out = new Map<number, Uint32Array>();
   for (const cls of classes) {
     let count = 0;

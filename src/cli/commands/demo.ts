@@ -20,6 +20,7 @@ import { F, Generator, type Tensor, engineConfig, noGrad, tidy } from '../../ten
 import { Conv3d, InstanceNorm3d, LeakyReLU, Module, Sequential, saveWeights } from '../../nn/index.js';
 import { SGD, clipGradNorm, polyLR } from '../../optim/index.js';
 import { Progress } from '../../util/progress.js';
+import { lineChartSvg } from '../../util/svg_plot.js';
 
 export const summary = 'the main job on bundled data: check, plan, preprocess, train a small 3D net';
 
@@ -137,6 +138,7 @@ export async function run(args: string[]): Promise<number> {
   const bar = new Progress('train', iterations);
   let window: number[] = [];
   const curve: number[] = [];
+  const losses: number[] = [];
   let step = 0;
   for await (const batch of loader) {
     opt.lr = polyLR(lr0, step, iterations);
@@ -150,6 +152,7 @@ export async function run(args: string[]): Promise<number> {
     });
     batch.dispose();
     window.push(loss);
+    losses.push(loss);
     step++;
     bar.tick(1, `loss ${loss.toFixed(3)}`);
     if (step % 40 === 0 || step === iterations) {
@@ -185,8 +188,11 @@ export async function run(args: string[]): Promise<number> {
 
   const weights = join(work, 'demo_model.safetensors');
   saveWeights(weights, model, { description: 'pspseg demo SmallUNet', classes: String(classes) });
-  await writeFile(join(work, 'demo_loss.json'), JSON.stringify({ lossPer40Steps: curve, dice }, null, 1));
-  console.log(`saved ${weights}`);
+  await writeFile(join(work, 'demo_loss.json'), JSON.stringify({ loss: losses, lossPer40Steps: curve, dice }, null, 1));
+  const smooth = losses.map((_, i) => { const w = losses.slice(Math.max(0, i - 19), i + 1); return w.reduce((a, b) => a + b, 0) / w.length; });
+  const svg = join(work, 'demo_loss.svg');
+  await writeFile(svg, lineChartSvg('demo training loss (CE - soft Dice)', [{ name: 'loss', values: losses, color: '#9ecae1' }, { name: 'mean of 20', values: smooth }]));
+  console.log(`saved ${weights} and the loss curve ${svg}`);
   opt.dispose();
   model.dispose();
   return 0;
