@@ -4,7 +4,9 @@
 
 namespace pspseg {
 
-static Napi::FunctionReference* errorClass = nullptr;
+// Per thread: each worker_thread that loads the addon has its own JS environment, so it registers
+// its own error class and scope state. (Never freed: a thread's environment outlives nothing here.)
+static thread_local Napi::FunctionReference* errorClass = nullptr;
 static std::atomic<int64_t> liveTensors{0};
 static const napi_type_tag kTensorTag = {0x7073707365676e61ULL, 0x74656e736f722d31ULL};
 
@@ -48,7 +50,7 @@ void Release(Napi::Env env, Holder* h) {
 // Memory is reported to V8 only for tensors whose lifetime V8 decides (made outside any scope,
 // or escaping the outermost one). Tensors made inside a scope are freed by the scope; reporting
 // them made V8 run a full mark-compact every training step (measured ~12% of a conv step).
-static bool reportExternal = true;
+static thread_local bool reportExternal = true;
 void SetExternalReporting(bool on) { reportExternal = on; }
 
 void ReportExternal(Napi::Env env, Holder* h) {
