@@ -23,12 +23,17 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
-# 3. native addon (rebuilt when a source, the gyp file, or LIBTORCH changed)
+# 3. native addon (rebuilt when a source, the build files, the libtorch path or its version changed)
 addon=native/build/Release/pspseg_native.node
 stamp=native/build/libtorch.txt
-want="${LIBTORCH:-system}"
+if [ -n "${LIBTORCH:-}" ]; then
+  LIBTORCH="$(realpath "$LIBTORCH")"; export LIBTORCH   # gyp runs in native/: no relative paths
+  want="$LIBTORCH $(cat "$LIBTORCH/build-version" 2>/dev/null || true)"
+else
+  want="system $(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || true)"
+fi
 if [ ! -f "$addon" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || \
-   [ -n "$(find native/src native/binding.gyp -newer "$addon" 2>/dev/null | head -1)" ]; then
+   [ -n "$(find native/src native/binding.gyp native/torch_paths.cjs -newer "$addon" 2>/dev/null | head -1)" ]; then
   say "building the native addon against libtorch: $want"
   (cd native && ../node_modules/.bin/node-gyp rebuild --nodedir=/usr -j 2 >&2)
   echo "$want" > "$stamp"
@@ -37,5 +42,6 @@ fi
 # 4. TypeScript (incremental)
 if [ ! -f dist/.tsbuildinfo ] || [ -n "$(find src test bench tsconfig.json -newer dist/.tsbuildinfo -name '*.ts' -o -newer dist/.tsbuildinfo -name 'tsconfig.json' 2>/dev/null | head -1)" ]; then
   say "tsc"
-  node_modules/.bin/tsc -p tsconfig.json
+  # tsc writes its build info even when it reports errors: drop it, so the next run compiles again.
+  node_modules/.bin/tsc -p tsconfig.json || { rm -f dist/.tsbuildinfo; exit 1; }
 fi

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   F, Generator, TorchError, arange, engineConfig, full, inferenceMode, isGradEnabled, keep, liveTensorCount, noGrad, ones, rand,
-  randn, scopeDepth, tensor, tidy, zeros, type DType, type Tensor,
+  randn, scopeDepth, tensor, tidy, where, zeros, type DType, type Tensor,
 } from '../src/tensor/index.js';
 import { native } from '../src/tensor/native.js';
 
@@ -203,4 +203,46 @@ test('memory is reported to V8 only for tensors outside scopes', () => {
   assert.equal(native.externalBytes(escaped.handle), 1024, 'escaped the outermost scope: reported');
   outside.dispose();
   escaped.dispose();
+});
+
+test('gradient assignment is checked like PyTorch\'s', () => {
+  tidy(() => {
+    const p = tensor([1, 2, 3]).requiresGrad_();
+    assert.throws(() => { p.grad = tensor([10]); }, (e: Error) => e instanceof TorchError && /shape \[1\] but the tensor has \[3\]/.test(e.message));
+    assert.throws(() => { p.grad = tensor([1, 2, 3], [3], { dtype: 'float64' }); }, /dtype float64/);
+    assert.throws(() => { p.grad = p; }, /its own gradient/);
+    p.grad = tensor([1, 1, 1]);
+    assert.deepEqual(p.grad!.toArray(), [1, 1, 1]);
+  });
+});
+
+test('setData_ swaps the data but keeps the tensor (what Module.to relies on)', () => {
+  tidy(() => {
+    const p = tensor([1, 2, 3]).requiresGrad_();
+    p.setData_(tensor([4, 5, 6, 7], [2, 2]));
+    assert.deepEqual(p.shape, [2, 2]);
+    assert.deepEqual(p.toArray(), [4, 5, 6, 7]);
+    assert.equal(p.requiresGrad, true);
+  });
+});
+
+test('scalar corner cases follow PyTorch: var correction, where promotion, bool data, shared buffers', () => {
+  tidy(() => {
+    assert.ok(Math.abs(tensor([1, 2, 3, 4, 5]).var(0, 2).item() - 10 / 3) < 1e-6, 'var with correction 2');
+    assert.ok(Math.abs(tensor([1, 2, 3, 4, 5]).std(0, 0).item() - Math.sqrt(2)) < 1e-6, 'std with correction 0');
+    const w = where(tensor([true, false]), 0.5, tensor(new Int32Array([5, 6])));
+    assert.equal(w.dtype, 'float32');
+    assert.deepEqual(w.toArray(), [0.5, 6]);
+    assert.deepEqual(tensor([2, 0, -1], [3], { dtype: 'bool' }).toArray(), [1, 0, 1]);
+    const shared = new Float32Array(new SharedArrayBuffer(12));
+    shared.set([1, 2, 3]);
+    assert.deepEqual(tensor(shared).toArray(), [1, 2, 3]);
+  });
+});
+
+test('half-precision creation and a Promise-returning tidy leak nothing', async () => {
+  const before = liveTensorCount();
+  tensor([1, 2], [2], { dtype: 'float16' }).dispose();
+  assert.throws(() => tidy(() => { ones([3]); return Promise.resolve(1) as unknown as number; }), /Promise/);
+  assert.equal(liveTensorCount(), before);
 });

@@ -84,7 +84,7 @@ test('removing parameters drops them and their state; unknown names are errors',
   opt.step();
   const before = liveTensorCount();
   opt.removeParameters(['b']);
-  assert.equal(liveTensorCount(), before - 3, 'exp_avg, exp_avg_sq and step of b freed');
+  assert.equal(liveTensorCount(), before - 2, 'exp_avg and exp_avg_sq of b freed');
   assert.deepEqual(opt.parameterNames(), ['w']);
   const bBefore = p.b.toArray();
   opt.step();
@@ -107,4 +107,22 @@ test('poly learning rate schedule', () => {
   assert.equal(polyLR(0.01, 0, 1000), 0.01);
   assertClose([polyLR(0.01, 500, 1000)], [0.01 * 0.5 ** 0.9], {}, 'half way');
   assert.equal(polyLR(0.01, 1000, 1000), 0);
+});
+
+test('a state file with a wrong shape is refused and leaves the state as it was', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pspseg-optim-'));
+  const p = problem();
+  const opt = new SGD([['w', p.w], ['b', p.b]], { lr: 0.1, momentum: 0.9 });
+  tidy(() => p.loss().backward());
+  opt.step();
+  opt.saveState(join(dir, 'good.safetensors'));
+  const other = tensor([1, 2, 3, 4], [2, 2]).keep().requiresGrad_();
+  const wrong = new SGD([['w', other], ['b', p.b]], { lr: 0.1, momentum: 0.9 });
+  tidy(() => other.sum().mul(p.b.sum()).backward());
+  wrong.step();
+  const before = liveTensorCount();
+  assert.throws(() => wrong.loadState(join(dir, 'good.safetensors')), /state 'w::momentum_buffer' has shape \[3,4\] but the parameter has \[2,2\]/);
+  assert.equal(liveTensorCount(), before, 'nothing leaked, nothing lost');
+  for (const o of [opt, wrong]) { o.zeroGrad(); o.dispose(); }
+  other.dispose(); p.dispose();
 });

@@ -28,8 +28,21 @@ static Napi::Value Grad(const Info& info) {
 // setGrad(t, g | null): null clears the gradient (like `p.grad = None`)
 static Napi::Value SetGrad(const Info& info) {
   at::Tensor& t = Unwrap(info[0]);
-  if (IsUndefinedOrNull(info[1])) t.mutable_grad() = at::Tensor();
-  else t.mutable_grad() = Unwrap(info[1]);
+  if (IsUndefinedOrNull(info[1])) {
+    t.mutable_grad() = at::Tensor();
+  } else {
+    at::Tensor& g = Unwrap(info[1]);
+    // The checks PyTorch makes on `p.grad = g`: a wrong-shaped gradient would otherwise broadcast
+    // silently into the optimiser step.
+    if (g.is_same(t)) throw BindingError("INVALID_ARGUMENT", "a tensor cannot be its own gradient");
+    if (g.sizes() != t.sizes())
+      throw BindingError("INVALID_ARGUMENT", "assigned grad has shape " + c10::str(g.sizes()) + " but the tensor has " + c10::str(t.sizes()));
+    if (g.scalar_type() != t.scalar_type())
+      throw BindingError("INVALID_ARGUMENT", std::string("assigned grad has dtype ") + DtypeName(g.scalar_type()) + " but the tensor has " + DtypeName(t.scalar_type()));
+    if (g.device() != t.device())
+      throw BindingError("INVALID_ARGUMENT", "assigned grad is on " + g.device().str() + " but the tensor is on " + t.device().str());
+    t.mutable_grad() = g;
+  }
   return info.Env().Undefined();
 }
 
@@ -40,6 +53,14 @@ static Napi::Value Backward(const Info& info) {
   bool retain = ToBool(info[2], false);
   t.backward(gradient ? *gradient : at::Tensor(), retain, /*create_graph=*/false);
   return info.Env().Undefined();
+}
+
+// setData(t, src): t takes src's data (same identity, like `p.data = src` in PyTorch), so
+// references to t (an optimiser's) stay valid when a module moves to another device.
+static Napi::Value SetData(const Info& info) {
+  Unwrap(info[0]).set_data(Unwrap(info[1]));
+  UpdateReportedBytes(info.Env(), HolderOf(info[0]));
+  return info[0];
 }
 
 static Napi::Value Detach(const Info& info) { return Wrap(info.Env(), Unwrap(info[0]).detach()); }
@@ -69,6 +90,7 @@ void InitAutogradOps(Napi::Env env, Napi::Object exports) {
   PSPSEG_EXPORT(env, exports, "setGrad", SetGrad);
   PSPSEG_EXPORT(env, exports, "backward", Backward);
   PSPSEG_EXPORT(env, exports, "detach", Detach);
+  PSPSEG_EXPORT(env, exports, "setData", SetData);
   PSPSEG_EXPORT(env, exports, "isGradEnabled", IsGradEnabled);
   PSPSEG_EXPORT(env, exports, "setGradEnabled", SetGradEnabled);
   PSPSEG_EXPORT(env, exports, "withInferenceMode", WithInferenceMode);

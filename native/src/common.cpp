@@ -1,5 +1,6 @@
 #include "common.h"
 #include <atomic>
+#include <algorithm>
 #include <cmath>
 
 namespace pspseg {
@@ -30,9 +31,20 @@ void Export(Napi::Env, Napi::Object exports, const char* name, Napi::Function fn
 // --- handles -----------------------------------------------------------------------------
 
 static int64_t HostBytes(const at::Tensor& t) {
-  // Only CPU memory is reported to V8: it is the memory V8's heuristics compete with.
+  // Only CPU memory is reported to V8: it is the memory V8's heuristics compete with. A view
+  // (expand, slice) owns no more than its storage, however many elements it shows.
   if (!t.defined() || !t.device().is_cpu()) return 0;
-  return static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
+  int64_t shown = static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
+  int64_t stored = t.has_storage() ? static_cast<int64_t>(t.storage().nbytes()) : shown;
+  return std::min(shown, stored);
+}
+
+void UpdateReportedBytes(Napi::Env env, Holder* h) {
+  if (!h->alive || !h->reportedBytes) return;
+  int64_t now = HostBytes(h->tensor);
+  int64_t ignored;
+  if (now != h->reportedBytes) napi_adjust_external_memory(env, now - h->reportedBytes, &ignored);
+  h->reportedBytes = now;
 }
 
 void Release(Napi::Env env, Holder* h) {

@@ -69,6 +69,7 @@ void Release(Napi::Env env, Holder* h);
 Holder* HolderOf(const Napi::Value& v);                 // type-checked, may be disposed
 void SetExternalReporting(bool on);
 void ReportExternal(Napi::Env env, Holder* h);
+void UpdateReportedBytes(Napi::Env env, Holder* h);  // after the tensor's data changed
 
 // --- argument conversion -----------------------------------------------------------------
 int64_t ToInt(const Napi::Value& v, const char* what);

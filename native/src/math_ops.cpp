@@ -85,8 +85,21 @@ static Napi::Value Where(const Info& info) {
   if (aNum && bNum) throw BindingError("INVALID_ARGUMENT", "where: at least one of the values must be a tensor");
   at::Tensor a = aNum ? at::Tensor() : Unwrap(info[1]);
   at::Tensor b = bNum ? at::Tensor() : Unwrap(info[2]);
-  if (aNum) a = at::scalar_tensor(ToScalar(info[1], "a"), b.options().requires_grad(false));
-  if (bNum) b = at::scalar_tensor(ToScalar(info[2], "b"), a.options().requires_grad(false));
+  // A number takes the type PyTorch's promotion gives it with the other operand (0.5 with an
+  // int tensor makes a float result, 2 with a float tensor stays float).
+  if (aNum) {
+    at::Scalar v = ToScalar(info[1], "a");
+    a = at::scalar_tensor(v, b.options().dtype(at::result_type(b, v)).requires_grad(false));
+  }
+  if (bNum) {
+    at::Scalar v = ToScalar(info[2], "b");
+    b = at::scalar_tensor(v, a.options().dtype(at::result_type(a, v)).requires_grad(false));
+  }
+  if (a.scalar_type() != b.scalar_type()) {
+    auto common = at::promote_types(a.scalar_type(), b.scalar_type());
+    a = a.to(common);
+    b = b.to(common);
+  }
   return Wrap(info.Env(), at::where(cond, a, b));
 }
 
@@ -137,7 +150,8 @@ static Napi::Value VarStd(const Info& info) {
   int64_t correction = IsUndefinedOrNull(info[2]) ? 1 : ToInt(info[2], "correction");
   bool keep = ToBool(info[3], false);
   at::OptionalIntArrayRef d = dims ? at::OptionalIntArrayRef(*dims) : at::OptionalIntArrayRef();
-  return Wrap(info.Env(), Std ? at::std(t, d, correction, keep) : at::var(t, d, correction, keep));
+  c10::optional<int64_t> c(correction);  // not the `bool unbiased` overload
+  return Wrap(info.Env(), Std ? at::std(t, d, c, keep) : at::var(t, d, c, keep));
 }
 
 // amax/amin(t, dims?, keepdim): values only, gradient flows to the extreme elements.

@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <climits>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 namespace pspseg {
@@ -34,7 +35,7 @@ static int DefaultThreads() {
 
 static Napi::Value SetThreads(const Info& info) {
   int64_t n = ToInt(info[0], "threads");
-  if (n < 1) throw BindingError("INVALID_ARGUMENT", "threads must be >= 1");
+  if (n < 1 || n > 1024) throw BindingError("INVALID_ARGUMENT", "threads must be between 1 and 1024");
   at::set_num_threads(static_cast<int>(n));
   return info.Env().Undefined();
 }
@@ -79,8 +80,12 @@ static Napi::Value RaiseForTest(const Info& info) {
 }
 
 void InitRuntime(Napi::Env env, Napi::Object exports) {
-  TuneMalloc();
-  at::set_num_threads(DefaultThreads());
+  // Once per process: a worker thread loading the addon must not reset what the main thread set.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    TuneMalloc();
+    at::set_num_threads(DefaultThreads());
+  });
   PSPSEG_EXPORT(env, exports, "setThreads", SetThreads);
   PSPSEG_EXPORT(env, exports, "config", Config);
   PSPSEG_EXPORT(env, exports, "cudaSynchronize", CudaSynchronize);

@@ -37,9 +37,16 @@ static Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   const void* data = nullptr;
   size_t byteLength = 0;
   if (info[0].IsTypedArray()) {
-    auto ta = info[0].As<Napi::TypedArray>();
-    data = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    byteLength = ta.ByteLength();
+    // Straight from napi: works for typed arrays over a SharedArrayBuffer too.
+    napi_typedarray_type type;
+    size_t length;
+    void* ptr = nullptr;
+    napi_value buffer;
+    size_t offset;
+    if (napi_get_typedarray_info(info.Env(), info[0], &type, &length, &ptr, &buffer, &offset) != napi_ok)
+      throw BindingError("INVALID_ARGUMENT", "fromBuffer: cannot read the typed array");
+    data = ptr;
+    byteLength = info[0].As<Napi::TypedArray>().ByteLength();
   } else if (info[0].IsArrayBuffer()) {
     auto ab = info[0].As<Napi::ArrayBuffer>();
     data = ab.Data();

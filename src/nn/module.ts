@@ -2,7 +2,7 @@
  * Module: named parameters, buffers and child modules, like torch.nn.Module. Parameters and
  * buffers live outside memory scopes (they are `keep`-ed) and are freed by `dispose()`.
  */
-import { Tensor, type Device, noGrad } from '../tensor/index.js';
+import { Tensor, type Device, noGrad, tidy } from '../tensor/index.js';
 
 export abstract class Module {
   training = true;
@@ -97,19 +97,15 @@ export abstract class Module {
   }
   eval(): this { return this.train(false); }
 
-  /** Moves every parameter and buffer to `device` (in place: the module keeps its identity). */
+  /**
+   * Moves every parameter and buffer to `device` in place: each tensor keeps its identity, so an
+   * optimiser built on the parameters stays valid (move its state with `optimizer.to(device)`).
+   */
   to(device: Device): this {
-    const move = (map: Map<string, Tensor>, isParam: boolean) => {
-      for (const [n, t] of map) {
-        if (t.device === device) continue;
-        const moved = noGrad(() => t.toDevice(device)).keep();
-        if (isParam) moved.requiresGrad_(true);
-        t.dispose();
-        map.set(n, moved);
-      }
-    };
-    move(this._params, true);
-    move(this._buffers, false);
+    for (const t of [...this._params.values(), ...this._buffers.values()]) {
+      if (t.device === device) continue;
+      tidy(() => { t.setData_(noGrad(() => t.toDevice(device))); });
+    }
     for (const m of this._children.values()) m.to(device);
     return this;
   }

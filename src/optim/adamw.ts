@@ -1,5 +1,5 @@
 /** AdamW (decoupled weight decay): PyTorch's update rule exactly (no amsgrad). */
-import { type Tensor, full } from '../tensor/index.js';
+import { type Tensor } from '../tensor/index.js';
 import { type NamedParameters, Optimizer } from './optimizer.js';
 
 export interface AdamWOptions { lr: number; betas?: [number, number]; eps?: number; weightDecay?: number }
@@ -22,10 +22,8 @@ export class AdamW extends Optimizer {
     const m = this.slot(name, 'exp_avg') ?? this.setSlot(name, 'exp_avg', grad.mul(0));
     const v = this.slot(name, 'exp_avg_sq') ?? this.setSlot(name, 'exp_avg_sq', grad.mul(0));
     // Each parameter counts its own steps, as PyTorch does (pruning may add/remove parameters).
-    const stepT = this.slot(name, 'step');
-    const step = (stepT ? stepT.item() : 0) + 1;
-    if (stepT) stepT.fill_(step);
-    else this.setSlot(name, 'step', full([], step, { dtype: 'float64', device: p.device }));
+    const step = (this.counts.get(name) ?? 0) + 1;
+    this.counts.set(name, step);
     m.mul_(b1).add_(grad, 1 - b1);
     v.mul_(b2).addcmul_(grad, grad, 1 - b2);
     const biasCorrection1 = 1 - b1 ** step;

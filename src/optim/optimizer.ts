@@ -2,7 +2,7 @@
  * Optimiser base: a list of named parameters with per-parameter state tensors. Parameters are
  * named so that state survives saving/loading and pruning (which removes parameters mid-run).
  */
-import { type Tensor, noGrad, tidy } from '../tensor/index.js';
+import { type Device, type Tensor, noGrad, tidy } from '../tensor/index.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 
 export type NamedParameters = Iterable<[string, Tensor]>;
@@ -12,6 +12,8 @@ export abstract class Optimizer {
   protected readonly params = new Map<string, Tensor>();
   /** state[name][slot], e.g. state.get('conv.weight').get('momentum_buffer') */
   protected readonly state = new Map<string, Map<string, Tensor>>();
+  /** Per-parameter step counts (plain numbers: reading a device tensor each step would sync a GPU). */
+  protected readonly counts = new Map<string, number>();
   stepCount = 0;
 
   constructor(params: NamedParameters, lr: number) {
@@ -63,6 +65,7 @@ export abstract class Optimizer {
       if (!this.params.delete(n)) throw new Error(`optimizer: no parameter '${n}'`);
       for (const t of this.state.get(n)?.values() ?? []) t.dispose();
       this.state.delete(n);
+      this.counts.delete(n);
     }
   }
 
@@ -80,31 +83,52 @@ export abstract class Optimizer {
       optimizer: this.constructor.name,
       lr: String(this.lr),
       step: String(this.stepCount),
+      counts: JSON.stringify(Object.fromEntries(this.counts)),
       hyper: JSON.stringify(this.hyper()),
     });
   }
 
-  /** Restores state saved by `saveState`; state of parameters this optimiser no longer has is dropped. */
+  /**
+   * Restores state saved by `saveState`; state of parameters this optimiser no longer has is
+   * dropped. Everything is validated before anything changes, so a bad file leaves the state as it was.
+   */
   loadState(path: string): void {
     const { tensors, metadata } = loadSafetensors(path);
-    if (metadata.optimizer && metadata.optimizer !== this.constructor.name) {
-      for (const t of tensors.values()) t.dispose();
-      throw new Error(`${path}: optimizer state is for ${metadata.optimizer}, not ${this.constructor.name}`);
-    }
-    for (const slots of this.state.values()) for (const t of slots.values()) t.dispose();
-    this.state.clear();
-    for (const [key, t] of tensors) {
-      const [n, k] = key.split('::');
-      const p = this.params.get(n);
-      if (!p || !k) { t.dispose(); continue; }
-      if (t.shape.length > 0 && t.shape.join() !== p.shape.join()) { // scalar slots (step counts) excepted
-        t.dispose();
-        throw new Error(`${path}: state '${key}' has shape [${t.shape}] but the parameter has [${p.shape}]`);
+    const incoming = new Map<string, Map<string, Tensor>>();
+    try {
+      if (metadata.optimizer && metadata.optimizer !== this.constructor.name)
+        throw new Error(`${path}: optimizer state is for ${metadata.optimizer}, not ${this.constructor.name}`);
+      for (const [key, t] of tensors) {
+        const [n, k] = key.split('::');
+        const p = this.params.get(n);
+        if (!p || !k) continue;
+        if (t.shape.join() !== p.shape.join())
+          throw new Error(`${path}: state '${key}' has shape [${t.shape}] but the parameter has [${p.shape}]`);
+        if (!incoming.has(n)) incoming.set(n, new Map());
+        incoming.get(n)!.set(k, t);
       }
-      this.setSlot(n, k, p.device === 'cpu' ? t : t.toDevice(p.device));
+      for (const slots of this.state.values()) for (const t of slots.values()) t.dispose();
+      this.state.clear();
+      for (const [n, slots] of incoming) {
+        const device = this.params.get(n)!.device;
+        for (const [k, t] of slots) this.setSlot(n, k, device === 'cpu' ? t : t.toDevice(device));
+      }
+      this.counts.clear();
+      for (const [n, c] of Object.entries(JSON.parse(metadata.counts ?? '{}') as Record<string, number>))
+        if (this.params.has(n)) this.counts.set(n, c);
+      if (metadata.lr) this.lr = Number(metadata.lr);
+      if (metadata.step) this.stepCount = Number(metadata.step);
+    } finally {
+      const adopted = new Set([...this.state.values()].flatMap((m) => [...m.values()]));
+      for (const t of tensors.values()) if (!adopted.has(t)) t.dispose();
     }
-    if (metadata.lr) this.lr = Number(metadata.lr);
-    if (metadata.step) this.stepCount = Number(metadata.step);
+  }
+
+  /** Moves the optimiser state to `device` (after `module.to(device)`). */
+  to(device: Device): this {
+    for (const [n, slots] of this.state)
+      for (const [k, t] of slots) if (t.device !== device) this.setSlot(n, k, noGrad(() => t.toDevice(device)));
+    return this;
   }
 
   dispose(): void {

@@ -47,7 +47,10 @@ export function tensor(data: TypedArray | number[] | boolean[], shape?: number[]
   if (Array.isArray(data)) {
     dtype = opts.dtype ?? (typeof data[0] === 'boolean' ? 'bool' : 'float32');
     if (dtype === 'int64') array = BigInt64Array.from(data as number[], (v) => BigInt(Math.trunc(Number(v))));
-    else if (dtype === 'float16' || dtype === 'bfloat16') return tensor(data, dims, { dtype: 'float32', device: opts.device }).to(dtype);
+    else if (dtype === 'float16' || dtype === 'bfloat16') {
+      const wide = tensor(data, dims, { dtype: 'float32', device: opts.device });
+      try { return wide.to(dtype); } finally { wide.dispose(); }
+    } else if (dtype === 'bool') array = Uint8Array.from(data as ArrayLike<number | boolean>, (v) => (v ? 1 : 0));
     else array = new arrayFor[dtype]!((data as number[]).map(Number));
   } else {
     array = data;

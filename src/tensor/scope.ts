@@ -73,7 +73,10 @@ export function tidy<T>(fn: () => T): T {
     throw err;
   }
   pop();
-  if (result instanceof Promise) throw new Error('tidy(fn): fn returned a Promise; scopes only cover synchronous code');
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new Error('tidy(fn): fn returned a Promise; scopes only cover synchronous code');
+  }
   const survivors = new Set<Disposable>();
   collect(result, survivors);
   const parent = scopes[scopes.length - 1];

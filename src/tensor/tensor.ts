@@ -96,6 +96,8 @@ export class Tensor {
   retainGrad(): this { native.retainGrad(this.handle); return this; }
   backward(gradient?: Tensor, retainGraph = false): void { native.backward(this.handle, gradient?.handle, retainGraph); }
   detach(): Tensor { return new Tensor(native.detach(this.handle)); }
+  /** Takes `src`'s data while keeping this tensor's identity (PyTorch's `t.data = src`). */
+  setData_(src: Tensor): this { native.setData(this.handle, src.handle); this._shape = undefined; return this; }
 
   // ---- elementwise ----------------------------------------------------------------------
   add(o: TensorOrScalar, alpha?: number): Tensor { return new Tensor(native.add(this.handle, arg(o), alpha)); }
