@@ -16,6 +16,18 @@ import type { Random } from '../util/random.js';
 export const OVERSAMPLE_FOREGROUND = 0.33;
 export const IMAGE_PAD_VALUE = 0;
 export const LABEL_PAD_VALUE = -1;
+/**
+ * Voxels outside the body (-1 in preprocessed files, nnU-Net's convention) travel through the
+ * pipeline as -2 so they stay apart from padding: at the end they become background (nnU-Net's
+ * RemoveLabelTransform(-1, 0)), while padding stays -1, ignored by the loss (method.md).
+ */
+export const OUTSIDE_BODY_LABEL = -2;
+
+/** Re-marks a preprocessed label's outside-body voxels (-1) as OUTSIDE_BODY_LABEL, in place. */
+export function markOutsideBody(label: Int8Array): Int8Array {
+  for (let i = 0; i < label.length; i++) if (label[i] === -1) label[i] = OUTSIDE_BODY_LABEL;
+  return label;
+}
 
 /**
  * One preprocessed case in memory. Arrays are C-order; `image` holds the channels one after
@@ -30,7 +42,7 @@ export interface CaseArrays {
   classLocations: ReadonlyMap<number, ArrayLike<number>>;
 }
 
-/** Adapts per-channel arrays (the preprocessing layout) to CaseArrays (one copy of the image). */
+/** Adapts per-channel arrays (the preprocessing layout) to CaseArrays (one copy of the image; the label is re-marked in place). */
 export function caseArraysFromChannels(
   key: string, channels: readonly Float32Array[], spatial: Shape3, label: Int8Array, classLocations: ReadonlyMap<number, ArrayLike<number>>,
 ): CaseArrays {
@@ -41,7 +53,7 @@ export function caseArraysFromChannels(
     if (ch.length !== n) throw new Error(`case ${key}: channel ${c} has ${ch.length} voxels, shape ${spatial.join('x')} needs ${n}`);
     image.set(ch, c * n);
   });
-  return { key, image, label, shape: [channels.length, ...spatial], classLocations };
+  return { key, image, label: markOutsideBody(label), shape: [channels.length, ...spatial], classLocations };
 }
 
 export interface PatchSamplerOptions {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readCaseFile } from './case_file.js';
 import type { ManifestEntry } from './preprocess.js';
 import type { PreprocessedCase } from './preprocess_case.js';
-import { type CaseArrays, caseArraysFromChannels } from './sampling.js';
+import { type CaseArrays, caseArraysFromChannels, markOutsideBody } from './sampling.js';
 
 /** One preprocessed case (with its label) as CaseArrays; zero-copy when its channels are adjacent in one buffer. */
 export function caseArraysFromPreprocessed(c: PreprocessedCase): CaseArrays {
@@ -19,7 +19,7 @@ export function caseArraysFromPreprocessed(c: PreprocessedCase): CaseArrays {
   const adjacent = c.images.every((im, ch) => im.buffer === first.buffer && im.length === n && im.byteOffset === first.byteOffset + ch * n * 4);
   if (!adjacent) return caseArraysFromChannels(p.id, c.images, p.shape, c.label, c.classLocations);
   return {
-    key: p.id, shape: [c.images.length, ...p.shape], label: c.label, classLocations: c.classLocations,
+    key: p.id, shape: [c.images.length, ...p.shape], label: markOutsideBody(c.label), classLocations: c.classLocations,
     image: new Float32Array(first.buffer, first.byteOffset, c.images.length * n),
   };
 }

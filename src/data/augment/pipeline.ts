@@ -5,7 +5,8 @@
  * the non-zero mask), then deep-supervision targets. Every sample of a batch draws
  * its own parameters, in sample order, from one Random: same seed, same batch.
  */
-import { type Tensor, cat, tidy } from '../../tensor/index.js';
+import { type Tensor, cat, tidy, where } from '../../tensor/index.js';
+import { OUTSIDE_BODY_LABEL } from '../sampling.js';
 import type { Random } from '../../util/random.js';
 import type { Shape3 } from '../grid.js';
 import { MultiplicativeBrightness } from './brightness.js';
@@ -85,7 +86,9 @@ export function augmentBatch(
       labels.push(s.label.to('int8')); // classes fit int8; downsampling 1-byte labels is cheapest
     }
     // cat copies even a single tensor, so the outputs never alias the inputs.
-    const labelBatch = cat(labels, 0);
+    // Outside the body is background for the loss; padding (-1) stays ignored.
+    const raw = cat(labels, 0);
+    const labelBatch = where(raw.eq(OUTSIDE_BODY_LABEL), 0, raw);
     return { image: cat(images, 0), target: deepSupervisionTargets(labelBatch, dsScales).map((t) => t.to('int64')) };
   });
   return { ...out, applied };
