@@ -116,6 +116,11 @@ describe('orientation codes', () => {
 });
 
 /** A volume whose values span the datatype's range, on a float32-exact oblique-free affine. */
+function writeThenPath(path: string, v: Volume): string {
+  writeNiftiSync(path, v);
+  return path;
+}
+
 function syntheticVolume(datatype: VoxelDatatype, channels: number): Volume {
   const shape: [number, number, number] = [5, 4, 3];
   const n = shape[0] * shape[1] * shape[2] * channels;
@@ -270,9 +275,22 @@ describe('header geometry written', () => {
     assert.deepEqual(back.affine, vol.affine);
   });
 
+  test('a file whose pixdim disagrees with its sform survives read -> write -> read', () => {
+    const path = join(tmp, 'pixdim_vs_sform.nii');
+    const vol = readNiftiSync(writeThenPath(path, syntheticVolume('float32', 1)));
+    const header = { ...vol.header!, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], sformCode: 1, srow: [[0.9, 0, 0, 0], [0, 0.9, 0, 0], [0, 0, 3, 0]] as [number[], number[], number[]] };
+    writeNiftiSync(path, { ...vol, affine: [[0.9, 0, 0, 0], [0, 0.9, 0, 0], [0, 0, 3, 0], [0, 0, 0, 1]], spacing: [1, 1, 3], header });
+    const odd = readNiftiSync(path);
+    assert.deepEqual(odd.spacing, [1, 1, 3]);
+    writeNiftiSync(join(tmp, 'again.nii'), odd);
+    const again = readNiftiSync(join(tmp, 'again.nii'));
+    assert.deepEqual(again.spacing, odd.spacing);
+    assert.deepEqual(again.affine, odd.affine);
+  });
+
   test('writing rejects inconsistent volumes, naming the file', async () => {
     const path = join(tmp, 'bad_write.nii');
-    const spacing = { ...syntheticVolume('uint8', 1), spacing: [2, 1.5, 3] as [number, number, number] };
+    const spacing = { ...syntheticVolume('uint8', 1), spacing: [2, -1.5, 3] as [number, number, number] };
     assert.throws(() => writeNiftiSync(path, spacing), (e: unknown) => e instanceof NiftiError && e.message.startsWith(path) && /spacing/.test(e.message));
     const short = { ...syntheticVolume('uint8', 1), data: new Uint8Array(3) };
     assert.throws(() => writeNiftiSync(path, short), (e: unknown) => e instanceof NiftiError && /needs 60/.test(e.message));

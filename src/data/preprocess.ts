@@ -59,6 +59,8 @@ export async function preprocessDataset(dataset: { cases: readonly CaseFiles[] }
     if (!o.force && await isUpToDate(outPath, hash)) { skipped.push(c.id); o.onCase?.(c.id, 'skipped'); continue; }
     todo.push({ kind: 'preprocess', case: c, plan, planHash: hash, outPath });
   }
+  // The manifest is rewritten at the end; until then none is better than a stale one.
+  if (todo.length) await rm(join(o.outDir, 'cases.json'), { force: true });
   await savePlan(join(o.outDir, 'plan.json'), plan);
   const processed: string[] = [];
   const { runCaseTask } = await import('./case_task.js');

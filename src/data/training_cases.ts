@@ -26,12 +26,18 @@ export function caseArraysFromPreprocessed(c: PreprocessedCase): CaseArrays {
 
 /** Reads the cases listed in a preprocessed folder's cases.json (all, or those in `ids`). */
 export async function loadTrainingCases(dir: string, ids?: readonly string[]): Promise<CaseArrays[]> {
-  const manifest = JSON.parse(await readFile(join(dir, 'cases.json'), 'utf8')) as { cases: ManifestEntry[] };
+  const manifest = JSON.parse(await readFile(join(dir, 'cases.json'), 'utf8')) as { planHash: string; cases: ManifestEntry[] };
   const wanted = ids ? new Set(ids) : null;
   const entries = manifest.cases.filter((e) => !wanted || wanted.has(e.id));
   if (wanted && entries.length !== wanted.size) {
     const missing = [...wanted].filter((id) => !entries.some((e) => e.id === id));
     throw new Error(`${dir}: no preprocessed file for case(s) ${missing.join(', ')}`);
   }
-  return Promise.all(entries.map(async (e) => caseArraysFromPreprocessed(await readCaseFile(join(dir, e.file)))));
+  return Promise.all(entries.map(async (e) => {
+    const c = await readCaseFile(join(dir, e.file));
+    // An interrupted re-run with another plan can leave files of two plans behind an old manifest.
+    if (c.properties.planHash !== manifest.planHash)
+      throw new Error(`${join(dir, e.file)}: made with plan ${c.properties.planHash}, but cases.json lists plan ${manifest.planHash}; run 'pspseg preprocess' again`);
+    return caseArraysFromPreprocessed(c);
+  }));
 }
