@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { readNifti, writeNifti } from '../src/io/nifti.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDataset } from '../src/data/dataset.js';
@@ -146,4 +148,11 @@ test('spleen CT sample: resampled to 1 x 1 x 2.5 mm and mapped back with Dice > 
   const bg = Float32Array.from(fg, (v) => 1 - v);
   const back2 = mapBack([bg, fg], p);
   assert.ok(dice(back2.data as Uint8Array, c.label!, 1) > 0.99);
+  // written with the input's geometry: affine, qform/sform codes, units
+  const out = join(mkdtempSync(join(tmpdir(), 'pspseg-mapback-')), 'pred.nii.gz');
+  await writeNifti(out, back);
+  const written = await readNifti(out), original = await readNifti(spleen.cases[0]!.images[0]!);
+  assert.deepEqual(written.affine, original.affine);
+  for (const k of ['qformCode', 'sformCode', 'xyztUnits'] as const) assert.equal(written.header![k], original.header![k], k);
+  assert.deepEqual(written.header!.pixdim.slice(1, 4), original.header!.pixdim.slice(1, 4));
 });

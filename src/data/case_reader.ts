@@ -5,6 +5,7 @@
  */
 import { readNifti } from '../io/nifti.js';
 import type { Volume } from '../io/volume.js';
+import type { NiftiHeader } from '../io/nifti_header.js';
 import type { Shape3, Spacing3 } from './grid.js';
 import { reversed3, voxelCount } from './grid.js';
 
@@ -25,6 +26,8 @@ export interface NiftiGrid {
   spacing: [number, number, number];
   affine: number[][];
   orientation: string;
+  /** The original header: results are written with its qform/sform codes, units and description. */
+  header?: NiftiHeader;
 }
 
 export interface LoadedCase {
@@ -89,7 +92,10 @@ export async function loadCase(c: CaseFiles, expectedChannels?: number): Promise
     shape: reversed3(first.shape),
     spacing: reversed3(first.spacing),
     images,
-    grid: { shape: [...first.shape], spacing: [...first.spacing], affine: first.affine.map((r) => [...r]), orientation: first.orientation },
+    grid: {
+      shape: [...first.shape], spacing: [...first.spacing], affine: first.affine.map((r) => [...r]), orientation: first.orientation,
+      header: first.header,
+    },
   };
   if (c.label) {
     const lv = await readNifti(c.label);

@@ -47,5 +47,6 @@ export function mapBack(prediction: Prediction, properties: CaseProperties, resa
     orientation: p.grid.orientation,
     data,
     datatype: 'uint8',
+    header: p.grid.header,
   };
 }
