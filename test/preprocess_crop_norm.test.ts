@@ -69,6 +69,15 @@ test('scheme and mask rules follow nnU-Net', () => {
   assert.equal(schemeForChannel('CT'), 'CT');
   assert.equal(schemeForChannel('ct'), 'CT');
   assert.equal(schemeForChannel('MRI'), 'zscore');
+  assert.equal(schemeForChannel('noNorm'), 'none');
+  assert.equal(schemeForChannel('rescale_to_0_1'), 'rescale01');
+  assert.equal(schemeForChannel('RGB_to_0_1'), 'rgb01');
+  const img = Float32Array.from([2, 4, 6]);
+  normalizeChannel(img, { scheme: 'rescale01', useMask: false });
+  assert.deepEqual(Array.from(img), [0, 0.5, 1]);
+  const rgb = Float32Array.from([0, 63.75, 255, 300]);
+  normalizeChannel(rgb, { scheme: 'rgb01', useMask: false });
+  assert.deepEqual(Array.from(rgb), [0, 0.25, 1, 1]);
   assert.equal(useMaskForNorm('zscore', 0.74), true);
   assert.equal(useMaskForNorm('zscore', 0.75), false);
   assert.equal(useMaskForNorm('CT', 0.5), false);

@@ -5,17 +5,27 @@
  * - 'zscore': per image mean/std; with useMask only over the mask (voxels with label >= 0 after the
  *   crop, i.e. inside the filled non-zero mask or labelled), voxels outside keep their value (0).
  * - 'none': values unchanged.
+ * - 'rescale01': per image (x - min) / (max - min); 'rgb01': x / 255 clipped to [0, 1].
  */
 import type { IntensityStats } from './stats.js';
 import { meanStd } from './stats.js';
 
-export type NormalizationScheme = 'CT' | 'zscore' | 'none';
+export type NormalizationScheme = 'CT' | 'zscore' | 'none' | 'rescale01' | 'rgb01';
 
-export const NORMALIZATION_SCHEMES: readonly NormalizationScheme[] = ['CT', 'zscore', 'none'];
+export const NORMALIZATION_SCHEMES: readonly NormalizationScheme[] = ['CT', 'zscore', 'none', 'rescale01', 'rgb01'];
 
-/** nnU-Net: the dataset's 'CT' channel gets CT normalisation, every other channel z-score. */
+/**
+ * nnU-Net's channel-name rule (case-insensitive): 'CT' -> CT, 'noNorm' -> none, 'rescale_to_0_1' ->
+ * per-image min-max to [0, 1], 'rgb_to_0_1' -> divide by 255; every other name -> z-score.
+ */
 export function schemeForChannel(channelName: string): NormalizationScheme {
-  return channelName.trim().toLowerCase() === 'ct' ? 'CT' : 'zscore';
+  switch (channelName.trim().toLowerCase()) {
+    case 'ct': return 'CT';
+    case 'nonorm': return 'none';
+    case 'rescale_to_0_1': return 'rescale01';
+    case 'rgb_to_0_1': return 'rgb01';
+    default: return 'zscore';
+  }
 }
 
 /**
@@ -40,6 +50,16 @@ const MIN_STD = 1e-8;
 export function normalizeChannel(image: Float32Array, norm: ChannelNormalization, normMask?: ArrayLike<number>): void {
   switch (norm.scheme) {
     case 'none':
+      return;
+    case 'rescale01': {
+      let lo = Infinity, hi = -Infinity;
+      for (let i = 0; i < image.length; i++) { const v = image[i]!; if (v < lo) lo = v; if (v > hi) hi = v; }
+      const range = Math.max(hi - lo, MIN_STD);
+      for (let i = 0; i < image.length; i++) image[i] = (image[i]! - lo) / range;
+      return;
+    }
+    case 'rgb01':
+      for (let i = 0; i < image.length; i++) image[i] = Math.min(1, Math.max(0, image[i]! / 255));
       return;
     case 'CT': {
       const p = norm.intensity;
