@@ -7,7 +7,7 @@
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 
 type Msg<T> = { id: number; task: T };
-type Reply<R> = { id: number; ok: true; result: R } | { id: number; ok: false; error: string };
+type Reply<R> = { id: number; ok: true; result: R } | { id: number; ok: false; error: string; stack?: string };
 
 /** ArrayBuffers of typed arrays found in a result (searched 3 levels deep), moved instead of copied. */
 export function transferablesOf(value: unknown, depth = 3, out = new Set<ArrayBuffer>()): ArrayBuffer[] {
@@ -26,7 +26,8 @@ export function serveTasks<T, R>(handler: (task: T) => Promise<R>): void {
   port.on('message', (msg: Msg<T>) => {
     handler(msg.task).then(
       (result) => port.postMessage({ id: msg.id, ok: true, result } satisfies Reply<R>, transferablesOf(result)),
-      (err: unknown) => port.postMessage({ id: msg.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies Reply<R>),
+      // The message is for the user; the worker's stack only for PSPSEG_DEBUG (cli/main.ts prints it then).
+      (err: unknown) => port.postMessage({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined } satisfies Reply<R>),
     );
   });
 }
@@ -77,7 +78,12 @@ export async function runPool<T, R>(o: PoolOptions<T, R>): Promise<void> {
       workers.push(w);
       w.on('message', (reply: Reply<R>) => {
         const task = o.tasks[reply.id]!;
-        if (!reply.ok) { fail(new Error(`${describe(task)}: ${reply.error}`)); return; }
+        if (!reply.ok) {
+          const err = new Error(`${describe(task)}: ${reply.error}`);
+          if (reply.stack) err.stack = `${err.message}\n(in the worker) ${reply.stack}`;
+          fail(err);
+          return;
+        }
         (w as Worker & { busy?: number }).busy = undefined;
         try { o.onResult(reply.result, task, reply.id); } catch (err) { fail(err instanceof Error ? err : new Error(String(err))); return; }
         if (++finished === o.tasks.length) { for (const x of workers) void x.terminate(); resolve(); return; }
