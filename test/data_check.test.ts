@@ -83,6 +83,18 @@ describe('check', () => {
     assert.match(out, /OK: 3 cases, 6 files/);
   });
 
+  test('label values beyond int8 are errors even when declared', async () => {
+    const root = copyMsd('bigLabel', IDS.slice(0, 1));
+    const labelPath = join(root, 'labelsTr', `${IDS[0]}.nii.gz`);
+    await edit(labelPath, (v) => { v.data[50] = 200; });
+    const json = JSON.parse(readFileSync(join(root, 'dataset.json'), 'utf8'));
+    json.labels['200'] = 'big';
+    writeFileSync(join(root, 'dataset.json'), JSON.stringify(json));
+    const report = await checkDataset(root);
+    assert.deepEqual(codesFor(report, IDS[0]!), ['error:label-range']);
+    assert.match(report.errors[0]!.message, /200 are outside 0\.\.127/);
+  });
+
   test('planted problems are all reported at once', async () => {
     const root = copyMsd('broken', IDS);
     const image = (id: string): string => join(root, 'imagesTr', `${id}.nii.gz`);

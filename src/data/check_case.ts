@@ -14,7 +14,7 @@ export type CheckCode =
   | 'dataset' | 'case-count' | 'stray-file' | 'unused-label'
   | 'missing-file' | 'unreadable' | 'channel-count' | 'channel-geometry'
   | 'shape-mismatch' | 'spacing-mismatch' | 'affine-mismatch'
-  | 'non-finite' | 'constant-image' | 'non-integer-label' | 'undeclared-label' | 'empty-label'
+  | 'non-finite' | 'constant-image' | 'non-integer-label' | 'undeclared-label' | 'label-range' | 'empty-label'
   | 'unusual-orientation';
 
 export interface CheckProblem {
@@ -107,6 +107,11 @@ function checkLabel(label: Volume, path: string, ctx: CaseCheckContext, report: 
     const list = undeclared.slice(0, 10).map(([v, n]) => `${v} (${n} voxels)`).join(', ');
     const more = undeclared.length > 10 ? ` and ${undeclared.length - 10} more` : '';
     report('error', 'undeclared-label', path, `label values not declared in dataset.json: ${list}${more}`);
+  }
+  const outOfRange = [...scan.counts.keys()].filter((v) => v < 0 || v > 127).sort((a, b) => a - b);
+  if (outOfRange.length > 0) {
+    // Preprocessed labels are int8 with -1 reserved for "outside the body".
+    report('error', 'label-range', path, `label values ${outOfRange.slice(0, 10).join(', ')} are outside 0..127, which pspseg supports`);
   }
   if (![...scan.counts.keys()].some((v) => v !== 0)) report('warning', 'empty-label', path, 'label has no foreground voxels');
   return scan.counts;
