@@ -8,7 +8,8 @@ namespace pspseg {
 // Per thread: each worker_thread that loads the addon has its own JS environment, so it registers
 // its own error class and scope state. (Never freed: a thread's environment outlives nothing here.)
 static thread_local Napi::FunctionReference* errorClass = nullptr;
-static std::atomic<int64_t> liveTensors{0};
+// Per thread, like the JS environment that owns the tensors (a worker's tensors are its own).
+static thread_local int64_t liveTensors = 0;
 static const napi_type_tag kTensorTag = {0x7073707365676e61ULL, 0x74656e736f722d31ULL};
 
 void SetErrorClass(const Napi::Function& ctor) {
@@ -16,14 +17,30 @@ void SetErrorClass(const Napi::Function& ctor) {
   *errorClass = Napi::Persistent(ctor);
 }
 
-void ThrowJs(Napi::Env env, const std::string& code, const std::string& message) {
-  if (errorClass && !errorClass->IsEmpty()) {
-    Napi::Object err = errorClass->New({Napi::String::New(env, message), Napi::String::New(env, code)});
-    throw Napi::Error(env, err);
+static bool ExceptionPending(napi_env env) {
+  bool pending = false;
+  return napi_is_exception_pending(env, &pending) != napi_ok || pending;
+}
+
+void ThrowJs(napi_env env, const std::string& code, const std::string& message) noexcept {
+  if (ExceptionPending(env)) return;
+  napi_value msg = nullptr, codeValue = nullptr, err = nullptr;
+  if (napi_create_string_utf8(env, message.c_str(), message.size(), &msg) != napi_ok) return;
+  if (napi_create_string_utf8(env, code.c_str(), code.size(), &codeValue) != napi_ok) return;
+  napi_value ctor = nullptr;
+  if (errorClass && !errorClass->IsEmpty() && napi_get_reference_value(env, *errorClass, &ctor) == napi_ok && ctor) {
+    napi_value args[2] = {msg, codeValue};
+    if (napi_new_instance(env, ctor, 2, args, &err) != napi_ok) err = nullptr;
+    if (!err && ExceptionPending(env)) return;  // the constructor threw: that exception stands
   }
-  Napi::Error err = Napi::Error::New(env, message);
-  err.Set("code", Napi::String::New(env, code));
-  throw err;
+  if (!err && napi_create_error(env, codeValue, msg, &err) != napi_ok) return;
+  napi_throw(env, err);
+}
+
+void RethrowJs(napi_env env, const Napi::Error& e) noexcept {
+  if (ExceptionPending(env)) return;
+  napi_value v = e.Value();
+  if (v) napi_throw(env, v);
 }
 
 void Export(Napi::Env, Napi::Object exports, const char* name, Napi::Function fn) { exports.Set(name, fn); }
@@ -114,7 +131,7 @@ std::vector<at::Tensor> UnwrapList(const Napi::Value& v) {
   return out;
 }
 
-int64_t LiveTensorCount() { return liveTensors.load(); }
+int64_t LiveTensorCount() { return liveTensors; }
 
 // --- argument conversion -----------------------------------------------------------------
 

@@ -26,32 +26,38 @@ struct BindingError : std::runtime_error {
 };
 
 void SetErrorClass(const Napi::Function& ctor);
-[[noreturn]] void ThrowJs(Napi::Env env, const std::string& code, const std::string& message);
+// Both raise a JS exception through the C API and never throw in C++: a C++ exception leaving a
+// callback while the environment cannot take a JS exception (a worker being terminated) would
+// reach std::terminate and abort the whole process.
+void ThrowJs(napi_env env, const std::string& code, const std::string& message) noexcept;
+void RethrowJs(napi_env env, const Napi::Error& e) noexcept;
 
 using Binding = Napi::Value (*)(const Napi::CallbackInfo&);
 
 template <Binding F>
 Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
   try {
     return F(info);
-  } catch (const Napi::Error&) {
-    throw;
+  } catch (const Napi::Error& e) {
+    RethrowJs(env, e);
   } catch (const BindingError& e) {
-    ThrowJs(info.Env(), e.code, e.what());
+    ThrowJs(env, e.code, e.what());
   } catch (const c10::OutOfMemoryError& e) {
-    ThrowJs(info.Env(), "OUT_OF_MEMORY", e.what_without_backtrace());
+    ThrowJs(env, "OUT_OF_MEMORY", e.what_without_backtrace());
   } catch (const c10::Error& e) {
     // CPU allocation failures arrive as plain c10::Error ("DefaultCPUAllocator: can't allocate").
     const std::string msg = e.what_without_backtrace();
     bool oom = msg.find("can't allocate") != std::string::npos || msg.find("out of memory") != std::string::npos;
-    ThrowJs(info.Env(), oom ? "OUT_OF_MEMORY" : "TORCH_ERROR", msg);
+    ThrowJs(env, oom ? "OUT_OF_MEMORY" : "TORCH_ERROR", msg);
   } catch (const std::bad_alloc&) {
-    ThrowJs(info.Env(), "OUT_OF_MEMORY", "out of memory (std::bad_alloc)");
+    ThrowJs(env, "OUT_OF_MEMORY", "out of memory (std::bad_alloc)");
   } catch (const std::exception& e) {
-    ThrowJs(info.Env(), "TORCH_ERROR", e.what());
+    ThrowJs(env, "TORCH_ERROR", e.what());
   } catch (...) {
-    ThrowJs(info.Env(), "TORCH_ERROR", "unknown native error");
+    ThrowJs(env, "TORCH_ERROR", "unknown native error");
   }
+  return Napi::Value();  // the pending JS exception is what the caller sees
 }
 
 // Registration helper used by each ops file.

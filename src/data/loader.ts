@@ -1,14 +1,14 @@
 /**
  * Training / validation batch loader.
  *
- * Design: the tensor engine belongs to the main thread, so the work is split in two.
- * - Patch workers (worker_threads) do the JS-side work: draw cases and patch boxes (the nnU-Net
- *   oversampling rule) and crop + pad the patches into typed arrays. The cases sit in shared memory,
- *   results are transferred, not copied. Workers run up to `prefetch` batches ahead of the consumer
- *   (a bounded queue), so cropping never stalls the training step.
- * - The main thread, when a batch is requested, wraps the patches as tensors (optionally moving
- *   them to `device` first, so augmentation runs on the GPU) and runs the augmentation pipeline;
- *   libtorch parallelises those ops on its own thread pool.
+ * Design: workers (worker_threads) prepare batches ahead of the consumer, up to `prefetch` of
+ * them (a bounded queue), so the training step does not wait for data.
+ * - Each worker draws cases and patch boxes (the nnU-Net oversampling rule), crops + pads the
+ *   patches from the cases in shared memory, and, by default, augments them on its own tensor
+ *   engine (one libtorch thread each) and builds the deep-supervision targets. Results come back
+ *   as transferred typed arrays; the main thread only wraps them as tensors.
+ * - With batches on a GPU (`device`), workers only crop; the main thread moves the patches to
+ *   the device and augments there, where it is fast.
  * Batch k's randomness comes only from (seed, k), so the sequence of batches is the same for any
  * number of workers, including 0 (everything inline, for debugging and tests).
  *
@@ -23,10 +23,10 @@ import { Random } from '../util/random.js';
 import type { Shape3 } from './grid.js';
 import { initialPatchSize } from './initial_patch_size.js';
 import { augmentSeed, cropSeed } from './loader_seeds.js';
-import type { PatchTask, PatchWorkerData } from './patch_worker.js';
+import type { AugmentedArrays, PatchTask, PatchWorkerData, WorkerBatch } from './patch_worker.js';
 import { type CaseArrays, type PatchBatch, type PatchDraw, type PatchSamplerOptions, PatchSampler } from './sampling.js';
 import { shareCase } from './shared_cases.js';
-import { type AppliedParams, augmentBatch, trainingTransforms } from './augment/pipeline.js';
+import { type AppliedParams, type TrainingAugmentOptions, augmentBatch, trainingTransforms } from './augment/pipeline.js';
 import { DEFAULT_DS_SCALES, type Scale3 } from './augment/deep_supervision.js';
 import type { LabelInterpolation } from './augment/spatial.js';
 import type { SampleTransform } from './augment/types.js';
@@ -56,6 +56,14 @@ export interface LoaderOptions {
   device?: Device;
   /** Stop after this many batches (default: never). */
   numBatches?: number;
+  /**
+   * Augment in the workers (on their own engine threads) instead of in `next()`, so the training
+   * step never waits for augmentation. Default: on whenever there are workers and the batches stay
+   * on the CPU (GPU augmentation runs in `next()` on the device).
+   */
+  augmentInWorkers?: boolean;
+  /** libtorch threads each worker augments with (default 1). */
+  workerThreads?: number;
 }
 
 export interface Batch {
@@ -71,7 +79,7 @@ export interface Batch {
   dispose(): void;
 }
 
-type Pending = { resolve: (b: PatchBatch) => void; reject: (e: Error) => void };
+type Pending = { resolve: (b: WorkerBatch) => void; reject: (e: Error) => void };
 
 export class BatchLoader implements AsyncIterable<Batch> {
   readonly patchSize: Shape3;
@@ -86,7 +94,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
   private readonly numBatches: number;
   private readonly prefetch: number;
   private readonly workers: { worker: Worker; outstanding: number }[] = [];
-  private readonly ready = new Map<number, PatchBatch>();
+  private readonly ready = new Map<number, WorkerBatch>();
   private readonly waiting = new Map<number, Pending>();
   private nextToDispatch = 0;
   private nextToYield = 0;
@@ -104,11 +112,10 @@ export class BatchLoader implements AsyncIterable<Batch> {
       patchSize: this.cropSize, finalPatchSize: this.patchSize, batchSize: o.batchSize, oversampleForeground: o.oversampleForeground,
     };
     this.sampler = new PatchSampler(samplerOptions);
-    this.transforms = augment
-      ? trainingTransforms({
-        patchSize: this.patchSize, maxRotation: o.maxRotation, mirrorAxes: o.mirrorAxes, labelInterpolation: o.labelInterpolation, maskedChannels: o.maskedChannels,
-      })
-      : [];
+    const transformOptions: TrainingAugmentOptions = {
+      patchSize: this.patchSize, maxRotation: o.maxRotation, mirrorAxes: o.mirrorAxes, labelInterpolation: o.labelInterpolation, maskedChannels: o.maskedChannels,
+    };
+    this.transforms = augment ? trainingTransforms(transformOptions) : [];
     if (!augment && !this.cropSize.every((n, i) => n === this.patchSize[i])) {
       throw new Error('BatchLoader: without augmentation nothing crops to patchSize, so initialPatchSize must equal it');
     }
@@ -117,11 +124,15 @@ export class BatchLoader implements AsyncIterable<Batch> {
     this.numBatches = o.numBatches ?? Infinity;
     const nWorkers = Math.max(0, Math.floor(o.workers ?? Math.min(4, availableParallelism() - 1)));
     this.prefetch = Math.max(1, o.prefetch ?? Math.max(2, 2 * nWorkers));
+    const inWorkers = nWorkers > 0 && (o.augmentInWorkers ?? (!o.device || o.device === 'cpu'));
     if (nWorkers === 0) {
       this.cases = o.cases;
     } else {
       this.cases = [];
-      const workerData: PatchWorkerData = { cases: o.cases.map(shareCase), sampler: samplerOptions, seed: this.seed };
+      const workerData: PatchWorkerData = {
+        cases: o.cases.map(shareCase), sampler: samplerOptions, seed: this.seed,
+        augment: inWorkers ? { transforms: augment ? transformOptions : null, dsScales: [...this.dsScales], threads: o.workerThreads ?? 1 } : undefined,
+      };
       for (let k = 0; k < nWorkers; k++) this.workers.push({ worker: this.startWorker(workerData), outstanding: 0 });
       this.fillQueue();
     }
@@ -157,14 +168,15 @@ export class BatchLoader implements AsyncIterable<Batch> {
     }
   }
 
-  private patchesFor(index: number): Promise<PatchBatch> {
+  private patchesFor(index: number): Promise<WorkerBatch> {
     if (this.workers.length === 0) return Promise.resolve(this.sampler.sampleBatch(this.cases, new Random(cropSeed(this.seed, index))));
     const done = this.ready.get(index);
     if (done) { this.ready.delete(index); return Promise.resolve(done); }
     return new Promise((resolve, reject) => this.waiting.set(index, { resolve, reject }));
   }
 
-  private toBatch(index: number, p: PatchBatch): Batch {
+  private toBatch(index: number, p: WorkerBatch): Batch {
+    if (p.augmented) return this.wrapAugmented(index, p, p.augmented);
     const [p0, p1, p2] = p.patchSize;
     const out = tidy(() => {
       let image = tensor(p.image, [this.batchSize, p.channels, p0, p1, p2]);
@@ -177,6 +189,18 @@ export class BatchLoader implements AsyncIterable<Batch> {
       dispose: () => { out.image.dispose(); out.target.forEach((t) => t.dispose()); },
     };
     return batch;
+  }
+
+  /** A batch a worker already augmented: only wrapping is left (one copy each). */
+  private wrapAugmented(index: number, p: PatchBatch, a: AugmentedArrays): Batch {
+    const out = tidy(() => ({
+      image: tensor(a.image, a.imageShape),
+      target: a.targets.map((t, i) => tensor(t, a.targetShapes[i]!).to('int64')),
+    }));
+    return {
+      index, image: out.image, target: out.target, keys: p.keys, draws: p.draws, applied: a.applied,
+      dispose: () => { out.image.dispose(); out.target.forEach((t) => t.dispose()); },
+    };
   }
 
   /** Keeps up to `prefetch` batches requested or ready ahead of the consumer. */
@@ -193,7 +217,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
   private startWorker(data: PatchWorkerData): Worker {
     const worker = new Worker(new URL('./patch_worker.js', import.meta.url), { workerData: data });
     const slot = (): { worker: Worker; outstanding: number } | undefined => this.workers.find((w) => w.worker === worker);
-    worker.on('message', (reply: { id: number; ok: true; result: PatchBatch } | { id: number; ok: false; error: string }) => {
+    worker.on('message', (reply: { id: number; ok: true; result: WorkerBatch } | { id: number; ok: false; error: string }) => {
       if (this.closed) return; // close() keeps the worker ref'd until it has exited
       const s = slot();
       if (s && --s.outstanding === 0) worker.unref(); // an idle worker must not keep the process alive

@@ -9,7 +9,7 @@ export { type DType, type TypedArray, isFloating, bytesPerElement } from './dtyp
 export { engineConfig, setThreads, synchronize, type EngineConfig } from './native.js';
 import { native } from './native.js';
 
-/** Number of native tensors alive right now (for leak tests). */
+/** Number of native tensors alive right now in this thread (for leak tests; each worker counts its own). */
 export function liveTensorCount(): number {
   return native.liveTensorCount() as number;
 }
