@@ -109,6 +109,20 @@ test('separate-z image path uses nearest along the low-res axis: slices are copi
   for (const v of sliceValues) assert.ok([0, 10, 20, 30].includes(v), `blended value ${v}`);
 });
 
+test('separate-z in-plane cubic output is clipped per slice to that slice\'s range (skimage per slice, as nnU-Net)', () => {
+  const shape: Shape3 = [3, 8, 8];
+  // slice 0: a sharp step in [0, 1] (cubic overshoots it); slice 1: a wide range [0, 100]; slice 2: constant 5
+  const data = field(shape, (a, b) => (a === 0 ? (b < 4 ? 0 : 1) : a === 1 ? b * 14 : 5));
+  const r = resampleImage(data, shape, [3, 13, 13], [5, 1, 1], [5, 0.6, 0.6]);
+  const n = 13 * 13;
+  const slice = (k: number) => Array.from(r.subarray(k * n, (k + 1) * n));
+  assert.ok(slice(0).every((v) => v >= 0 && v <= 1), `slice 0 leaves [0, 1]: ${Math.min(...slice(0))}..${Math.max(...slice(0))}`);
+  assert.ok(slice(2).every((v) => v === 5));
+  // the same volume resampled isotropically is only clipped to the global range
+  const iso = resampleWithOrders(data, shape, [3, 13, 13], [3, 3, 3]);
+  assert.ok(Array.from(iso.subarray(0, n)).some((v) => v < 0 || v > 1), 'a global clip lets slice 0 overshoot');
+});
+
 test('label resampling never invents classes, keeps shape, and is exact for integer upsampling', () => {
   const shape: Shape3 = [8, 9, 10];
   const label = new Int8Array(voxelCount(shape));

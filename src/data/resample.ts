@@ -59,11 +59,46 @@ export function axisOrders(current: Spacing3, target: Spacing3, o: ResampleOrder
 export function resampleWithOrders(data: Float32Array, shape: Shape3, newShape: Shape3, orders: readonly InterpolationOrder[]): Float32Array {
   if (data.length !== voxelCount(shape)) throw new Error(`resample: ${data.length} voxels for shape ${shape.join('x')}`);
   if (shapesEqual(shape, newShape)) return data;
+  const z = separateZAxis(orders);
+  if (z !== null) {
+    // nnU-Net's separate-z path: each slice is resized in-plane (skimage, clipped to that slice's
+    // own range), then the slices are resampled along z (order 0 or 1, no clipping).
+    const inPlane: Shape3 = [...newShape];
+    inPlane[z] = shape[z];
+    let cur = { data, shape };
+    for (const a of [0, 1, 2].filter((a) => a !== z && shape[a] !== newShape[a])) cur = resampleAxis(cur.data, cur.shape, a, newShape[a]!, orders[a]!);
+    if (cur.data !== data) clipSlicesToRangeOf(cur.data, inPlane, data, shape, z);
+    if (shape[z] !== newShape[z]) cur = resampleAxis(cur.data, cur.shape, z, newShape[z]!, orders[z]!);
+    return cur.data;
+  }
   const axes = [0, 1, 2].filter((a) => shape[a] !== newShape[a]).sort((a, b) => newShape[a]! / shape[a]! - newShape[b]! / shape[b]!);
   let cur = { data, shape };
   for (const a of axes) cur = resampleAxis(cur.data, cur.shape, a, newShape[a]!, orders[a]!);
   if (orders.some((o) => o > 1)) clipToRangeOf(cur.data, data);
   return cur.data;
+}
+
+/** The axis resampled at a low order while the other two use a higher one (separate z), or null. */
+function separateZAxis(orders: readonly InterpolationOrder[]): number | null {
+  const low = [0, 1, 2].filter((a) => orders[a]! <= 1);
+  return low.length === 1 && [0, 1, 2].every((a) => a === low[0] || orders[a]! > 1) ? low[0]! : null;
+}
+
+/** Clips every slice along `z` of `out` to the value range of the same slice of `input`. */
+function clipSlicesToRangeOf(out: Float32Array, outShape: Shape3, input: Float32Array, inShape: Shape3, z: number): void {
+  const sliceRange = (arr: Float32Array, sh: Shape3, k: number, visit: (i: number) => void) => {
+    const [n0, n1, n2] = sh;
+    const r0 = z === 0 ? [k, k + 1] : [0, n0], r1 = z === 1 ? [k, k + 1] : [0, n1], r2 = z === 2 ? [k, k + 1] : [0, n2];
+    for (let i = r0[0]!; i < r0[1]!; i++) for (let j = r1[0]!; j < r1[1]!; j++) {
+      const base = (i * n1 + j) * n2;
+      for (let l = r2[0]!; l < r2[1]!; l++) visit(base + l);
+    }
+  };
+  for (let k = 0; k < inShape[z]; k++) {
+    let lo = Infinity, hi = -Infinity;
+    sliceRange(input, inShape, k, (i) => { const v = input[i]!; if (v < lo) lo = v; if (v > hi) hi = v; });
+    sliceRange(out, outShape, k, (i) => { const v = out[i]!; out[i] = v < lo ? lo : v > hi ? hi : v; });
+  }
 }
 
 function clipToRangeOf(out: Float32Array, input: Float32Array): void {
