@@ -52,16 +52,19 @@ for (const [name, steps] of Object.entries(fx.trajectories)) {
   });
 }
 
-test('optimiser state save/load resumes the same trajectory', () => {
+for (const [name, make] of [
+  ['SGD', (ps: [string, Tensor][], lr: number) => new SGD(ps, { lr, momentum: 0.99, nesterov: true })],
+  ['AdamW', (ps: [string, Tensor][], lr: number) => new AdamW(ps, { lr })],
+] as const) test(`${name} state save/load resumes the same trajectory`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'pspseg-optim-'));
   const run = (resumeAt: number | null) => {
     const p = problem();
-    let opt = new SGD([['w', p.w], ['b', p.b]], { lr: 0.1, momentum: 0.99, nesterov: true });
+    let opt: Optimizer = make([['w', p.w], ['b', p.b]], 0.1);
     for (let i = 0; i < 6; i++) {
       if (i === resumeAt) {
         opt.saveState(join(dir, 'opt.safetensors'));
         opt.dispose();
-        opt = new SGD([['w', p.w], ['b', p.b]], { lr: 0.5, momentum: 0.99, nesterov: true });
+        opt = make([['w', p.w], ['b', p.b]], 0.5);
         opt.loadState(join(dir, 'opt.safetensors'));
         assert.equal(opt.lr, 0.1);
         assert.equal(opt.stepCount, resumeAt);

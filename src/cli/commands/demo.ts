@@ -134,7 +134,9 @@ export async function run(args: string[]): Promise<number> {
   const lr0 = 1e-2;
   const opt = new SGD(model.namedParameters(), { lr: lr0, momentum: 0.99, nesterov: true, weightDecay: 3e-5 });
   console.log(`model: ${model.numParameters().toLocaleString()} parameters; training ${iterations} steps, batch ${batchSize}, ${train.length} training cases`);
-  const loader = new BatchLoader({ cases: train, patchSize: plan.patchSize, batchSize, seed, numBatches: iterations });
+  // channels normalised inside the body only are zeroed outside it after augmentation (nnU-Net)
+  const maskedChannels = plan.channels.flatMap((c, i) => (c.useMask ? [i] : []));
+  const loader = new BatchLoader({ cases: train, patchSize: plan.patchSize, batchSize, seed, numBatches: iterations, maskedChannels });
   const bar = new Progress('train', iterations);
   let window: number[] = [];
   const curve: number[] = [];
@@ -166,7 +168,7 @@ export async function run(args: string[]): Promise<number> {
 
   // 6. validate: hard Dice per class, tp/fp/fn summed over the validation batches (nnU-Net's pseudo Dice)
   model.eval();
-  const valLoader = new BatchLoader({ cases: val, patchSize: plan.patchSize, batchSize, seed: seed + 1, augment: false, numBatches: 20 });
+  const valLoader = new BatchLoader({ cases: val, patchSize: plan.patchSize, batchSize, seed: seed + 1, augment: false, numBatches: 20, maskedChannels });
   const tp = new Array(classes).fill(0), fp = new Array(classes).fill(0), fn = new Array(classes).fill(0);
   for await (const batch of valLoader) {
     noGrad(() => tidy(() => {
