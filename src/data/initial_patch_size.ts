@@ -30,3 +30,17 @@ export function initialPatchSize(finalPatch: Shape3, maxRotationRad = DEFAULT_RO
   // numpy's astype(int) truncates; the small epsilon keeps exact integers (no rotation) from dropping by one.
   return out.map((v) => Math.trunc(v / minScale + 1e-9)) as Shape3;
 }
+
+/**
+ * The enlarged patch for nnU-Net's dummy 2-D augmentation: axis 0 stays as it is, the slice plane
+ * is enlarged for an in-plane rotation of up to `maxRotationRad` (capped at 90 degrees) and the
+ * smallest zoom (nnU-Net's 2-D get_patch_size).
+ */
+export function initialPatchSize2d(finalPatch: Shape3, maxRotationRad = Math.PI, scaleRange = INITIAL_PATCH_SCALE_RANGE): Shape3 {
+  const angle = Math.min(Math.abs(maxRotationRad), Math.PI / 2);
+  const [, a, b] = finalPatch;
+  const c = Math.cos(angle), s = Math.sin(angle);
+  const rotated = [Math.abs(a * c - b * s), Math.abs(a * s + b * c)];
+  const minScale = Math.min(...scaleRange);
+  return [finalPatch[0], ...[a, b].map((v, i) => Math.trunc(Math.max(v, rotated[i]!) / minScale + 1e-9))] as Shape3;
+}

@@ -21,12 +21,12 @@ import { Worker } from 'node:worker_threads';
 import { type Device, type Tensor, tensor, tidy } from '../tensor/index.js';
 import { Random } from '../util/random.js';
 import type { Shape3 } from './grid.js';
-import { initialPatchSize } from './initial_patch_size.js';
+import { initialPatchSize, initialPatchSize2d } from './initial_patch_size.js';
 import { augmentSeed, cropSeed } from './loader_seeds.js';
 import type { AugmentedArrays, PatchTask, PatchWorkerData, WorkerBatch } from './patch_worker.js';
 import { type CaseArrays, type PatchBatch, type PatchDraw, type PatchSamplerOptions, PatchSampler } from './sampling.js';
 import { shareCase } from './shared_cases.js';
-import { type AppliedParams, type TrainingAugmentOptions, augmentBatch, trainingTransforms } from './augment/pipeline.js';
+import { type AppliedParams, type TrainingAugmentOptions, augmentBatch, trainingTransforms, useDummy2d } from './augment/pipeline.js';
 import { DEFAULT_DS_SCALES, type Scale3 } from './augment/deep_supervision.js';
 import type { LabelInterpolation } from './augment/spatial.js';
 import type { SampleTransform } from './augment/types.js';
@@ -64,6 +64,8 @@ export interface LoaderOptions {
   augmentInWorkers?: boolean;
   /** libtorch threads each worker augments with (default 1). */
   workerThreads?: number;
+  /** nnU-Net's slice-wise (dummy 2-D) augmentation for anisotropic patches; default `useDummy2d(patchSize)`. */
+  dummy2d?: boolean;
 }
 
 export interface Batch {
@@ -105,7 +107,10 @@ export class BatchLoader implements AsyncIterable<Batch> {
     if (o.cases.length === 0) throw new Error('BatchLoader: no cases');
     const augment = o.augment ?? true;
     this.patchSize = [...o.patchSize];
-    this.cropSize = o.initialPatchSize ? [...o.initialPatchSize] : augment ? initialPatchSize(o.patchSize, o.maxRotation) : [...o.patchSize];
+    const dummy2d = o.dummy2d ?? useDummy2d(o.patchSize);
+    this.cropSize = o.initialPatchSize ? [...o.initialPatchSize]
+      : !augment ? [...o.patchSize]
+      : dummy2d ? initialPatchSize2d(o.patchSize, o.maxRotation) : initialPatchSize(o.patchSize, o.maxRotation);
     this.batchSize = o.batchSize;
     this.seed = o.seed >>> 0;
     const samplerOptions: PatchSamplerOptions = {
@@ -114,6 +119,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
     this.sampler = new PatchSampler(samplerOptions);
     const transformOptions: TrainingAugmentOptions = {
       patchSize: this.patchSize, maxRotation: o.maxRotation, mirrorAxes: o.mirrorAxes, labelInterpolation: o.labelInterpolation, maskedChannels: o.maskedChannels,
+      dummy2d,
     };
     this.transforms = augment ? trainingTransforms(transformOptions) : [];
     if (!augment && !this.cropSize.every((n, i) => n === this.patchSize[i])) {

@@ -30,16 +30,32 @@ export interface TrainingAugmentOptions {
   labelInterpolation?: LabelInterpolation;
   /** Channels normalised inside the non-zero mask only (plan channels[].useMask): zeroed where the label is -1. */
   maskedChannels?: number[];
+  /**
+   * nnU-Net's dummy 2-D augmentation for strongly anisotropic patches (see `useDummy2d`): rotation
+   * only in the slice plane (about axis 0, +-180 degrees), zoom in-plane only, and the
+   * low-resolution simulation leaves axis 0 alone. Default: `useDummy2d(patchSize)`.
+   */
+  dummy2d?: boolean;
+}
+
+/** nnU-Net: a 3-D patch whose largest side is over 3x its first (thick-slice) side is augmented slice-wise. */
+export function useDummy2d(patchSize: Shape3): boolean {
+  return Math.max(...patchSize) / patchSize[0] > 3;
 }
 
 export function trainingTransforms(o: TrainingAugmentOptions): SampleTransform[] {
+  const dummy2d = o.dummy2d ?? useDummy2d(o.patchSize);
   return [
-    new SpatialTransform({ patchSize: o.patchSize, maxRotation: o.maxRotation, labelInterpolation: o.labelInterpolation }),
+    dummy2d
+      ? new SpatialTransform({
+        patchSize: o.patchSize, maxRotation: o.maxRotation ?? Math.PI, labelInterpolation: o.labelInterpolation, rotationAxes: [0], scaleAxes: [1, 2],
+      })
+      : new SpatialTransform({ patchSize: o.patchSize, maxRotation: o.maxRotation, labelInterpolation: o.labelInterpolation }),
     new GaussianNoise(),
     new GaussianBlur(),
     new MultiplicativeBrightness(),
     new Contrast(),
-    new SimulateLowResolution(),
+    new SimulateLowResolution(dummy2d ? { ignoreAxes: [0] } : {}),
     new Gamma({ invert: true }),
     new Gamma({ invert: false }),
     new Mirror({ axes: o.mirrorAxes }),

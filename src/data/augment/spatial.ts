@@ -31,6 +31,10 @@ export interface SpatialOptions {
   pScaling?: number;
   scaling?: [number, number];
   labelInterpolation?: LabelInterpolation;
+  /** Array axes that get a random rotation angle (default all; nnU-Net's dummy 2-D: [0]). */
+  rotationAxes?: readonly number[];
+  /** Array axes the zoom applies to (default all; dummy 2-D: [1, 2], the slice plane). */
+  scaleAxes?: readonly number[];
 }
 
 export interface SpatialParams {
@@ -38,6 +42,8 @@ export interface SpatialParams {
   angles: Vec3 | null;
   /** Zoom of the sampling grid; null when not scaling. */
   scale: number | null;
+  /** Axes the zoom applies to (all when absent). */
+  scaleAxes?: number[];
 }
 
 export class SpatialTransform implements SampleTransform<SpatialParams> {
@@ -48,6 +54,8 @@ export class SpatialTransform implements SampleTransform<SpatialParams> {
   readonly pScaling: number;
   readonly scaling: [number, number];
   readonly labelInterpolation: LabelInterpolation;
+  readonly rotationAxes: readonly number[];
+  readonly scaleAxes: readonly number[] | undefined;
 
   constructor(o: SpatialOptions) {
     this.patchSize = [...o.patchSize];
@@ -56,14 +64,20 @@ export class SpatialTransform implements SampleTransform<SpatialParams> {
     this.pScaling = o.pScaling ?? 0.2;
     this.scaling = o.scaling ?? [0.7, 1.4];
     this.labelInterpolation = o.labelInterpolation ?? 'nearest';
+    this.rotationAxes = o.rotationAxes ?? [0, 1, 2];
+    this.scaleAxes = o.scaleAxes;
   }
 
   /** Always returns parameters: even an unrotated, unscaled sample must be cropped. */
   draw(rng: Random, _info: SampleInfo): SpatialParams {
     const rotate = rng.bool(this.pRotation);
     const scale = rng.bool(this.pScaling);
-    const angles = rotate ? ([0, 1, 2].map(() => rng.uniform(-this.maxRotation, this.maxRotation)) as Vec3) : null;
-    return { angles, scale: scale ? rng.uniform(this.scaling[0], this.scaling[1]) : null };
+    const angles = rotate
+      ? ([0, 1, 2].map((a) => (this.rotationAxes.includes(a) ? rng.uniform(-this.maxRotation, this.maxRotation) : 0)) as Vec3)
+      : null;
+    const p: SpatialParams = { angles, scale: scale ? rng.uniform(this.scaling[0], this.scaling[1]) : null };
+    if (this.scaleAxes) p.scaleAxes = [...this.scaleAxes];
+    return p;
   }
 
   apply(s: Sample, p: SpatialParams): Sample {
@@ -96,7 +110,9 @@ export function rotationScaleMatrix(p: SpatialParams): number[][] {
   const r1 = [[c1, 0, s1], [0, 1, 0], [-s1, 0, c1]];
   const r2 = [[c2, -s2, 0], [s2, c2, 0], [0, 0, 1]];
   const k = p.scale ?? 1;
-  return matmul3(matmul3(r0, r1), r2).map((row) => row.map((v) => v * k));
+  // Zoom as a diagonal on the right (in = R * S * out); with all axes zoomed it is uniform.
+  const zoomed = (j: number) => (!p.scaleAxes || p.scaleAxes.includes(j) ? k : 1);
+  return matmul3(matmul3(r0, r1), r2).map((row) => row.map((v, j) => v * zoomed(j)));
 }
 
 /**
