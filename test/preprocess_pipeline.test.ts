@@ -3,13 +3,13 @@
  * spleen CT sample, and preprocess -> mapBack reproducing the original label.
  */
 import { test } from 'node:test';
+import { dataRoot } from './helpers.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { readNifti, writeNifti } from '../src/io/nifti.js';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readDataset } from '../src/data/dataset.js';
 import { loadCase, type CaseFiles } from '../src/data/case_reader.js';
 import { readCaseFile, writeCaseFile } from '../src/data/case_file.js';
@@ -20,7 +20,7 @@ import { preprocessCase } from '../src/data/preprocess_case.js';
 import { determineSeparateZ } from '../src/data/resample.js';
 import { meanStd } from '../src/data/stats.js';
 
-const DATA = process.env.PSPSEG_DATA ?? fileURLToPath(new URL('../../../shared/data', import.meta.url));
+const DATA = dataRoot;
 const hippocampus = readDataset(join(DATA, 'Task04_Hippocampus'));
 
 const spleen: DatasetLike = {

@@ -3,6 +3,7 @@
  * run killed mid-way leaves only complete case files behind.
  */
 import { test } from 'node:test';
+import { dataRoot } from './helpers.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { planDataset, type Plan } from '../src/data/plan.js';
 import { savePlan } from '../src/data/plan_file.js';
 import { caseFilePath, preprocessDataset } from '../src/data/preprocess.js';
 
-const DATA = process.env.PSPSEG_DATA ?? fileURLToPath(new URL('../../../shared/data', import.meta.url));
+const DATA = dataRoot;
 const HIPPO = join(DATA, 'Task04_Hippocampus');
 const full = readDataset(HIPPO);
 const small = { ...full, cases: full.cases.slice(0, 6) };
