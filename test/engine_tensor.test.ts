@@ -246,3 +246,14 @@ test('half-precision creation and a Promise-returning tidy leak nothing', async 
   assert.throws(() => tidy(() => { ones([3]); return Promise.resolve(1) as unknown as number; }), /Promise/);
   assert.equal(liveTensorCount(), before);
 });
+
+test('PSPSEG_ADDON pointing nowhere is a clear error naming the path', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const mod = new URL('../src/tensor/index.js', import.meta.url).href;
+  let message = '';
+  try {
+    execFileSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(mod)})`],
+      { env: { ...process.env, PSPSEG_ADDON: '/nonexistent/addon.node' }, stdio: 'pipe' });
+  } catch (e) { message = String((e as { stderr: Buffer }).stderr); }
+  assert.match(message, /PSPSEG_ADDON=\/nonexistent\/addon\.node: no such file/);
+});

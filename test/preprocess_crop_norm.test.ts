@@ -7,7 +7,8 @@ import { normalizeChannel, schemeForChannel, useMaskForNorm } from '../src/data/
 import { meanStd, weightedPercentiles, weightedStats } from '../src/data/stats.js';
 import { inversePermutation, transpose3 } from '../src/data/transpose.js';
 import { sampleForegroundLocations } from '../src/data/foreground_locations.js';
-import { Random, drawCountsWithReplacement, sampleWithoutReplacement } from '../src/data/random.js';
+import { Random } from '../src/util/random.js';
+import { drawCountsWithReplacement, sampleWithoutReplacement } from '../src/data/random.js';
 
 const at = (shape: Shape3, a: number, b: number, c: number): number => (a * shape[1] + b) * shape[2] + c;
 

@@ -4,7 +4,8 @@
  * without replacement, but never fewer than 1% of them (so large structures stay well covered).
  * Stored as flat C-order indices into the preprocessed array (sorted, seeded).
  */
-import { Random, sampleWithoutReplacement } from './random.js';
+import { Random } from '../util/random.js';
+import { sampleWithoutReplacement } from './random.js';
 
 export interface ForegroundSampling { samplesPerClass: number; minCoverage: number; seed: number }
 

@@ -23,8 +23,8 @@ import { Random } from '../util/random.js';
 import type { Shape3 } from './grid.js';
 import { initialPatchSize, initialPatchSize2d } from './initial_patch_size.js';
 import { augmentSeed, cropSeed } from './loader_seeds.js';
-import type { AugmentedArrays, PatchTask, PatchWorkerData, WorkerBatch } from './patch_worker.js';
-import { type CaseArrays, type PatchBatch, type PatchDraw, type PatchSamplerOptions, PatchSampler } from './sampling.js';
+import type { PatchTask, PatchWorkerData, WorkerBatch } from './patch_worker.js';
+import { type CaseArrays, type PatchDraw, type PatchSamplerOptions, PatchSampler } from './sampling.js';
 import { shareCase } from './shared_cases.js';
 import { type AppliedParams, type TrainingAugmentOptions, augmentBatch, trainingTransforms, useDummy2d } from './augment/pipeline.js';
 import { DEFAULT_DS_SCALES, type Scale3 } from './augment/deep_supervision.js';
@@ -182,29 +182,23 @@ export class BatchLoader implements AsyncIterable<Batch> {
   }
 
   private toBatch(index: number, p: WorkerBatch): Batch {
-    if (p.augmented) return this.wrapAugmented(index, p, p.augmented);
-    const [p0, p1, p2] = p.patchSize;
-    const out = tidy(() => {
-      let image = tensor(p.image, [this.batchSize, p.channels, p0, p1, p2]);
-      let label = tensor(p.label, [this.batchSize, 1, p0, p1, p2]);
-      if (this.device && this.device !== 'cpu') { image = image.toDevice(this.device); label = label.toDevice(this.device); }
-      return augmentBatch(image, label, this.transforms, new Random(augmentSeed(this.seed, index)), this.dsScales);
-    });
-    const batch: Batch = {
-      index, image: out.image, target: out.target, keys: p.keys, draws: p.draws, applied: out.applied,
-      dispose: () => { out.image.dispose(); out.target.forEach((t) => t.dispose()); },
-    };
-    return batch;
-  }
-
-  /** A batch a worker already augmented: only wrapping is left (one copy each). */
-  private wrapAugmented(index: number, p: PatchBatch, a: AugmentedArrays): Batch {
-    const out = tidy(() => ({
-      image: tensor(a.image, a.imageShape),
-      target: a.targets.map((t, i) => tensor(t, a.targetShapes[i]!).to('int64')),
-    }));
+    const a = p.augmented;
+    const out = a
+      // A worker already augmented it: only wrapping is left (one copy each).
+      ? tidy(() => ({
+        image: tensor(a.image, a.imageShape),
+        target: a.targets.map((t, i) => tensor(t, a.targetShapes[i]!).to('int64')),
+        applied: a.applied,
+      }))
+      : tidy(() => {
+        const [p0, p1, p2] = p.patchSize;
+        let image = tensor(p.image, [this.batchSize, p.channels, p0, p1, p2]);
+        let label = tensor(p.label, [this.batchSize, 1, p0, p1, p2]);
+        if (this.device && this.device !== 'cpu') { image = image.toDevice(this.device); label = label.toDevice(this.device); }
+        return augmentBatch(image, label, this.transforms, new Random(augmentSeed(this.seed, index)), this.dsScales);
+      });
     return {
-      index, image: out.image, target: out.target, keys: p.keys, draws: p.draws, applied: a.applied,
+      index, image: out.image, target: out.target, keys: p.keys, draws: p.draws, applied: out.applied,
       dispose: () => { out.image.dispose(); out.target.forEach((t) => t.dispose()); },
     };
   }

@@ -2,9 +2,7 @@
  * Seeded sampling helpers for data preparation (fingerprint sampling, foreground locations), so a
  * rerun produces byte-identical outputs. The generator itself is the project's one PRNG.
  */
-import { Random } from '../util/random.js';
-
-export { Random };
+import type { Random } from '../util/random.js';
 
 /** A 32-bit seed from a base seed and a string (e.g. a case id), so every case gets its own stream. */
 export function seedFor(base: number, key: string): number {

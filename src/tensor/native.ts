@@ -18,14 +18,16 @@ export type GeneratorHandle = { readonly __brand: 'GeneratorHandle' };
 export type NativeBinding = Record<string, (...args: any[]) => any>;
 
 function findAddon(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // src/tensor (ts-node) or dist/src/tensor (compiled): walk up to the package root.
-  for (let dir = here, i = 0; i < 5; i++, dir = dirname(dir)) {
+  const override = process.env.PSPSEG_ADDON;
+  if (override) {
+    if (!existsSync(override)) throw new Error(`PSPSEG_ADDON=${override}: no such file`);
+    return resolve(override);
+  }
+  // src/tensor or dist/src/tensor: walk up to the package root.
+  for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 5; i++, dir = dirname(dir)) {
     const candidate = join(dir, 'native', 'build', 'Release', 'pspseg_native.node');
     if (existsSync(candidate)) return candidate;
   }
-  const override = process.env.PSPSEG_ADDON;
-  if (override && existsSync(override)) return resolve(override);
   throw new Error("pspseg's native addon is not built: run 'npm run build' (see README, Requirements)");
 }
 
@@ -36,7 +38,7 @@ function findAddon(): string {
 process.env.OMP_WAIT_POLICY ??= 'passive';
 
 const require = createRequire(import.meta.url);
-export const native: NativeBinding = require(process.env.PSPSEG_ADDON ?? findAddon()) as NativeBinding;
+export const native: NativeBinding = require(findAddon()) as NativeBinding;
 native.setErrorClass(TorchError);
 
 export interface EngineConfig {
