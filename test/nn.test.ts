@@ -48,9 +48,9 @@ test('train/eval propagate; deleteModule frees the child; dispose frees everythi
   const before = liveTensorCount();
   const m = net();
   m.eval();
-  assert.equal(m.child('0')!.training, false);
+  assert.equal(m.namedChildren()[0][1].training, false);
   m.train();
-  assert.equal(m.child('0')!.training, true);
+  assert.equal(m.namedChildren()[0][1].training, true);
   m.deleteModule('4');
   assert.equal(m.namedParameters().length, 6);
   tidy(() => assert.deepEqual(m.forward(ones([1, 1, 2, 4, 4])).shape, [1, 2, 2, 4, 4]));

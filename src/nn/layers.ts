@@ -96,7 +96,7 @@ export class Sequential extends Module {
   }
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const [, m] of this.namedChildren()) {
+    for (const [, m] of this.namedChildren()) {  // deleteModule may remove layers
       const next = m.forward(y);
       // Drop our handle on each intermediate as soon as the next layer has it: autograd keeps
       // what backward needs, and the rest is freed now, as in PyTorch, instead of at scope end

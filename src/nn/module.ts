@@ -4,13 +4,22 @@
  */
 import { Tensor, type Device, noGrad, tidy } from '../tensor/index.js';
 
-export abstract class Module {
+/**
+ * `In` is the tuple of forward's arguments and `Out` what it returns: a network with deep
+ * supervision returns several tensors, a block may take two. Subclasses keep their children as
+ * typed fields (`this.conv = this.registerModule('conv', new Conv3d(...))`): registration gives
+ * names to parameters and safetensors keys, the field gives the type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyModule = Module<any, any>;
+
+export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   training = true;
   private readonly _params = new Map<string, Tensor>();
   private readonly _buffers = new Map<string, Tensor>();
-  private readonly _children = new Map<string, Module>();
+  private readonly _children = new Map<string, AnyModule>();
 
-  abstract forward(...inputs: Tensor[]): Tensor;
+  abstract forward(...inputs: In): Out;
 
   /** Registers a trainable tensor (taken out of scopes, gradients on). */
   protected registerParameter(name: string, t: Tensor): Tensor {
@@ -24,7 +33,7 @@ export abstract class Module {
     this._buffers.set(name, t.keep());
     return t;
   }
-  registerModule<M extends Module>(name: string, m: M): M {
+  registerModule<M extends AnyModule>(name: string, m: M): M {
     checkName(name);
     this._children.set(name, m);
     return m;
@@ -36,8 +45,8 @@ export abstract class Module {
     this._children.delete(name);
     m.dispose();
   }
-  child(name: string): Module | undefined { return this._children.get(name); }
-  namedChildren(): [string, Module][] { return [...this._children]; }
+  hasModule(name: string): boolean { return this._children.has(name); }
+  namedChildren(): [string, AnyModule][] { return [...this._children]; }
 
   /** `[dotted.name, tensor]` for every parameter, depth first in registration order. */
   namedParameters(prefix = ''): [string, Tensor][] {
@@ -58,7 +67,7 @@ export abstract class Module {
     return new Map([...this.namedParameters(), ...this.namedBuffers()]);
   }
   numParameters(): number {
-    return this.parameters().reduce((n, p) => n + p.size, 0);
+    return this.parameters().reduce((n, p) => n + p.numel, 0);
   }
 
   /**

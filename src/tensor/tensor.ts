@@ -35,7 +35,8 @@ export class Tensor {
     return (this._shape ??= native.shape(this.handle) as number[]).slice();
   }
   get rank(): number { return this.shape.length; }
-  get size(): number { return this.shape.reduce((a, b) => a * b, 1); }
+  /** Number of elements (torch: `numel()`; torch's `size()` is the shape). */
+  get numel(): number { return this.shape.reduce((a, b) => a * b, 1); }
   get dtype(): DType { return native.info(this.handle).dtype as DType; }
   get device(): Device { return native.info(this.handle).device as Device; }
   get isDisposed(): boolean { return this._handle === null; }

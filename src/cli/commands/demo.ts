@@ -47,23 +47,30 @@ export class SmallUNet extends Module {
   constructor(inChannels: number, classes: number, g: Generator, readonly widths = [16, 32, 64]) {
     super();
     const [a, b, c] = widths;
-    this.registerModule('enc0', new Sequential(convBlock(inChannels, a, g), convBlock(a, a, g)));
-    this.registerModule('enc1', new Sequential(convBlock(a, b, g, 2), convBlock(b, b, g)));
-    this.registerModule('enc2', new Sequential(convBlock(b, c, g, 2), convBlock(c, c, g)));
-    this.registerModule('up2', new Conv3d(c, b, 1, { generator: g }));
-    this.registerModule('dec1', convBlock(b, b, g));
-    this.registerModule('up1', new Conv3d(b, a, 1, { generator: g }));
-    this.registerModule('dec0', convBlock(a, a, g));
-    this.registerModule('head', new Conv3d(a, classes, 1, { generator: g }));
+    this.enc0 = this.registerModule('enc0', new Sequential(convBlock(inChannels, a, g), convBlock(a, a, g)));
+    this.enc1 = this.registerModule('enc1', new Sequential(convBlock(a, b, g, 2), convBlock(b, b, g)));
+    this.enc2 = this.registerModule('enc2', new Sequential(convBlock(b, c, g, 2), convBlock(c, c, g)));
+    this.up2 = this.registerModule('up2', new Conv3d(c, b, 1, { generator: g }));
+    this.dec1 = this.registerModule('dec1', convBlock(b, b, g));
+    this.up1 = this.registerModule('up1', new Conv3d(b, a, 1, { generator: g }));
+    this.dec0 = this.registerModule('dec0', convBlock(a, a, g));
+    this.head = this.registerModule('head', new Conv3d(a, classes, 1, { generator: g }));
   }
+  private readonly enc0: Sequential;
+  private readonly enc1: Sequential;
+  private readonly enc2: Sequential;
+  private readonly up2: Conv3d;
+  private readonly dec1: Sequential;
+  private readonly up1: Conv3d;
+  private readonly dec0: Sequential;
+  private readonly head: Conv3d;
   forward(x: Tensor): Tensor {
-    const m = (n: string) => this.child(n)!;
-    const up = (n: string, t: Tensor) => m(n).forward(F.interpolate(t, { scaleFactor: 2, mode: 'nearest' }));
-    const s0 = m('enc0').forward(x);
-    const s1 = m('enc1').forward(s0);
-    const bottom = m('enc2').forward(s1);
-    const d1 = m('dec1').forward(up('up2', bottom).add(s1));
-    return m('head').forward(m('dec0').forward(up('up1', d1).add(s0)));
+    const up = (m: Conv3d, t: Tensor) => m.forward(F.interpolate(t, { scaleFactor: 2, mode: 'nearest' }));
+    const s0 = this.enc0.forward(x);
+    const s1 = this.enc1.forward(s0);
+    const bottom = this.enc2.forward(s1);
+    const d1 = this.dec1.forward(up(this.up2, bottom).add(s1));
+    return this.head.forward(this.dec0.forward(up(this.up1, d1).add(s0)));
   }
 }
 
