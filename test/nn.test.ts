@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Generator, empty, liveTensorCount, ones, randn, tidy } from '../src/tensor/index.js';
+import { Generator, empty, liveTensorCount, loadSafetensors, ones, randn, saveSafetensors, tidy } from '../src/tensor/index.js';
 import {
-  Conv3d, ConvTranspose3d, InstanceNorm3d, LeakyReLU, Sequential, kaimingNormal_, loadSafetensors, loadWeights, saveSafetensors,
-  saveWeights,
+  Conv3d, ConvTranspose3d, InstanceNorm3d, LeakyReLU, Sequential, kaimingNormal_, loadWeights, saveWeights,
 } from '../src/nn/index.js';
 import { assertClose, fixturesDir, readFixture } from './helpers.js';
 

@@ -1,6 +1,6 @@
 /** Saving and loading a module's weights as safetensors. */
 import { type Module } from './module.js';
-import { loadSafetensors, saveSafetensors } from './safetensors.js';
+import { loadSafetensors, saveSafetensors } from '../tensor/index.js';
 
 export function saveWeights(path: string, model: Module, metadata: Record<string, string> = {}): void {
   saveSafetensors(path, model.stateDict(), metadata);

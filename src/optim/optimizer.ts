@@ -2,8 +2,7 @@
  * Optimiser base: a list of named parameters with per-parameter state tensors. Parameters are
  * named so that state survives saving/loading and pruning (which removes parameters mid-run).
  */
-import { type Device, type Tensor, noGrad, tidy } from '../tensor/index.js';
-import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
+import { type Device, type Tensor, loadSafetensors, noGrad, saveSafetensors, tidy } from '../tensor/index.js';
 
 export type NamedParameters = Iterable<[string, Tensor]>;
 

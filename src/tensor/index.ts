@@ -6,6 +6,7 @@ export * as F from './functional.js';
 export { tidy, keep, scopeDepth } from './scope.js';
 export { TorchError, type TorchErrorCode } from './errors.js';
 export { type DType, type TypedArray, isFloating, bytesPerElement } from './dtype.js';
+export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile } from './safetensors.js';
 export { engineConfig, setThreads, synchronize, type EngineConfig } from './native.js';
 import { native } from './native.js';
 

@@ -4,7 +4,9 @@
  * the raw little-endian data. Files written here load in PyTorch and vice versa.
  */
 import { readFileSync } from 'node:fs';
-import { type DType, type Tensor, bytesPerElement, fromBytes } from '../tensor/index.js';
+import { type Tensor } from './tensor.js';
+import { type DType, bytesPerElement } from './dtype.js';
+import { fromBytes } from './create.js';
 import { writeFileAtomicSync } from '../util/atomic_write.js';
 
 const toSafetensors: Record<DType, string> = {
