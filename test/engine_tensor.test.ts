@@ -5,7 +5,7 @@ import {
   F, Generator, TorchError, arange, engineConfig, full, inferenceMode, isGradEnabled, keep, liveTensorCount, noGrad, ones, rand,
   randn, scopeDepth, tensor, tidy, where, zeros, type DType, type Tensor,
 } from '../src/tensor/index.js';
-import { native } from '../src/tensor/native.js';
+import { native, type Handle } from '../src/tensor/native.js';
 
 test('every dtype round-trips its data', () => {
   tidy(() => {
@@ -141,8 +141,8 @@ test('bad input raises catchable TorchErrors and the engine keeps working', () =
     err(() => zeros([6]).view([4, 2]), 'TORCH_ERROR', /shape/);
     err(() => F.crossEntropy(zeros([2, 3]), zeros([2])), 'TORCH_ERROR', /Long|Float|dtype|scalar type/i);
     err(() => zeros([2], { dtype: 'int64' }).requiresGrad_(), 'TORCH_ERROR', /floating|complex/);
-    err(() => native.zeros([2], 'complex128'), 'INVALID_ARGUMENT', /dtype/);
-    err(() => native.add('not a tensor', 1), 'INVALID_ARGUMENT', /tensor handle/);
+    err(() => native.zeros([2], 'complex128' as DType), 'INVALID_ARGUMENT', /dtype/);
+    err(() => native.add('not a tensor' as unknown as Handle, 1), 'INVALID_ARGUMENT', /tensor handle/);
     err(() => F.interpolate(zeros([1, 1, 2, 2, 2]), { mode: 'nearest' }), 'INVALID_ARGUMENT', /size or scaleFactor/);
     const gone = zeros([2]);
     gone.dispose();
@@ -151,7 +151,7 @@ test('bad input raises catchable TorchErrors and the engine keeps working', () =
     const staleHandle = raw.handle;
     raw.dispose();
     err(() => native.add(staleHandle, 1), 'DISPOSED', /dispose/);
-    for (const kind of ['bad_alloc', 'oom']) err(() => native.raiseForTest(kind), 'OUT_OF_MEMORY', /alloc/);
+    for (const kind of ['bad_alloc', 'oom'] as const) err(() => native.raiseForTest(kind), 'OUT_OF_MEMORY', /alloc/);
     err(() => native.raiseForTest('c10'), 'TORCH_ERROR', /deliberate/);
     err(() => native.raiseForTest('std'), 'TORCH_ERROR', /deliberate/);
     assert.throws(() => tensor([1, 2, 3], [2, 2]), /do not fill shape/);

@@ -12,7 +12,7 @@ export interface CreateOptions { dtype?: DType; device?: Device }
 export class Generator {
   readonly handle: GeneratorHandle;
   constructor(readonly seed: number) {
-    this.handle = native.newGenerator(seed) as GeneratorHandle;
+    this.handle = native.newGenerator(seed);
   }
 }
 

@@ -1,5 +1,7 @@
+import type { NativeDType } from '../native/binding.js';
+
 /** Element types the engine supports (float16/bfloat16 where libtorch has kernels for the op). */
-export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type DType = NativeDType;
 
 export type TypedArray =
   | Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;

@@ -3,7 +3,7 @@ import { native } from './native.js';
 
 /** Runs `fn` with gradient recording off (torch.no_grad). `fn` must be synchronous. */
 export function noGrad<T>(fn: () => T): T {
-  const previous = native.isGradEnabled() as boolean;
+  const previous = native.isGradEnabled();
   native.setGradEnabled(false);
   try {
     return fn();
@@ -14,9 +14,9 @@ export function noGrad<T>(fn: () => T): T {
 
 /** Runs `fn` in libtorch's inference mode (faster than noGrad; results can never enter autograd). */
 export function inferenceMode<T>(fn: () => T): T {
-  return native.withInferenceMode(fn) as T;
+  return native.withInferenceMode(fn);
 }
 
 export function isGradEnabled(): boolean {
-  return native.isGradEnabled() as boolean;
+  return native.isGradEnabled();
 }

@@ -12,5 +12,5 @@ import { native } from './native.js';
 
 /** Number of native tensors alive right now in this thread (for leak tests; each worker counts its own). */
 export function liveTensorCount(): number {
-  return native.liveTensorCount() as number;
+  return native.liveTensorCount();
 }

@@ -1,21 +1,15 @@
 /**
- * Loads the libtorch addon. Everything else in pspseg talks to libtorch through `Tensor`;
- * only this file knows where the binary lives.
+ * Loads the libtorch addon (its interface: src/native/binding.ts). Everything else in pspseg talks
+ * to libtorch through `Tensor`; only this file knows where the binary lives.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TorchError } from './errors.js';
+import type { NativeBinding, NativeConfig } from '../native/binding.js';
 
-/** Opaque handle to a native `at::Tensor`. */
-export type Handle = { readonly __brand: 'TensorHandle' };
-/** Opaque handle to a native `at::Generator`. */
-export type GeneratorHandle = { readonly __brand: 'GeneratorHandle' };
-
-// The binding is a flat table of functions, one per op; argument order is documented in native/src.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type NativeBinding = Record<string, (...args: any[]) => any>;
+export type { Handle, GeneratorHandle, NativeBinding } from '../native/binding.js';
 
 function findAddon(): string {
   const override = process.env.PSPSEG_ADDON;
@@ -41,22 +35,11 @@ const require = createRequire(import.meta.url);
 export const native: NativeBinding = require(findAddon()) as NativeBinding;
 native.setErrorClass(TorchError);
 
-export interface EngineConfig {
-  torchVersion: string;
-  threads: number;
-  interopThreads: number;
-  mkldnn: boolean;
-  openmp: boolean;
-  mkl: boolean;
-  cuda: boolean;
-  cudaDevices: number;
-  mallocTuned: boolean;
-  parallelInfo: string;
-}
+export type EngineConfig = NativeConfig;
 
 /** What the engine runs on: libtorch version, threads, devices, oneDNN, allocator tuning. */
 export function engineConfig(): EngineConfig {
-  return native.config() as EngineConfig;
+  return native.config();
 }
 
 export function setThreads(n: number): void {

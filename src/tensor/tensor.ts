@@ -32,7 +32,7 @@ export class Tensor {
 
   // ---- identity -------------------------------------------------------------------------
   get shape(): number[] {
-    return (this._shape ??= native.shape(this.handle) as number[]).slice();
+    return (this._shape ??= native.shape(this.handle)).slice();
   }
   get rank(): number { return this.shape.length; }
   /** Number of elements (torch: `numel()`; torch's `size()` is the shape). */
@@ -60,7 +60,7 @@ export class Tensor {
   toTypedArray<D extends DType = DType>(): ArrayFor<D> {
     const d = this.dtype;
     if (d === 'float16' || d === 'bfloat16') return this.to('float32').toTypedArrayAndDispose() as ArrayFor<D>;
-    return viewBytes(native.toBuffer(this.handle) as ArrayBuffer, d) as ArrayFor<D>;
+    return viewBytes(native.toBuffer(this.handle), d) as ArrayFor<D>;
   }
   private toTypedArrayAndDispose(): TypedArray {
     try { return this.toTypedArray(); } finally { this.dispose(); }
@@ -71,7 +71,7 @@ export class Tensor {
     return a instanceof BigInt64Array ? Array.from(a, Number) : Array.from(a as ArrayLike<number>);
   }
   /** The raw little-endian bytes (for safetensors). */
-  toBytes(): Uint8Array { return new Uint8Array(native.toBuffer(this.handle) as ArrayBuffer); }
+  toBytes(): Uint8Array { return new Uint8Array(native.toBuffer(this.handle)); }
   item(): number { return Number(native.item(this.handle)); }
 
   // ---- conversion -----------------------------------------------------------------------
@@ -82,15 +82,15 @@ export class Tensor {
   long(): Tensor { return this.to('int64'); }
   clone(): Tensor { return new Tensor(native.clone(this.handle)); }
   contiguous(): Tensor { return new Tensor(native.contiguous(this.handle)); }
-  get isContiguous(): boolean { return native.isContiguous(this.handle) as boolean; }
+  get isContiguous(): boolean { return native.isContiguous(this.handle); }
 
   // ---- autograd -------------------------------------------------------------------------
-  get requiresGrad(): boolean { return native.requiresGrad(this.handle) as boolean; }
+  get requiresGrad(): boolean { return native.requiresGrad(this.handle); }
   requiresGrad_(on = true): this { native.setRequiresGrad(this.handle, on); return this; }
-  get isLeaf(): boolean { return native.isLeaf(this.handle) as boolean; }
+  get isLeaf(): boolean { return native.isLeaf(this.handle); }
   /** The accumulated gradient (a new handle sharing its storage), or null. */
   get grad(): Tensor | null {
-    const g = native.grad(this.handle) as Handle | null;
+    const g = native.grad(this.handle);
     return g === null ? null : new Tensor(g);
   }
   set grad(g: Tensor | null) { native.setGrad(this.handle, g === null ? null : g.handle); }
@@ -160,11 +160,11 @@ export class Tensor {
   min(dims?: number | number[], keepdim = false): Tensor { return new Tensor(native.amin(this.handle, dims, keepdim)); }
   /** Maximum along one dim with its indices, like torch.max(t, dim). */
   maxWithIndices(dim: number, keepdim = false): [Tensor, Tensor] {
-    const [v, i] = native.maxDim(this.handle, dim, keepdim) as [Handle, Handle];
+    const [v, i] = native.maxDim(this.handle, dim, keepdim);
     return [new Tensor(v), new Tensor(i)];
   }
   minWithIndices(dim: number, keepdim = false): [Tensor, Tensor] {
-    const [v, i] = native.minDim(this.handle, dim, keepdim) as [Handle, Handle];
+    const [v, i] = native.minDim(this.handle, dim, keepdim);
     return [new Tensor(v), new Tensor(i)];
   }
   argmax(dim?: number, keepdim = false): Tensor { return new Tensor(native.argmax(this.handle, dim, keepdim)); }
