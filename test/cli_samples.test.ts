@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataRoot } from './helpers.js';
-import * as check from '../src/cli/commands/check.js';
-import * as plan from '../src/cli/commands/plan.js';
-import * as preprocess from '../src/cli/commands/preprocess.js';
+import { check } from '../src/cli/commands/check.js';
+import { plan } from '../src/cli/commands/plan.js';
+import { preprocess } from '../src/cli/commands/preprocess.js';
 import { loadPlan } from '../src/data/plan_file.js';
 
 interface SampleDataset {

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDataset, type CheckReport } from '../src/data/check.js';
-import { run as runCheckCommand } from '../src/cli/commands/check.js';
+import { check } from '../src/cli/commands/check.js';
 import { readNifti, writeNifti } from '../src/io/nifti.js';
 import type { Volume } from '../src/io/volume.js';
 import { DATA_DIR, HIPPOCAMPUS_DIR, requireData } from './helpers/shared_data.js';
@@ -51,7 +51,7 @@ async function runCli(args: string[]): Promise<{ code: number; out: string }> {
   console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
   console.error = () => undefined;
   try {
-    return { code: await runCheckCommand(args), out: lines.join('\n') };
+    return { code: await check.run(args), out: lines.join('\n') };
   } finally {
     console.log = log;
     console.error = error;
@@ -213,7 +213,7 @@ describe('check', () => {
     const error = console.error;
     console.error = (...a: unknown[]) => { errors.push(a.join(' ')); };
     try {
-      assert.equal(await runCheckCommand([root, '--quiet']), 1);
+      assert.equal(await check.run([root, '--quiet']), 1);
     } finally {
       console.error = error;
     }

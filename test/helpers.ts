@@ -1,7 +1,9 @@
 /** Shared test helpers: fixture decoding, tolerant comparison, paths. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type DType, type Tensor, tensor } from '../src/tensor/index.js';
 
@@ -10,6 +12,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
 export const fixturesDir = join(repoRoot, 'test', 'fixtures');
 export const dataRoot = process.env.PSPSEG_DATA ?? resolve(repoRoot, '..', 'shared', 'data');
+
+/** A new empty folder under the OS temp folder, removed with its contents when the test ends. */
+export function tempDir(t: TestContext, prefix = 'pspseg-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 export function readFixture<T>(name: string): T {
   return JSON.parse(readFileSync(join(fixturesDir, name), 'utf8')) as T;

@@ -1,0 +1,9 @@
+/** Every pspseg command, by name. Definitions only: loading this list loads no engine. */
+import { type Command } from '../command.js';
+import { check } from './check.js';
+import { demo } from './demo.js';
+import { info } from './info.js';
+import { plan } from './plan.js';
+import { preprocess } from './preprocess.js';
+
+export const commands: readonly Command[] = [check, demo, info, plan, preprocess];

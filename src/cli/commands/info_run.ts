@@ -1,0 +1,20 @@
+/** `pspseg info` at work (loaded when the command runs). */
+import { engineConfig } from '../../tensor/index.js';
+import type { InfoOptions } from './info.js';
+
+export async function runInfo(o: InfoOptions): Promise<number> {
+  const c = engineConfig();
+  if (o.json) {
+    console.log(JSON.stringify(c, null, 2));
+    return 0;
+  }
+  console.log([
+    `libtorch   ${c.torchVersion}`,
+    `threads    ${c.threads} intra-op, ${c.interopThreads} inter-op${process.env.PSPSEG_THREADS ? ' (PSPSEG_THREADS)' : ''}`,
+    `devices    cpu${c.cuda ? `, cuda x${c.cudaDevices}` : ' (no CUDA in this libtorch)'}`,
+    `oneDNN     ${c.mkldnn ? 'on' : 'off'}   OpenMP ${c.openmp ? 'on' : 'off'}   MKL ${c.mkl ? 'on' : 'off'}`,
+    `allocator  glibc malloc ${c.mallocTuned ? 'tuned (no mmap, no trim)' : 'default'}`,
+  ].join('\n'));
+  if (o.verbose) console.log(`\n${c.parallelInfo}`);
+  return 0;
+}
