@@ -40,6 +40,17 @@ if [ ! -f "$addon" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || \
 fi
 
 # 4. TypeScript (incremental)
+# Outputs of renamed or deleted sources would live on (and npm test would run stale test files): drop them.
+if [ -d dist ]; then
+  find dist/src dist/test dist/bench -name '*.js' 2>/dev/null | while IFS= read -r js; do
+    src="${js#dist/}"; [ -f "${src%.js}.ts" ] || rm -f "$js" "$js.map"
+  done
+fi
+# A renamed source keeps its old mtime (git mv), so also compile when some source has no output.
+unbuilt() { find src test bench -name '*.ts' ! -name '*.d.ts' 2>/dev/null | while IFS= read -r ts; do
+  [ -f "dist/${ts%.ts}.js" ] || { echo "$ts"; break; }; done; }
+# (tsc's build info does not notice a missing output: forget it then.)
+[ -n "$(unbuilt)" ] && rm -f dist/.tsbuildinfo
 if [ ! -f dist/.tsbuildinfo ] || [ -n "$(find src test bench tsconfig.json -newer dist/.tsbuildinfo -name '*.ts' -o -newer dist/.tsbuildinfo -name 'tsconfig.json' 2>/dev/null | head -1)" ]; then
   say "tsc"
   # tsc writes its build info even when it reports errors: drop it, so the next run compiles again.

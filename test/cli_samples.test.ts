@@ -5,10 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataRoot } from './helpers.js';
+import { dataRoot, tempDir } from './helpers.js';
 import { check } from '../src/cli/commands/check.js';
 import { plan } from '../src/cli/commands/plan.js';
 import { preprocess } from '../src/cli/commands/preprocess.js';
@@ -48,8 +47,8 @@ function layout(root: string, d: SampleDataset): string {
 }
 
 for (const d of samples) {
-  test(`check, plan and preprocess work on the ${d.name} sample`, { skip: !existsSync(s()) && 'no shared data' }, async () => {
-    const root = mkdtempSync(join(tmpdir(), 'pspseg-samples-'));
+  test(`check, plan and preprocess work on the ${d.name} sample`, { skip: !existsSync(s()) && 'no shared data' }, async (t) => {
+    const root = tempDir(t, 'pspseg-samples-');
     const dir = layout(root, d);
     const work = join(root, 'work');
     const prev = process.env.PSPSEG_WORK;

@@ -2,11 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { type Tensor, liveTensorCount, tensor, tidy } from '../src/tensor/index.js';
 import { AdamW, type Optimizer, SGD, clipGradNorm, polyLR } from '../src/optim/index.js';
-import { assertClose, readFixture } from './helpers.js';
+import { assertClose, readFixture, tempDir } from './helpers.js';
 
 interface Step { loss: number; w: number[]; b: number[] }
 const fx = readFixture<{
@@ -55,8 +53,8 @@ for (const [name, steps] of Object.entries(fx.trajectories)) {
 for (const [name, make] of [
   ['SGD', (ps: [string, Tensor][], lr: number) => new SGD(ps, { lr, momentum: 0.99, nesterov: true })],
   ['AdamW', (ps: [string, Tensor][], lr: number) => new AdamW(ps, { lr })],
-] as const) test(`${name} state save/load resumes the same trajectory`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pspseg-optim-'));
+] as const) test(`${name} state save/load resumes the same trajectory`, (t) => {
+  const dir = tempDir(t, 'pspseg-optim-');
   const run = (resumeAt: number | null) => {
     const p = problem();
     let opt: Optimizer = make([['w', p.w], ['b', p.b]], 0.1);
@@ -112,8 +110,8 @@ test('poly learning rate schedule', () => {
   assert.equal(polyLR(0.01, 1000, 1000), 0);
 });
 
-test('a state file with a wrong shape is refused and leaves the state as it was', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pspseg-optim-'));
+test('a state file with a wrong shape is refused and leaves the state as it was', (t) => {
+  const dir = tempDir(t, 'pspseg-optim-');
   const p = problem();
   const opt = new SGD([['w', p.w], ['b', p.b]], { lr: 0.1, momentum: 0.9 });
   tidy(() => p.loss().backward());

@@ -3,11 +3,10 @@
  * spleen CT sample, and preprocess -> mapBack reproducing the original label.
  */
 import { test } from 'node:test';
-import { dataRoot } from './helpers.js';
+import { dataRoot, tempDir } from './helpers.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
 import { readNifti, writeNifti } from '../src/io/nifti.js';
 import { join } from 'node:path';
 import { readDataset } from '../src/data/dataset.js';
@@ -125,7 +124,7 @@ test('spleen CT sample: anisotropic plan keeps 5 mm slices, separate-z applies, 
   assert.deepEqual(determineSeparateZ(c.spacing, plan.targetSpacing), { separateZ: true, axis: 0 });
 });
 
-test('spleen CT sample: resampled to 1 x 1 x 2.5 mm and mapped back with Dice > 0.99', async () => {
+test('spleen CT sample: resampled to 1 x 1 x 2.5 mm and mapped back with Dice > 0.99', async (t) => {
   const { plan } = await planDataset(spleen, { workers: 0, targetSpacingXYZ: [1, 1, 2.5] });
   assert.deepEqual(plan.transposeForward, [0, 1, 2]);
   const c = await loadCase(spleen.cases[0]!, 1);
@@ -149,7 +148,7 @@ test('spleen CT sample: resampled to 1 x 1 x 2.5 mm and mapped back with Dice > 
   const back2 = mapBack([bg, fg], p);
   assert.ok(dice(back2.data as Uint8Array, c.label!, 1) > 0.99);
   // written with the input's geometry: affine, qform/sform codes, units
-  const out = join(mkdtempSync(join(tmpdir(), 'pspseg-mapback-')), 'pred.nii.gz');
+  const out = join(tempDir(t, 'pspseg-mapback-'), 'pred.nii.gz');
   await writeNifti(out, back);
   const written = await readNifti(out), original = await readNifti(spleen.cases[0]!.images[0]!);
   assert.deepEqual(written.affine, original.affine);
