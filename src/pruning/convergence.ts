@@ -61,14 +61,15 @@ export function minimaOf(logs: readonly EpochLosses[], key: MonitoredLog, lastEv
  */
 export function hasConverged(logs: readonly EpochLosses[], epoch: number, lastEvent: number, window: number, monitored: readonly MonitoredLog[]): boolean {
   if (epoch <= window) return false;
+  const finished = logs.slice(0, epoch);
   return monitored.every((k) => {
-    const m = minimaOf(logs, k, lastEvent, window);
+    const m = minimaOf(finished, k, lastEvent, window);
     if (m.sinceEvent === null) return false;
     return m.lastWindow === null || m.lastWindow > m.sinceEvent;
   });
 }
 
-/** Over-pruned when, for any monitored log, all-time minimum + delta <= the minimum since the last event. */
+/** Over-pruned (logs: the finished epochs) when, for any monitored log, all-time minimum + delta <= the minimum since the last event. */
 export function isOverPruned(logs: readonly EpochLosses[], lastEvent: number, delta: number, window: number, monitored: readonly MonitoredLog[]): boolean {
   return monitored.some((k) => {
     const m = minimaOf(logs, k, lastEvent, window);
