@@ -3,7 +3,7 @@
  * `LReLU(x + sum over active blocks of w_j * EB_j(x))` where each EB_j is a single small conv with
  * kernel k_j, and a tiny network stem -> enc1 -> 1x1x1 conv -> dec1 -> head built from two of them.
  */
-import { Generator, type Tensor, randn, zeros } from '../src/tensor/index.js';
+import { Generator, type Tensor, noGrad, randn, zeros } from '../src/tensor/index.js';
 import { Conv3d, Module } from '../src/nn/index.js';
 import type { BlockState, ForwardHook, PrunableBlockView, PrunableModule, PrunableNetwork, Triple } from '../src/pruning/index.js';
 
@@ -18,6 +18,7 @@ export class StandInBlock extends Module {
     this.scale = this.registerParameter('scale', zeros([1]));
   }
   forward(x: Tensor): Tensor { return this.conv.forward(x); }
+  setScale(w: number): void { noGrad(() => this.scale.fill_(w)); }
 }
 
 export class StandInPRM extends Module implements PrunableModule {
@@ -86,7 +87,7 @@ export class StandInNet extends Module implements PrunableNetwork {
     this.head = this.registerModule('head', new Conv3d(channels, 2, 1, { generator: g }));
     // PRM weights start at 0 (as in PSP-Seg); give them values so that blocks matter.
     const w = [0.9, -0.6, 0.4, 0.7];
-    for (const prm of [this.enc1, this.dec1]) STANDIN_KERNELS.forEach((_, j) => prm.block(j).scale.fill_(w[j]!));
+    for (const prm of [this.enc1, this.dec1]) STANDIN_KERNELS.forEach((_, j) => prm.block(j).setScale(w[j]!));
   }
 
   prunableModules(): StandInPRM[] { return [this.enc1, this.dec1]; }
