@@ -39,7 +39,7 @@ export function pruningGridSvg(state: PruningState, o: GridOptions = {}): string
   const gridW = o.gridWidth ?? 900;
   const pad = { l: 132, r: 24, t: 40 };
   const chartH = 130;
-  const chartTop = pad.t + 8;
+  const chartTop = pad.t + 22;
   const gridTop = chartTop + chartH + 26;
   const cellW = gridW / epochs;
   const x = (e: number) => pad.l + e * cellW;
@@ -82,8 +82,12 @@ export function pruningGridSvg(state: PruningState, o: GridOptions = {}): string
     out.push(`<polyline fill="none" stroke="#f0a32f" stroke-width="1.5" stroke-dasharray="4 3" points="${line('activeParameters')}"/>`);
     out.push(`<polyline fill="none" stroke="#222" stroke-width="1.8" points="${line('parameters')}"/>`);
     const last = tl[tl.length - 1]!;
-    out.push(`<text x="${pad.l + 6}" y="${chartTop + 14}">stored (solid): ${last.parameters.toLocaleString('en-US')} at epoch ${last.epoch}, unpruned ${state.initialParameters.toLocaleString('en-US')}</text>`);
-    out.push(`<text x="${pad.l + 6}" y="${chartTop + 28}" fill="#b36b00">in use (dashed): masked blocks excluded</text>`);
+    // Key above the chart, where no line can cross it.
+    out.push(`<line x1="${pad.l}" x2="${pad.l + 22}" y1="${chartTop - 10}" y2="${chartTop - 10}" stroke="#222" stroke-width="1.8"/>`);
+    out.push(`<text x="${pad.l + 27}" y="${chartTop - 6}">parameters stored: ${last.parameters.toLocaleString('en-US')} at epoch ${last.epoch} (unpruned ${state.initialParameters.toLocaleString('en-US')})</text>`);
+    const kx = pad.l + gridW * 0.58;
+    out.push(`<line x1="${f(kx)}" x2="${f(kx + 22)}" y1="${chartTop - 10}" y2="${chartTop - 10}" stroke="#f0a32f" stroke-width="1.5" stroke-dasharray="4 3"/>`);
+    out.push(`<text x="${f(kx + 27)}" y="${chartTop - 6}">in use (masked blocks excluded)</text>`);
   }
 
   // Grid: one run-length rectangle per stretch of equal state.
