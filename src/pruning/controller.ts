@@ -174,7 +174,7 @@ export class PruningController {
   private async maskBest(epoch: number, env: PruningEnv, events: PruningEvent[]): Promise<void> {
     const step = this.s.step;
     const prunable = env.network.prunableModules()
-      .filter((m) => activeBlocks(m).length - step >= this.settings.minRemainingBlocks && activeBlocks(m).length >= step);
+      .filter((m) => activeBlocks(m).length - step >= this.settings.minRemainingBlocks);
     if (prunable.length === 0) {
       this.stop(epoch, 'nothing-prunable', env, events);
       return;

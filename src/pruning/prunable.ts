@@ -4,8 +4,9 @@
  * `enc{i}` / `dec{i}`, their blocks children `b{j}` with j stable after deletions.
  */
 import type { Tensor } from '../tensor/index.js';
+import type { Triple } from '../nn/index.js';
 
-export type Triple = [number, number, number];
+export type { Triple };
 
 /** active: used in forward; masked: skipped in forward but keeps its parameters; deleted: gone. */
 export type BlockState = 'active' | 'masked' | 'deleted';
