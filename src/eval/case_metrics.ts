@@ -47,8 +47,9 @@ export function evaluateLabelMaps(
   if (ref.length !== n || pred.length !== n) throw new Error(`evaluateLabelMaps: maps of ${ref.length} and ${pred.length} voxels for shape ${shape.join('x')}`);
   const out: Record<string, ClassMetrics> = {};
   const refMask = new Uint8Array(n), predMask = new Uint8Array(n);
+  const range = valueRange(ref, pred);
   for (const cls of classes) {
-    const { tp, fp, fn, box } = classMasks(ref, pred, shape, cls.values, refMask, predMask);
+    const { tp, fp, fn, box } = classMasks(ref, pred, shape, membership(cls.values, range), range[0], refMask, predMask);
     const m = emptyClassMetrics(n);
     Object.assign(m, { TP: tp, FP: fp, FN: fn, TN: n - tp - fp - fn, n_pred: tp + fp, n_ref: tp + fn });
     if (tp + fp + fn > 0) {
@@ -63,15 +64,34 @@ export function evaluateLabelMaps(
   return out;
 }
 
+/** Smallest and largest value of both maps. */
+function valueRange(a: Int32Array, b: Int32Array): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const map of [a, b]) {
+    for (let i = 0; i < map.length; i++) {
+      const v = map[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return lo > hi ? [0, 0] : [lo, hi];
+}
+
+/** 1 at value - lo for the class's values (a lookup table over the maps' value range). */
+function membership(values: readonly number[], [lo, hi]: [number, number]): Uint8Array {
+  if (hi - lo >= 1 << 24) throw new Error(`label values span ${lo}..${hi}: too wide a range to evaluate`);
+  const table = new Uint8Array(hi - lo + 1);
+  for (const v of values) if (v >= lo && v <= hi) table[v - lo] = 1;
+  return table;
+}
+
 /**
- * Fills the two 0/1 masks of a class (values in `values`) and counts overlap; also the bounding box of
- * their union (null when both are empty).
+ * Fills the two 0/1 masks of a class (`member[value - lo]`) and counts overlap; also the bounding box
+ * of their union (null when both are empty).
  */
 function classMasks(
-  ref: Int32Array, pred: Int32Array, shape: Shape3, values: readonly number[], refMask: Uint8Array, predMask: Uint8Array,
+  ref: Int32Array, pred: Int32Array, shape: Shape3, member: Uint8Array, lo: number, refMask: Uint8Array, predMask: Uint8Array,
 ): { tp: number; fp: number; fn: number; box: Box | null } {
-  const single = values.length === 1 ? values[0]! : NaN;
-  const member = new Set(values);
   const [nx, ny, nz] = shape;
   const box: Box = [nx, ny, nz, -1, -1, -1];
   let tp = 0, fp = 0, fn = 0, i = 0;
@@ -79,12 +99,11 @@ function classMasks(
     for (let y = 0; y < ny; y++) {
       let rowHit = false;
       for (let x = 0; x < nx; x++, i++) {
-        const r = values.length === 1 ? ref[i] === single : member.has(ref[i]!);
-        const p = values.length === 1 ? pred[i] === single : member.has(pred[i]!);
-        refMask[i] = r ? 1 : 0;
-        predMask[i] = p ? 1 : 0;
-        if (r || p) {
-          if (r && p) tp++; else if (r) fn++; else fp++;
+        const r = member[ref[i]! - lo]!, p = member[pred[i]! - lo]!;
+        refMask[i] = r;
+        predMask[i] = p;
+        if (r | p) {
+          if (r & p) tp++; else if (r) fn++; else fp++;
           if (x < box[0]) box[0] = x;
           if (x > box[3]) box[3] = x;
           rowHit = true;

@@ -26,7 +26,11 @@ export function labelClass(values: readonly number[], name?: string): EvalClass 
   return { key: classKey(values), values: [...values], ...(name === undefined ? {} : { name }) };
 }
 
-/** The voxels of a single-channel segmentation as integers; non-integer values are an error naming the file. */
+/**
+ * The voxels of a single-channel segmentation as integers. Float values within 1e-3 of an integer are
+ * rounded (float label files, or scl_slope scaling, hold e.g. 0.99999997 for 1); others are an error
+ * naming the file.
+ */
 export function toLabelMap(volume: Volume, path: string): Int32Array {
   if (volume.channels !== 1) {
     throw new EvaluationError(`${path}: a segmentation must have one channel, this file has ${volume.channels}`);
@@ -42,10 +46,11 @@ export function toLabelMap(volume: Volume, path: string): Int32Array {
     }
     return out;
   }
+  const isFloat = data instanceof Float32Array || data instanceof Float64Array;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    out[i] = v;
-    if (out[i] !== v) throw badValue(path, v);
+    out[i] = isFloat ? Math.round(v) : v;
+    if (out[i] !== v && !(Math.abs(out[i]! - v) <= 1e-3)) throw badValue(path, v);
   }
   return out;
 }
