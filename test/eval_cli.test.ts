@@ -234,6 +234,11 @@ describe('options', () => {
     assert.equal(h.code, 0);
     assert.match(h.out, /^usage: pspseg evaluate PREDICTIONS REFERENCES/);
   });
+  test('a model folder that does not exist is an error naming it', async () => {
+    const r = await runCli([predDir, refDir, '--quiet', '--model', join(tmp, 'nowhere')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /nowhere: no such model folder/);
+  });
   test('no matching prediction is an error', async () => {
     const empty = join(tmp, 'no_preds');
     mkdirSync(empty);

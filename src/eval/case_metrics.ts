@@ -5,6 +5,7 @@
  * Empty classes: Dice and IoU are NaN when both masks are empty; NSD is NaN when both are empty and
  * 0 when exactly one is; HD95 is NaN when both are empty and Infinity when exactly one is.
  */
+import { EvaluationError } from './evaluation_error.js';
 import type { EvalClass } from './label_map.js';
 import {
   normalizedSurfaceDice, robustHausdorff, surfaceDistances, type Box, type Shape3, type Spacing3,
@@ -79,7 +80,7 @@ function valueRange(a: Int32Array, b: Int32Array): [number, number] {
 
 /** 1 at value - lo for the class's values (a lookup table over the maps' value range). */
 function membership(values: readonly number[], [lo, hi]: [number, number]): Uint8Array {
-  if (hi - lo >= 1 << 24) throw new Error(`label values span ${lo}..${hi}: too wide a range to evaluate`);
+  if (hi - lo >= 1 << 24) throw new EvaluationError(`label values span ${lo}..${hi}: too wide a range to evaluate`);
   const table = new Uint8Array(hi - lo + 1);
   for (const v of values) if (v >= lo && v <= hi) table[v - lo] = 1;
   return table;

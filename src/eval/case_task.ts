@@ -37,7 +37,13 @@ export async function runEvalCaseTask(task: EvalCaseTask): Promise<EvalCaseResul
     const refMap = toLabelMap(ref, task.reference);
     const predMap = toLabelMap(pred, task.prediction);
     const classes = task.classes ?? nonzeroClasses(refMap, predMap);
-    const metrics = evaluateLabelMaps(refMap, predMap, ref.shape, ref.spacing, classes, { nsdToleranceMm: task.nsdToleranceMm });
+    let metrics;
+    try {
+      metrics = evaluateLabelMaps(refMap, predMap, ref.shape, ref.spacing, classes, { nsdToleranceMm: task.nsdToleranceMm });
+    } catch (err) {
+      if (err instanceof EvaluationError) throw new EvaluationError(`prediction ${task.prediction}, reference ${task.reference}: ${err.message}`);
+      throw err;
+    }
     return { ...files, voxels: refMap.length, spacing: [...ref.spacing], metrics, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
     if (err instanceof EvaluationError || err instanceof NiftiError) return { ...files, error: err.message };

@@ -39,6 +39,11 @@ export async function evaluateFolder(o: EvaluateFolderOptions): Promise<Evaluati
   const declared = dataset ? datasetClasses(dataset) : undefined;
   const fixed = o.classes ?? declared ?? null;
   const names = new Map((declared ?? []).map((c) => [c.key, c.name]));
+  // Read before the long part, so a wrong --model path fails at once.
+  const resources = {
+    training: o.modelFolder ? readTrainingResources(o.modelFolder) : null,
+    inference: readInferenceResources(o.predictions),
+  };
 
   const tasks: EvalCaseTask[] = pairing.pairs.map((p) => ({
     id: p.id, prediction: p.prediction, reference: p.reference, classes: fixed,
@@ -77,10 +82,7 @@ export async function evaluateFolder(o: EvaluateFolderOptions): Promise<Evaluati
     missing_predictions: pairing.missing.map((m) => ({ case: m.id, reference_file: m.reference })),
     unmatched_predictions: pairing.unmatched,
     errors,
-    resources: {
-      training: o.modelFolder ? readTrainingResources(o.modelFolder) : null,
-      inference: readInferenceResources(o.predictions),
-    },
+    resources,
   };
 }
 

@@ -4,11 +4,9 @@
  * region: the union of several label values.
  */
 import type { Volume } from '../io/volume.js';
+import { EvaluationError } from './evaluation_error.js';
 
-/** Why a case could not be evaluated. The message names the file(s) concerned. */
-export class EvaluationError extends Error {
-  override readonly name = 'EvaluationError';
-}
+export { EvaluationError } from './evaluation_error.js';
 
 export interface EvalClass {
   /** Key in summary.json, as nnU-Net writes it: '1' for a label, '(1, 2, 3)' for a region. */

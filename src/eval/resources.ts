@@ -15,6 +15,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { EvaluationError } from './evaluation_error.js';
 
 export interface TrainingResources {
   folder: string;
@@ -51,14 +52,14 @@ const firstNumber = (o: Json, keys: readonly string[]): number | undefined => {
 
 function readJson(path: string): unknown {
   try { return JSON.parse(readFileSync(path, 'utf8')); } catch (err) {
-    throw new Error(`${path}: cannot read as JSON: ${(err as Error).message}`);
+    throw new EvaluationError(`${path}: cannot read as JSON: ${(err as Error).message}`);
   }
 }
 
 /** Training figures from a model folder; throws (naming the folder) only when it does not exist. */
 export function readTrainingResources(folder: string): TrainingResources {
   const dir = resolve(folder);
-  if (!existsSync(dir)) throw new Error(`${dir}: no such model folder`);
+  if (!existsSync(dir)) throw new EvaluationError(`${dir}: no such model folder`);
   const missing: string[] = [];
   const out: TrainingResources = {
     folder: dir, epochs_logged: 0, mean_epoch_time_s: null, total_epoch_time_s: null, peak_rss_mb: null, parameters: {}, missing,
@@ -71,7 +72,7 @@ export function readTrainingResources(folder: string): TrainingResources {
     readFileSync(logPath, 'utf8').split('\n').forEach((line, i) => {
       if (!line.trim()) return;
       let entry: unknown;
-      try { entry = JSON.parse(line); } catch { throw new Error(`${logPath}: line ${i + 1} is not JSON`); }
+      try { entry = JSON.parse(line); } catch { throw new EvaluationError(`${logPath}: line ${i + 1} is not JSON`); }
       if (!isObject(entry)) return;
       epochs.set(finite(entry.epoch) ? entry.epoch : epochs.size, entry);
     });
