@@ -42,6 +42,8 @@ options:
   --quiet               no progress display
   -h, --help            this text`;
 
+const LIST_LIMIT = 20;
+
 export interface EvaluateCommandOptions {
   predictions: string;
   references: string;
@@ -118,12 +120,15 @@ export async function runEvaluate(o: EvaluateCommandOptions): Promise<number> {
 
   console.log(summaryTable(s));
   const lines: string[] = [];
+  // Long lists (e.g. one fold's predictions against a whole dataset) are cut; summary.json has them all.
+  const listed = (items: string[]): string[] => (items.length <= LIST_LIMIT ? items
+    : [...items.slice(0, LIST_LIMIT), `  ... and ${items.length - LIST_LIMIT} more (all in ${o.output})`]);
   if (s.missing_predictions.length > 0) {
     lines.push(`${s.missing_predictions.length} missing prediction(s)${o.allowMissing ? ' (allowed)' : ''}:`,
-      ...s.missing_predictions.map((m) => `  ${m.case} (reference ${m.reference_file})`));
+      ...listed(s.missing_predictions.map((m) => `  ${m.case} (reference ${m.reference_file})`)));
   }
   if (s.unmatched_predictions.length > 0) {
-    lines.push(`${s.unmatched_predictions.length} prediction(s) without a reference, not evaluated:`, ...s.unmatched_predictions.map((p) => `  ${p}`));
+    lines.push(`${s.unmatched_predictions.length} prediction(s) without a reference, not evaluated:`, ...listed(s.unmatched_predictions.map((p) => `  ${p}`)));
   }
   if (s.errors.length > 0) lines.push(`${s.errors.length} case(s) failed:`, ...s.errors.map((e) => `  ${e.case}: ${e.error}`));
   const training = s.resources.training;
