@@ -1,0 +1,67 @@
+/**
+ * Evaluating one prediction file against its reference file: read both, check they share one grid,
+ * compute the metrics. Runs in this thread or in a worker (case_worker.ts); a case that cannot be
+ * evaluated (unreadable file, geometry mismatch) comes back as an error message, so the other cases
+ * go on.
+ */
+import { compareGeometry } from '../data/check_geometry.js';
+import { NiftiError, readNifti } from '../io/nifti.js';
+import type { Volume } from '../io/volume.js';
+import { evaluateLabelMaps, type ClassMetrics } from './case_metrics.js';
+import { EvaluationError, labelClass, presentValues, toLabelMap, type EvalClass } from './label_map.js';
+
+export interface EvalCaseTask {
+  id: string;
+  prediction: string;
+  reference: string;
+  /** Classes to evaluate; null: every nonzero value present in either file (merged later). */
+  classes: EvalClass[] | null;
+  nsdToleranceMm: number;
+  /** Relative geometry tolerance (see data/check_geometry.ts). */
+  geometryTolerance: number;
+}
+
+export type EvalCaseResult =
+  | {
+    id: string; prediction_file: string; reference_file: string; voxels: number;
+    spacing: [number, number, number]; metrics: Record<string, ClassMetrics>; seconds: number;
+  }
+  | { id: string; prediction_file: string; reference_file: string; error: string };
+
+export async function runEvalCaseTask(task: EvalCaseTask): Promise<EvalCaseResult> {
+  const started = performance.now();
+  const files = { id: task.id, prediction_file: task.prediction, reference_file: task.reference };
+  try {
+    const [ref, pred] = await Promise.all([readNifti(task.reference), readNifti(task.prediction)]);
+    checkSameGrid(ref, pred, task, task.geometryTolerance);
+    const refMap = toLabelMap(ref, task.reference);
+    const predMap = toLabelMap(pred, task.prediction);
+    const classes = task.classes ?? nonzeroClasses(refMap, predMap);
+    let metrics;
+    try {
+      metrics = evaluateLabelMaps(refMap, predMap, ref.shape, ref.spacing, classes, { nsdToleranceMm: task.nsdToleranceMm });
+    } catch (err) {
+      if (err instanceof EvaluationError) throw new EvaluationError(`prediction ${task.prediction}, reference ${task.reference}: ${err.message}`);
+      throw err;
+    }
+    return { ...files, voxels: refMap.length, spacing: [...ref.spacing], metrics, seconds: (performance.now() - started) / 1000 };
+  } catch (err) {
+    if (err instanceof EvaluationError || err instanceof NiftiError) return { ...files, error: err.message };
+    throw err;
+  }
+}
+
+/** Throws an EvaluationError naming both files when the prediction is not on the reference's grid. */
+export function checkSameGrid(ref: Volume, pred: Volume, files: { reference: string; prediction: string }, tolerance = 1e-3): void {
+  const diffs = compareGeometry(ref, pred, tolerance);
+  if (diffs.length === 0) return;
+  throw new EvaluationError(
+    `prediction ${files.prediction} does not match reference ${files.reference}: ` +
+    `${diffs.map((d) => d.message).join('; ')} (prediction vs reference)`);
+}
+
+function nonzeroClasses(ref: Int32Array, pred: Int32Array): EvalClass[] {
+  const values = new Set([...presentValues(ref), ...presentValues(pred)]);
+  values.delete(0);
+  return [...values].sort((a, b) => a - b).map((v) => labelClass([v]));
+}
