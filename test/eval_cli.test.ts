@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { run as runEvaluateCommand } from '../src/cli/commands/evaluate.js';
+import { evaluate } from '../src/cli/commands/evaluate.js';
 import { evaluateLabelMaps } from '../src/eval/case_metrics.js';
 import { parseLabelList } from '../src/eval/label_map.js';
 import { parseSummaryJson, type EvaluationSummary } from '../src/eval/summary.js';
@@ -65,7 +65,7 @@ async function runCli(args: string[]): Promise<{ code: number; out: string; err:
   console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
   console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
   try {
-    return { code: await runEvaluateCommand(args), out: out.join('\n'), err: err.join('\n') };
+    return { code: await evaluate.run(args), out: out.join('\n'), err: err.join('\n') };
   } finally {
     console.log = log;
     console.error = error;
@@ -213,10 +213,10 @@ test('a dataset folder gives references and label names; model and predict logs 
 
 describe('options', () => {
   for (const [args, pattern] of [
-    [['--nsd-tolerance=-1'], /--nsd-tolerance must be a distance in mm >= 0, got '-1'/],
+    [['--nsd-tolerance=-1'], /--nsd-tolerance must be a number >= 0, got '-1'/],
     [['--nsd-tolerance', 'two'], /--nsd-tolerance must be/],
-    [['--jobs', '0'], /--jobs must be a positive integer, got '0'/],
-    [['--jobs', '1.5'], /--jobs must be a positive integer/],
+    [['--jobs', '0'], /--jobs must be an integer >= 1, got '0'/],
+    [['--jobs', '1.5'], /--jobs must be an integer >= 1/],
     [['--tolerance', ''], /--tolerance must be a number >= 0/],
     [['--labels', '1,a'], /--labels: 'a'/],
     [['--output', 'x.txt'], /--output must name a \.json file/],

@@ -51,8 +51,8 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-/** Bad usage: reported with the usage text and exit code 2. */
-class UsageError extends Error {}
+/** Bad usage: reported with the usage text and exit code 2 (a run function may throw it too). */
+export class UsageError extends Error {}
 
 const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', help: 'this text' };
 
@@ -158,6 +158,7 @@ export function defineCommand<const S extends OptionSpecs>(spec: CommandSpec<S>)
       try {
         return await spec.run(input.options, input.args);
       } catch (err) {
+        if (err instanceof UsageError) { console.error(`pspseg ${spec.name}: ${err.message}\n\n${usage}`); return 2; }
         console.error(`pspseg ${spec.name}: ${err instanceof Error ? err.message : String(err)}`);
         if (process.env.PSPSEG_DEBUG && err instanceof Error) console.error(err.stack);
         return 1;

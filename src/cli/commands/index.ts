@@ -2,8 +2,9 @@
 import { type Command } from '../command.js';
 import { check } from './check.js';
 import { demo } from './demo.js';
+import { evaluate } from './evaluate.js';
 import { info } from './info.js';
 import { plan } from './plan.js';
 import { preprocess } from './preprocess.js';
 
-export const commands: readonly Command[] = [check, demo, info, plan, preprocess];
+export const commands: readonly Command[] = [check, demo, evaluate, info, plan, preprocess];
