@@ -13,6 +13,7 @@ import { computeSteps, mirrorCombinations, paddingFor, windowStarts } from '../s
 import { fromHalfBits, toFloat16 } from '../src/infer/float16.js';
 import { crc32, encodeNpz } from '../src/infer/npz.js';
 import { tensor, tidy } from '../src/tensor/index.js';
+import { parseNpy } from './helpers/npy.js';
 
 interface Reference {
   gaussians: { patch: Shape3; values: number[] }[];
@@ -106,18 +107,6 @@ function readZip(bytes: Buffer): Map<string, Buffer> {
     cd += 46 + nameLen;
   }
   return out;
-}
-
-/** Parses a .npy file: header dict and data. */
-export function parseNpy(b: Buffer): { descr: string; shape: number[]; data: Buffer } {
-  assert.equal(b.subarray(0, 6).toString('latin1'), '\x93NUMPY');
-  const len = b.readUInt16LE(8);
-  assert.equal((10 + len) % 64, 0, 'header padded to 64 bytes');
-  const header = b.subarray(10, 10 + len).toString('latin1');
-  const descr = /'descr': '([^']+)'/.exec(header)![1]!;
-  assert.match(header, /'fortran_order': False/);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1]!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  return { descr, shape, data: b.subarray(10 + len) };
 }
 
 test('.npz: a zip with a float16 .npy member, deflated or stored, CRCs right', async () => {
