@@ -6,13 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClose } from './helpers.js';
+import { assertClose, readFixture } from './helpers.js';
 import { FixedConvNet, WindowMeanNet } from './helpers/infer_networks.js';
+import { Conv3d, Module } from '../src/nn/index.js';
 import type { Shape3 } from '../src/data/grid.js';
 import { gaussianImportanceMap } from '../src/infer/gaussian.js';
 import { predictSlidingWindow } from '../src/infer/predict_logits.js';
 import { mirrorCombinations, paddingFor, windowStarts } from '../src/infer/sliding_window.js';
-import { liveTensorCount, noGrad, tensor, tidy } from '../src/tensor/index.js';
+import { type Tensor, liveTensorCount, noGrad, tensor, tidy } from '../src/tensor/index.js';
 
 function randomImage(shape: Shape3, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -109,4 +110,33 @@ test('mirroring TTA averages flip(net(flip(x))) over every axis combination (asy
 test('a network with the wrong number of classes is an error naming the shapes', () => {
   const net = new WindowMeanNet();
   assert.throws(() => predictSlidingWindow(net, [randomImage([8, 8, 8], 1)], [8, 8, 8], { patchSize: [8, 8, 8], numClasses: 3 }), /logits \[1,2,8,8,8\], expected \[1,3,8,8,8\]/);
+});
+
+interface SlidingReference { image: number[]; shape: number[]; weight: number[]; bias: number[]; patch: Shape3; step: number; plain: number[]; mirrored: number[] }
+
+class ConvNet extends Module<[Tensor], { logits: Tensor[] }> {
+  readonly conv: Conv3d;
+  constructor(weight: number[], bias: number[]) {
+    super();
+    this.conv = this.registerModule('conv', new Conv3d(2, 3, 3));
+    noGrad(() => tidy(() => {
+      this.conv.stateDict().get('weight')!.copy_(tensor(weight, [3, 2, 3, 3, 3]));
+      this.conv.stateDict().get('bias')!.copy_(tensor(bias, [3]));
+    }));
+  }
+  forward(x: Tensor): { logits: Tensor[] } { return { logits: [this.conv.forward(x)] }; }
+}
+
+test('whole sliding-window prediction equals nnU-Net predict_sliding_window_return_logits (PyTorch reference, 2 channels, 3 classes, padded, with and without mirroring)', () => {
+  const r = readFixture<{ slidingWindow: SlidingReference }>('infer_reference.json').slidingWindow;
+  const net = new ConvNet(r.weight, r.bias);
+  const shape = r.shape.slice(1) as Shape3, n = shape[0] * shape[1] * shape[2];
+  const images = [0, 1].map((c) => Float32Array.from(r.image.slice(c * n, (c + 1) * n)));
+  for (const [name, axes] of [['plain', []], ['mirrored', [0, 1, 2]]] as const) {
+    const out = predictSlidingWindow(net, images, shape, { patchSize: r.patch, numClasses: 3, step: r.step, mirrorAxes: axes, windowsPerForward: 2 });
+    const flat = new Float32Array(3 * n);
+    out.logits.forEach((l, c) => flat.set(l, c * n));
+    assertClose(flat, r[name], { rtol: 1e-5, atol: 1e-5 }, name);
+  }
+  net.dispose();
 });
