@@ -18,6 +18,7 @@ import type { LoadedModel } from './model_folder.js';
 import { writeNpz } from './npz.js';
 import { predictSlidingWindow } from './predict_logits.js';
 import { type PredictPreprocessResult, preprocessInWorker } from './preprocess_input.js';
+import { paddingFor, windowStarts } from './sliding_window.js';
 
 export const PREDICT_LOG_FILE = 'predict_log.json';
 
@@ -31,7 +32,10 @@ export interface PredictOptions {
   windowsPerForward?: number;
   /** Preprocess in this thread instead of a worker (no overlap; for debugging). */
   preprocessInThread?: boolean;
-  /** Progress display (default: on stderr); false for none. */
+  /**
+   * Progress display (default: on stderr); false for none. On a terminal: a bar over each case's
+   * windows, redrawn in place; in logs: one line per case done (Progress' 10% steps).
+   */
   progress?: boolean;
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Told about every case as it finishes. */
@@ -90,26 +94,27 @@ export async function predictCases(model: LoadedModel, cases: readonly InputCase
     ? Promise.resolve({ ok: false, error: new Error(c.problem) })
     : settle(preprocessInWorker({ case: c.files, plan: model.plan }, o.preprocessInThread)));
 
+  const stream = o.progressStream ?? process.stderr;
+  const showWindows = o.progress !== false && Boolean(stream.isTTY);
+  const caseProgress = o.progress !== false && !showWindows ? new Progress('predict', cases.length, { stream }) : undefined;
+  const finishCase = (r: CaseOutcome): void => { finish(r); caseProgress?.tick(1, `${r.id} ${r.status === 'ok' ? `${r.seconds} s` : 'failed'}`); };
+
   let next = cases.length ? start(cases[0]!) : undefined;
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]!;
     const pre = await next!;
     next = i + 1 < cases.length ? start(cases[i + 1]!) : undefined; // overlaps with this case's inference
-    if (!pre.ok) { finish({ id: c.id, status: 'failed', error: pre.error.message }); continue; }
+    if (!pre.ok) { finishCase({ id: c.id, status: 'failed', error: pre.error.message }); continue; }
     const { case: pc, seconds: preSeconds } = pre.value;
-    const label = `predict ${c.id} [${i + 1}/${cases.length}]`;
-    let progress: Progress | undefined;
+    const patch = model.plan.patchSize;
+    const windows = windowStarts(paddingFor(pc.properties.shape, patch).shape, patch, step).length;
+    const progress = showWindows ? new Progress(`predict ${c.id} [${i + 1}/${cases.length}]`, windows, { stream }) : undefined;
     let done = 0;
     try {
       const t = performance.now();
       const sw = predictSlidingWindow(model.network, pc.images, pc.properties.shape, {
-        patchSize: model.plan.patchSize, numClasses: model.numClasses, step, mirrorAxes, device,
-        windowsPerForward: o.windowsPerForward,
-        onProgress: (n, total) => {
-          if (o.progress === false) return;
-          progress ??= new Progress(label, total, { stream: o.progressStream });
-          progress.tick(n - done); done = n;
-        },
+        patchSize: patch, numClasses: model.numClasses, step, mirrorAxes, device, windowsPerForward: o.windowsPerForward,
+        onProgress: (n) => { progress?.tick(n - done); done = n; },
       });
       const outPath = join(o.outDir, `${c.id}${c.ending}`);
       const probPath = join(o.outDir, `${c.id}.npz`);
@@ -133,13 +138,14 @@ export async function predictCases(model: LoadedModel, cases: readonly InputCase
         output: outPath, ...(o.saveProbabilities ? { probabilities: probPath } : {}),
       };
       // the file is written while the next case runs; a failed write fails the case
-      writes.push(write.then(() => finish(outcome), (err: Error) => finish({ id: c.id, status: 'failed', error: err.message })));
+      writes.push(write.then(() => finishCase(outcome), (err: Error) => finishCase({ id: c.id, status: 'failed', error: err.message })));
     } catch (err) {
       progress?.finish('failed');
-      finish({ id: c.id, status: 'failed', error: (err as Error).message });
+      finishCase({ id: c.id, status: 'failed', error: (err as Error).message });
     }
   }
   await Promise.all(writes);
+  caseProgress?.finish();
   const order = new Map(cases.map((c, i) => [c.id, i]));
   outcomes.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   const summary: PredictSummary = {
