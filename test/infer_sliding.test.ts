@@ -13,7 +13,7 @@ import type { Shape3 } from '../src/data/grid.js';
 import { gaussianImportanceMap } from '../src/infer/gaussian.js';
 import { predictSlidingWindow } from '../src/infer/predict_logits.js';
 import { mirrorCombinations, paddingFor, windowStarts } from '../src/infer/sliding_window.js';
-import { type Tensor, liveTensorCount, noGrad, tensor, tidy } from '../src/tensor/index.js';
+import { type Tensor, cat, liveTensorCount, noGrad, tensor, tidy } from '../src/tensor/index.js';
 
 function randomImage(shape: Shape3, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -139,4 +139,21 @@ test('whole sliding-window prediction equals nnU-Net predict_sliding_window_retu
     assertClose(flat, r[name], { rtol: 1e-5, atol: 1e-5 }, name);
   }
   net.dispose();
+});
+
+test('each mirrored forward runs in its own scope: live tensors do not pile up across the 8 forwards', () => {
+  const counts: number[] = [];
+  class Counting extends Module<[Tensor], { logits: Tensor[] }> {
+    forward(x: Tensor): { logits: Tensor[] } {
+      counts.push(liveTensorCount());
+      let h = x;
+      for (let i = 0; i < 5; i++) h = h.mul(1.5).add(0.1); // intermediates a network would leave in scope
+      return { logits: [cat([h, h.neg()], 1)] };
+    }
+  }
+  const shape: Shape3 = [8, 8, 8];
+  predictSlidingWindow(new Counting(), [randomImage(shape, 5)], shape, { patchSize: shape, numClasses: 2, mirrorAxes: [0, 1, 2] });
+  assert.equal(counts.length, 8);
+  // the mirrored forwards get one more live tensor (their flipped input) than the plain one, nothing else
+  assert.ok(counts.slice(1).every((c) => c === counts[0]! + 1), `live tensors at each forward: ${counts}`);
 });

@@ -5,7 +5,8 @@
  * padded grid in float32 and divide by the summed weights, then remove the padding.
  *
  * Memory is bounded by the image, the accumulator ([classes, ...image] float32) and one forward of at
- * most `windowsPerForward` windows; every intermediate tensor is freed per forward.
+ * most `windowsPerForward` windows: each forward (each mirrored copy) runs in its own scope, so its
+ * intermediate tensors are freed before the next one starts.
  */
 import type { Shape3 } from '../data/grid.js';
 import { voxelCount } from '../data/grid.js';
@@ -75,18 +76,20 @@ export function predictSlidingWindow(network: InferenceNetwork, images: readonly
       const batch = starts.slice(first, first + perForward);
       tidy(() => {
         const input = stack(batch.map((s) => window(x, s, patch)));
-        let sum: Tensor | undefined;
+        const sum = zeros([batch.length, K, ...patch], { device });
         for (const dims of combos) {
-          const out = network.forward(dims.length ? input.flip(dims) : input).logits[0];
-          if (!out) throw new Error('the network returned no logits');
-          const expect = [batch.length, K, ...patch];
-          if (out.shape.join() !== expect.join()) throw new Error(`the network returned logits [${out.shape}], expected [${expect}] (classes from the plan)`);
-          const back = dims.length ? out.flip(dims) : out;
-          sum = sum ? sum.add(back) : back;
+          // one scope per forward: the network's intermediates are freed before the next mirrored copy runs
+          tidy(() => {
+            const out = network.forward(dims.length ? input.flip(dims) : input).logits[0];
+            if (!out) throw new Error('the network returned no logits');
+            const expect = [batch.length, K, ...patch];
+            if (out.shape.join() !== expect.join()) throw new Error(`the network returned logits [${out.shape}], expected [${expect}] (classes from the plan)`);
+            sum.add_(dims.length ? out.flip(dims) : out);
+          });
           forwards++;
         }
         // nnU-Net: mean over the mirrored predictions, then times the Gaussian
-        const weighted = sum!.mul(gaussian.div(combos.length));
+        const weighted = sum.mul_(gaussian.div(combos.length));
         batch.forEach((s, b) => {
           window(acc, s, patch).add_(weighted.select(0, b));
           window(weight, s, patch).add_(gaussian);
