@@ -69,6 +69,7 @@ export function predictSlidingWindow(network: InferenceNetwork, images: readonly
     // F.pad lists (before, after) from the last dim
     const x = pad.shape.every((n, a) => n === shape[a]) ? raw
       : F.pad(raw, [pad.before[2], pad.after[2], pad.before[1], pad.after[1], pad.before[0], pad.after[0]], 'constant', 0);
+    if (x !== raw) raw.dispose(); // only the padded copy is needed from here on
     const gaussian = tensor(gaussianImportanceMap(patch), patch).toDevice(device);
     const acc = zeros([K, ...pad.shape], { device });
     const weight = zeros(pad.shape, { device });
@@ -97,8 +98,7 @@ export function predictSlidingWindow(network: InferenceNetwork, images: readonly
       });
       o.onProgress?.(Math.min(first + perForward, starts.length), starts.length);
     }
-    const mean = acc.div(weight);
-    const cropped = window(mean, pad.before, shape);
+    const cropped = window(acc.div_(weight), pad.before, shape);
     return cropped.contiguous().toTypedArray<'float32'>();
   }));
   const n = voxelCount(shape);
