@@ -16,7 +16,9 @@ interface OptionCommon {
 }
 export type OptionSpec =
   | { type: 'boolean'; help: string; short?: string }
-  | (OptionCommon & { type: 'string'; default?: string })
+  | (OptionCommon & { type: 'string'; default?: string; short?: string })
+  /** A string option given any number of times (`-i a -i b`). */
+  | (OptionCommon & { type: 'strings'; short?: string; default?: undefined })
   | (OptionCommon & { type: 'integer'; default?: number; min?: number; max?: number })
   | (OptionCommon & { type: 'number'; default?: number; min?: number; max?: number; exclusiveMin?: boolean })
   /** A fixed count of comma-separated numbers (`--target-spacing 1,1,2`). */
@@ -24,6 +26,7 @@ export type OptionSpec =
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 type ValueOf<O> = O extends { type: 'boolean' } ? boolean
+  : O extends { type: 'strings' } ? string[]
   : O extends { type: 'numbers' } ? number[] | undefined
   : O extends { type: 'integer' | 'number' } ? (O extends { default: number } ? number : number | undefined)
   : O extends { default: string } ? string : string | undefined;
@@ -58,14 +61,15 @@ const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', help: 'this text'
 
 function placeholderOf(o: OptionSpec): string {
   if (o.type === 'boolean') return '';
-  return o.placeholder ?? (o.type === 'string' ? 'VALUE' : o.type === 'numbers' ? Array(o.count).fill('X').join(',') : 'N');
+  return o.placeholder ?? (o.type === 'string' || o.type === 'strings' ? 'VALUE' : o.type === 'numbers' ? Array(o.count).fill('X').join(',') : 'N');
 }
 
 function usageOf(spec: CommandSpec<OptionSpecs>): string {
   const args = (spec.args ?? []).map((a) => (a.optional ? `[${a.name}]` : a.name));
   const rows: [string, string][] = Object.entries({ ...spec.options, help: HELP_OPTION }).map(([name, o]) => {
-    const flag = `${o.type === 'boolean' && o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'boolean' ? '' : ` ${placeholderOf(o)}`}`;
-    const dflt = o.type === 'boolean' ? undefined : o.defaultText ?? (o.default === undefined ? undefined : String(o.default));
+    const short = 'short' in o && o.short ? `-${o.short}, ` : '';
+    const flag = `${short}--${name}${o.type === 'boolean' ? '' : ` ${placeholderOf(o)}`}${o.type === 'strings' ? ' (repeatable)' : ''}`;
+    const dflt = o.type === 'boolean' || o.type === 'strings' ? undefined : o.defaultText ?? (o.default === undefined ? undefined : String(o.default));
     return [flag, dflt === undefined ? o.help : `${o.help} (default: ${dflt})`];
   });
   const width = Math.max(...rows.map(([f]) => f.length)) + 3;
@@ -78,7 +82,7 @@ function usageOf(spec: CommandSpec<OptionSpecs>): string {
 }
 
 function rangeText(o: { min?: number; max?: number; exclusiveMin?: boolean }): string {
-  if (o.min !== undefined && o.max !== undefined) return ` between ${o.min} and ${o.max}`;
+  if (o.min !== undefined && o.max !== undefined) return o.exclusiveMin ? ` in (${o.min}, ${o.max}]` : ` between ${o.min} and ${o.max}`;
   if (o.min !== undefined) return ` ${o.exclusiveMin ? '>' : '>='} ${o.min}`;
   if (o.max !== undefined) return ` <= ${o.max}`;
   return '';
@@ -92,8 +96,9 @@ function inRange(v: number, o: { min?: number; max?: number; exclusiveMin?: bool
 /** A decimal number as typed (Number() alone would take '', ' ' and '0x10'). */
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
-function convert(name: string, o: OptionSpec, raw: string | boolean | undefined): unknown {
+function convert(name: string, o: OptionSpec, raw: string | boolean | string[] | undefined): unknown {
   if (o.type === 'boolean') return raw === true;
+  if (o.type === 'strings') return (raw as string[] | undefined) ?? [];
   if (raw === undefined) return o.default;
   const text = String(raw);
   const bad = (what: string) => new UsageError(`--${name} must be ${what}, got '${text}'`);
@@ -119,13 +124,23 @@ function convert(name: string, o: OptionSpec, raw: string | boolean | undefined)
   }
 }
 
-export function defineCommand<const S extends OptionSpecs>(spec: CommandSpec<S>): Command {
+/** What a command's argv parses to. */
+export type ParsedArgs<S extends OptionSpecs> = { help: true } | { help: false; options: OptionValues<S>; args: string[] };
+
+export function defineCommand<const S extends OptionSpecs>(spec: CommandSpec<S>): Command & {
+  /** Parses argv without running (tests use it); throws UsageError on bad usage. */
+  parse(argv: string[]): ParsedArgs<S>;
+} {
   const usage = usageOf(spec);
   const argSpecs = spec.args ?? [];
   const parseOptions = Object.fromEntries(Object.entries({ ...spec.options, help: HELP_OPTION }).map(([name, o]) =>
-    [name, o.type === 'boolean' ? { type: 'boolean' as const, ...(o.short ? { short: o.short } : {}) } : { type: 'string' as const }]));
+    [name, {
+      type: o.type === 'boolean' ? 'boolean' as const : 'string' as const,
+      ...('short' in o && o.short ? { short: o.short } : {}),
+      ...(o.type === 'strings' ? { multiple: true } : {}),
+    }]));
 
-  function parse(argv: string[]): { help: true } | { help: false; options: OptionValues<S>; args: string[] } {
+  function parse(argv: string[]): ParsedArgs<S> {
     let parsed;
     try {
       parsed = parseArgs({ args: argv, options: parseOptions, allowPositionals: true, strict: true });
@@ -138,7 +153,7 @@ export function defineCommand<const S extends OptionSpecs>(spec: CommandSpec<S>)
     if (args.length < required.length) throw new UsageError(`expected ${required.slice(args.length).map((a) => a.name).join(' ')}`);
     if (args.length > argSpecs.length) throw new UsageError(`unexpected argument '${args[argSpecs.length]}'`);
     const options = Object.fromEntries(Object.entries(spec.options).map(([name, o]) =>
-      [name, convert(name, o, parsed.values[name] as string | boolean | undefined)])) as OptionValues<S>;
+      [name, convert(name, o, parsed.values[name] as string | boolean | string[] | undefined)])) as OptionValues<S>;
     return { help: false, options, args };
   }
 
@@ -146,6 +161,7 @@ export function defineCommand<const S extends OptionSpecs>(spec: CommandSpec<S>)
     name: spec.name,
     summary: spec.summary,
     usage,
+    parse,
     async run(argv: string[]): Promise<number> {
       let input;
       try {

@@ -5,6 +5,7 @@ import { demo } from './demo.js';
 import { evaluate } from './evaluate.js';
 import { info } from './info.js';
 import { plan } from './plan.js';
+import { predict } from './predict.js';
 import { preprocess } from './preprocess.js';
 
-export const commands: readonly Command[] = [check, demo, evaluate, info, plan, preprocess];
+export const commands: readonly Command[] = [check, demo, evaluate, info, plan, predict, preprocess];

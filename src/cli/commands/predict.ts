@@ -1,0 +1,33 @@
+/** `pspseg predict -i INPUT -o OUTPUT -m MODEL_FOLDER`: segment images with a trained model. */
+import { defineCommand, type OptionValues } from '../command.js';
+
+const options = {
+  input: { type: 'strings', short: 'i', placeholder: 'PATH', help: 'input folder or image file' },
+  output: { type: 'string', short: 'o', placeholder: 'DIR', help: 'output folder (created)' },
+  model: { type: 'string', short: 'm', placeholder: 'DIR', help: "model folder written by 'pspseg train'" },
+  checkpoint: { type: 'string', default: 'final', placeholder: 'NAME', help: 'final, best or latest' },
+  'no-tta': { type: 'boolean', help: 'no mirroring test-time augmentation' },
+  step: { type: 'number', min: 0, exclusiveMin: true, max: 1, default: 0.5, placeholder: 'F', help: 'sliding-window step as a fraction of the patch' },
+  'save-probabilities': { type: 'boolean', help: 'also write the softmax probabilities (.npz)' },
+  device: { type: 'string', default: 'cpu', placeholder: 'D', help: 'cpu or cuda[:N]' },
+  batch: { type: 'integer', min: 1, default: 1, help: 'windows per network forward' },
+  'no-overlap': { type: 'boolean', help: 'preprocess each case in the main thread (no overlap with inference)' },
+  quiet: { type: 'boolean', help: 'no progress display' },
+} as const;
+export type PredictOptions = OptionValues<typeof options>;
+
+export const predict = defineCommand({
+  name: 'predict',
+  summary: 'segment images with a trained model (sliding window, mirroring, back to the input grid)',
+  description: `INPUT is a folder of NIfTI images, nnU-Net naming CASE_0000.nii.gz (one file per channel) or one file
+per case, or single image files. MODEL_FOLDER is a fold folder written by 'pspseg train'
+(config.json, architecture.json, plan.json, checkpoint_*.safetensors). Writes OUTPUT/CASE.nii.gz
+(uint8 labels with the input's header), with --save-probabilities also OUTPUT/CASE.npz (softmax,
+float16, 'probabilities' [classes, z, y, x]), and OUTPUT/predict_log.json (time per case, peak memory).
+A case that cannot be read is reported and skipped; the exit code is then 1.`,
+  options,
+  run: async (o) => {
+    const { predictOptions, runPredict } = await import('./predict_run.js');
+    return runPredict(predictOptions(o));
+  },
+});

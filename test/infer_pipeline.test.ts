@@ -1,0 +1,250 @@
+/**
+ * `pspseg predict` end to end: a model folder (config, architecture, plan, checkpoints) whose network
+ * thresholds its input, an anisotropic, obliquely oriented NIfTI with a zero border (cropped), a plan
+ * with a transpose and a different target spacing and a patch larger than the image on one axis. The
+ * labels written must equal "input > threshold" voxel for voxel on the input's own grid, with the
+ * input's header; a broken file is reported and skipped; probabilities are a valid float16 .npz.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { ThresholdNet } from './helpers/infer_networks.js';
+import { parseNpy } from './helpers/npy.js';
+import { readNifti, writeNifti } from '../src/io/nifti.js';
+import { encodeNifti } from '../src/io/nifti.js';
+import { parseNiftiHeader } from '../src/io/nifti_header.js';
+import type { Volume } from '../src/io/volume.js';
+import { DEFAULT_FOREGROUND_SAMPLING } from '../src/data/foreground_locations.js';
+import { DEFAULT_RESAMPLING, PLAN_VERSION, type Plan } from '../src/data/plan.js';
+import { savePlan } from '../src/data/plan_file.js';
+import { type Module, saveWeights } from '../src/nn/index.js';
+import { fromHalfBits } from '../src/infer/float16.js';
+import { type InferenceNetwork, loadModelFolder, setNetworkBuilder } from '../src/infer/model_folder.js';
+import { predict } from '../src/cli/commands/predict.js';
+import { predictOptions } from '../src/cli/commands/predict_run.js';
+
+const run = (argv: string[]) => predict.run(argv);
+/** The options predict would run with; null for --help. */
+function parsePredictArgs(argv: string[]) {
+  const p = predict.parse(argv);
+  return p.help ? null : predictOptions(p.options);
+}
+import { liveTensorCount } from '../src/tensor/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pspseg-predict-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+// The test's "architecture": a threshold on one input channel (its threshold is the checkpoint's weight).
+setNetworkBuilder((arch, ctx) => {
+  const a = arch as { kind: string; channel: number };
+  if (a.kind !== 'threshold') throw new Error(`unknown kind ${a.kind}`);
+  if (ctx.numClasses !== 2) throw new Error(`expected 2 classes, the plan says ${ctx.numClasses}`);
+  return new ThresholdNet(a.channel) as InferenceNetwork;
+});
+
+const T_FINAL = 20.25, T_BEST = 11.25;
+
+function basePlan(over: Partial<Plan>): Plan {
+  const stats = { mean: 0, std: 1, median: 0, min: 0, max: 40, percentile_00_5: 0, percentile_99_5: 40 };
+  return {
+    version: PLAN_VERSION,
+    dataset: { name: 'predict_test', root, numCases: 1 },
+    labels: [{ name: 'background', value: 0 }, { name: 'above', value: 1 }],
+    channels: [{ name: 'ramp', scheme: 'none', useMask: false, intensity: stats, foregroundPercentile005Normalized: 0 }],
+    transposeForward: [0, 1, 2], transposeBackward: [0, 1, 2],
+    targetSpacing: [1, 1, 1], medianSpacing: [1, 1, 1], medianShape: [16, 16, 16], medianRelativeSizeAfterCropping: 0.9,
+    resampling: structuredClone(DEFAULT_RESAMPLING), foregroundSampling: { ...DEFAULT_FOREGROUND_SAMPLING },
+    patchSize: [16, 16, 16], batchSize: 2, numPools: 2, voxelBudget: 100000,
+    ...over,
+  };
+}
+
+/** A model folder: config, architecture, checkpoints final and best; the plan inside or three levels up. */
+async function makeModel(name: string, plan: Plan, channel: number, planInFolder = true): Promise<string> {
+  const work = join(root, name);
+  const dir = join(work, 'models', 'm', 'fold_0');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ dataset: 'predict_test', mirrorAxes: [0, 1, 2], epochs: 1 }));
+  writeFileSync(join(dir, 'architecture.json'), JSON.stringify({ kind: 'threshold', channel }));
+  await savePlan(join(planInFolder ? dir : work, 'plan.json'), plan);
+  for (const [ckpt, t] of [['final', T_FINAL], ['best', T_BEST]] as const) {
+    const net = new ThresholdNet(channel, t);
+    saveWeights(join(dir, `checkpoint_${ckpt}.safetensors`), net as unknown as Module);
+    writeFileSync(join(dir, `checkpoint_${ckpt}.json`), JSON.stringify({ epoch: 1 }));
+    net.dispose();
+  }
+  return dir;
+}
+
+// Anisotropic (x 3 mm), oblique axis order (orientation LIA), x = 0 plane and y >= 28 zero (cropped away).
+const SHAPE: [number, number, number] = [12, 30, 26];
+const SPACING: [number, number, number] = [3.0, 0.8, 0.9];
+const AFFINE = [[-3, 0, 0, 10], [0, 0, 0.9, -5], [0, -0.8, 0, 20], [0, 0, 0, 1]];
+const ramp = (x: number, y: number, z: number): number => (x >= 1 && y < 28 ? 1 + y + 0.5 * z : 0);
+
+function writeInput(path: string, value: (x: number, y: number, z: number) => number, qformCode = 1, sformCode = 2): Volume {
+  const [nx, ny, nz] = SHAPE;
+  const data = new Float32Array(nx * ny * nz);
+  for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) data[x + nx * (y + ny * z)] = value(x, y, z);
+  const vol: Volume = { shape: SHAPE, channels: 1, spacing: SPACING, affine: AFFINE, orientation: 'LIA', data, datatype: 'float32' };
+  // a header with distinct qform / sform codes and a description, kept verbatim by the writer
+  const header = parseNiftiHeader(encodeNifti(vol)[0]!, 'memory');
+  header.qformCode = qformCode; header.sformCode = sformCode; header.descrip = 'predict test input';
+  const withHeader = { ...vol, header };
+  writeFileSync(path, Buffer.concat(encodeNifti(withHeader)));
+  return withHeader;
+}
+
+function expectedLabels(t: number, value = ramp): Uint8Array {
+  const [nx, ny, nz] = SHAPE;
+  const out = new Uint8Array(nx * ny * nz);
+  for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) out[x + nx * (y + ny * z)] = value(x, y, z) > t ? 1 : 0;
+  return out;
+}
+
+function mismatches(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+// Transposed axes [x, z, y]: spacing [3, 0.9, 0.8] -> [2, 1.2, 0.974]; cropped 11x26x28 -> 16x20x23, patch 16x16x32
+// (one window along x, two along z, y padded from 23 to 32: 4 before, 5 after).
+const anisotropicPlan = basePlan({
+  transposeForward: [2, 0, 1], transposeBackward: [1, 2, 0],
+  targetSpacing: [2, 1.2, 0.974], medianSpacing: [3, 0.9, 0.8], medianShape: [16, 20, 23], patchSize: [16, 16, 32],
+});
+
+test('predict: labels equal the thresholded input in the original geometry (anisotropic, transposed, cropped, padded); header kept; bad file skipped', async () => {
+  const model = await makeModel('aniso', anisotropicPlan, 0);
+  const input = join(root, 'aniso_in');
+  mkdirSync(input);
+  const vol = writeInput(join(input, 'rampcase_0000.nii.gz'), ramp);
+  writeFileSync(join(input, 'broken_0000.nii.gz'), Buffer.from('this is not a NIfTI file at all'));
+  const out = join(root, 'aniso_out');
+  const before = liveTensorCount();
+  const code = await run(['-i', input, '-o', out, '-m', model, '--quiet', '--save-probabilities']);
+  assert.equal(code, 1, 'a failed case makes the exit code non-zero');
+  assert.equal(liveTensorCount(), before, 'no tensor leaks (the network is disposed)');
+
+  const pred = await readNifti(join(out, 'rampcase.nii.gz'));
+  assert.equal(pred.datatype, 'uint8');
+  assert.deepEqual(pred.shape, SHAPE);
+  const expected = expectedLabels(T_FINAL);
+  const ones = expected.reduce((s, v) => s + v, 0);
+  assert.ok(ones > 1000 && ones < 0.6 * expected.length, `both classes present (${ones} of ${expected.length} above)`);
+  assert.equal(mismatches(pred.data as Uint8Array, expected), 0, 'labels = input > threshold, every voxel');
+  // the input's header geometry, verbatim
+  const h = pred.header!, hi = vol.header!;
+  assert.equal(h.qformCode, 1); assert.equal(h.sformCode, 2);
+  assert.deepEqual(h.pixdim.slice(0, 4), hi.pixdim.slice(0, 4));
+  assert.deepEqual(h.quatern, hi.quatern); assert.deepEqual(h.qoffset, hi.qoffset); assert.deepEqual(h.srow, hi.srow);
+  assert.equal(h.xyztUnits, hi.xyztUnits); assert.equal(h.descrip, 'predict test input');
+  assert.equal(pred.orientation, 'LIA');
+  const inp = await readNifti(join(input, 'rampcase_0000.nii.gz'));
+  assert.deepEqual(pred.affine, inp.affine);
+  assert.deepEqual(pred.spacing, inp.spacing);
+
+  // probabilities: [classes, z, y, x] float16 summing to 1, argmax = labels, background 1 outside the crop
+  const zip = readFileSync(join(out, 'rampcase.npz'));
+  const csize = zip.readUInt32LE(18), nameLen = zip.readUInt16LE(26);
+  const npy = parseNpy(inflateRawSync(zip.subarray(30 + nameLen, 30 + nameLen + csize)));
+  assert.equal(npy.descr, '<f2');
+  assert.deepEqual(npy.shape, [2, 26, 30, 12]);
+  const half = new Uint16Array(npy.data.buffer.slice(npy.data.byteOffset, npy.data.byteOffset + npy.data.byteLength));
+  const n = 12 * 30 * 26;
+  for (let i = 0; i < n; i++) {
+    const p0 = fromHalfBits(half[i]!), p1 = fromHalfBits(half[n + i]!);
+    assert.ok(Math.abs(p0 + p1 - 1) < 2e-3, `voxel ${i}: ${p0} + ${p1}`);
+    assert.equal(p1 > p0 ? 1 : 0, (pred.data as Uint8Array)[i], `voxel ${i} argmax`);
+    if (i % 12 === 0) assert.equal(p0, 1, 'outside the crop: background');
+  }
+
+  const log = JSON.parse(readFileSync(join(out, 'predict_log.json'), 'utf8'));
+  assert.equal(log.failed, 1);
+  assert.ok(log.peak_rss_mb > 0);
+  const [broken, good] = log.cases;
+  assert.equal(broken.id, 'broken'); assert.equal(broken.status, 'failed');
+  assert.match(broken.error, /broken_0000\.nii\.gz/);
+  assert.equal(good.id, 'rampcase'); assert.equal(good.status, 'ok');
+  assert.ok(good.seconds > 0 && good.preprocess_seconds > 0);
+  assert.equal(good.windows, 2); assert.equal(good.forwards, 16); // 2 windows x 8 mirrorings
+});
+
+test('predict: --no-tta gives the same labels for this point-wise network; --checkpoint best loads other weights; plan found three levels up', async () => {
+  const model = await makeModel('aniso_up', anisotropicPlan, 0, false);
+  const input = join(root, 'aniso_in2');
+  mkdirSync(input);
+  const file = join(input, 'single.nii');
+  writeInput(file, ramp);
+  const noTta = join(root, 'out_notta'), best = join(root, 'out_best');
+  assert.equal(await run(['-i', file, '-o', noTta, '-m', model, '--quiet', '--no-tta', '--step', '0.25', '--batch', '3', '--no-overlap']), 0);
+  const a = await readNifti(join(noTta, 'single.nii'));
+  assert.equal(mismatches(a.data as Uint8Array, expectedLabels(T_FINAL)), 0);
+  const log = JSON.parse(readFileSync(join(noTta, 'predict_log.json'), 'utf8'));
+  assert.equal(log.tta, false); assert.equal(log.step, 0.25);
+  assert.equal(log.cases[0].forwards, Math.ceil(log.cases[0].windows / 3));
+  assert.equal(await run(['-i', file, '-o', best, '-m', model, '--quiet', '--checkpoint', 'best']), 0);
+  const b = await readNifti(join(best, 'single.nii'));
+  assert.equal(mismatches(b.data as Uint8Array, expectedLabels(T_BEST)), 0, 'best checkpoint threshold');
+});
+
+test('predict: multi-channel nnU-Net naming, channels in order; a single channel file brings its siblings', async () => {
+  const plan = basePlan({
+    channels: [0, 1].map((c) => ({ name: `ch${c}`, scheme: 'none' as const, useMask: false, intensity: { mean: 0, std: 1, median: 0, min: 0, max: 40, percentile_00_5: 0, percentile_99_5: 40 }, foregroundPercentile005Normalized: 0 })),
+    targetSpacing: [0.9, 0.8, 3], medianSpacing: [0.9, 0.8, 3], patchSize: [16, 16, 8],
+  });
+  const model = await makeModel('multi', plan, 1);
+  const input = join(root, 'multi_in');
+  mkdirSync(input);
+  // channel 0: a ramp the other way (would give different labels), channel 1: the ramp
+  writeInput(join(input, 'mc_0000.nii.gz'), (x, y, z) => (x >= 1 && y < 28 ? 30 - y : 0));
+  writeInput(join(input, 'mc_0001.nii.gz'), ramp);
+  const out = join(root, 'multi_out');
+  assert.equal(await run(['-i', join(input, 'mc_0000.nii.gz'), '-o', out, '-m', model, '--quiet']), 0);
+  const pred = await readNifti(join(out, 'mc.nii.gz'));
+  assert.equal(mismatches(pred.data as Uint8Array, expectedLabels(T_FINAL)), 0);
+});
+
+test('predict: a case missing a channel is reported, the others written', async () => {
+  const plan = basePlan({ channels: [0, 1].map((c) => ({ name: `ch${c}`, scheme: 'none' as const, useMask: false, intensity: { mean: 0, std: 1, median: 0, min: 0, max: 40, percentile_00_5: 0, percentile_99_5: 40 }, foregroundPercentile005Normalized: 0 })) });
+  const model = await makeModel('missing', plan, 1);
+  const input = join(root, 'missing_in');
+  mkdirSync(input);
+  for (const c of [0, 1]) writeInput(join(input, `full_000${c}.nii.gz`), ramp);
+  writeInput(join(input, 'half_0000.nii.gz'), ramp);
+  const out = join(root, 'missing_out');
+  assert.equal(await run(['-i', input, '-o', out, '-m', model, '--quiet']), 1);
+  const log = JSON.parse(readFileSync(join(out, 'predict_log.json'), 'utf8'));
+  assert.deepEqual(log.cases.map((c: { id: string; status: string }) => [c.id, c.status]), [['full', 'ok'], ['half', 'failed']]);
+  assert.match(log.cases[1].error, /missing channel file\(s\) half_0001/);
+});
+
+test('model folder: missing checkpoint and missing builder are clear errors', async () => {
+  const model = await makeModel('errors', basePlan({}), 0);
+  await assert.rejects(loadModelFolder(model, 'latest'), /checkpoint 'latest' not found \(available: checkpoint_best\.safetensors, checkpoint_final\.safetensors\)/);
+  await assert.rejects(loadModelFolder(join(root, 'nowhere')), /model folder does not exist/);
+  const m = await loadModelFolder(model, 'final', { builder: (a, ctx) => new ThresholdNet((a as { channel: number }).channel + ctx.inChannels - 1) as InferenceNetwork });
+  assert.deepEqual(m.mirrorAxes, [0, 1, 2]);
+  assert.equal(m.numClasses, 2); assert.equal(m.inChannels, 1);
+  assert.deepEqual(m.checkpoint.state, { epoch: 1 });
+  m.network.dispose();
+});
+
+test('predict options: numeric options are validated with errors naming the option', () => {
+  const base = ['-i', 'in', '-o', 'out', '-m', 'model'];
+  assert.equal(parsePredictArgs([...base])!.step, 0.5);
+  assert.equal(parsePredictArgs([...base, '--step', '1'])!.step, 1);
+  for (const bad of ['0', '1.5', '-0.5', 'abc', '']) assert.throws(() => parsePredictArgs([...base, `--step=${bad}`]), /--step must be a number in \(0, 1\]/);
+  for (const bad of ['0', '1.5', 'x']) assert.throws(() => parsePredictArgs([...base, '--batch', bad]), /--batch must be an integer >= 1/);
+  assert.throws(() => parsePredictArgs([...base, '--checkpoint', 'newest']), /--checkpoint must be one of final, best, latest/);
+  assert.throws(() => parsePredictArgs([...base, '--device', 'tpu']), /--device must be cpu, cuda or cuda:N/);
+  assert.throws(() => parsePredictArgs(['-i', 'in', '-o', 'out']), /-m\/--model is required/);
+  assert.equal(parsePredictArgs(['--help']), null);
+  const o = parsePredictArgs([...base, '-i', 'in2', '--no-tta', '--save-probabilities', '--checkpoint', 'best', '--device', 'cuda:1'])!;
+  assert.equal(o.inputs.length, 2); assert.equal(o.tta, false); assert.equal(o.saveProbabilities, true);
+  assert.equal(o.checkpoint, 'best'); assert.equal(o.device, 'cuda:1');
+});
