@@ -12,7 +12,7 @@ import { dataRoot } from './helpers.js';
 import * as check from '../src/cli/commands/check.js';
 import * as plan from '../src/cli/commands/plan.js';
 import * as preprocess from '../src/cli/commands/preprocess.js';
-import { loadPlan } from '../src/data/plan_file.js';
+import { loadPlan } from '../src/data/plan/plan_file.js';
 
 interface SampleDataset {
   name: string;

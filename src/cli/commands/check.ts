@@ -4,8 +4,8 @@
  */
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkDataset, type CheckProblem, type CheckReport } from '../../data/check.js';
-import { DatasetError, readDataset, type Dataset } from '../../data/dataset.js';
+import { checkDataset, type CheckProblem, type CheckReport } from '../../data/dataset/check.js';
+import { DatasetError, readDataset, type Dataset } from '../../data/dataset/dataset.js';
 import { Progress } from '../../util/progress.js';
 
 export const summary = 'validate a dataset folder (MSD or nnU-Net v2): files, geometry, label values';

@@ -5,11 +5,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DatasetError, readDataset, type Dataset } from '../../data/dataset.js';
-import { planDataset } from '../../data/plan.js';
-import { savePlan } from '../../data/plan_file.js';
-import { DEFAULT_NUM_POOLS, DEFAULT_VOXEL_BUDGET } from '../../data/plan_geometry.js';
-import { FINGERPRINT_FILE, PLAN_FILE, datasetWorkDir } from '../../data/work_dir.js';
+import { DatasetError, readDataset, type Dataset } from '../../data/dataset/dataset.js';
+import { planDataset } from '../../data/plan/plan.js';
+import { savePlan } from '../../data/plan/plan_file.js';
+import { DEFAULT_NUM_POOLS, DEFAULT_VOXEL_BUDGET } from '../../data/plan/plan_geometry.js';
+import { FINGERPRINT_FILE, PLAN_FILE, datasetWorkDir } from '../../data/dataset/work_dir.js';
 import { writeFileAtomic } from '../../util/atomic_write.js';
 import { Progress } from '../../util/progress.js';
 

@@ -4,10 +4,10 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DatasetError, readDataset, type Dataset } from '../../data/dataset.js';
-import { preprocessDataset } from '../../data/preprocess.js';
-import { loadPlan, PlanFileError } from '../../data/plan_file.js';
-import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../../data/work_dir.js';
+import { DatasetError, readDataset, type Dataset } from '../../data/dataset/dataset.js';
+import { preprocessDataset } from '../../data/preprocess/preprocess_dataset.js';
+import { loadPlan, PlanFileError } from '../../data/plan/plan_file.js';
+import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../../data/dataset/work_dir.js';
 import { Progress } from '../../util/progress.js';
 
 export const summary = 'crop, normalise and resample every case with a plan into fast-loading files';

@@ -5,7 +5,7 @@
  * (1 / cumulative product), e.g. [1, 1/2, 1/4, 1/8] for isotropic pooling.
  */
 import type { Tensor } from '../../tensor/index.js';
-import { roundHalfEven } from '../grid.js';
+import { roundHalfEven } from '../common/triple.js';
 import { resizeNearestExact } from './resize_nearest.js';
 
 export type Scale3 = [number, number, number];

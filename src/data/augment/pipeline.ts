@@ -6,9 +6,9 @@
  * its own parameters, in sample order, from one Random: same seed, same batch.
  */
 import { type Tensor, cat, tidy, where } from '../../tensor/index.js';
-import { OUTSIDE_BODY_LABEL } from '../sampling.js';
+import { OUTSIDE_BODY_LABEL } from '../sampling/patch_sampler.js';
 import type { Random } from '../../util/random.js';
-import type { Shape3 } from '../grid.js';
+import type { Shape3 } from '../common/triple.js';
 import { MultiplicativeBrightness } from './brightness.js';
 import { Contrast } from './contrast.js';
 import { DEFAULT_DS_SCALES, type Scale3, deepSupervisionTargets } from './deep_supervision.js';

@@ -1,0 +1,181 @@
+/**
+ * The preprocessing and training plan of a dataset: everything later steps need to read cases the same
+ * way (transpose, target spacing, normalisation, resampling) and the training geometry (patch, batch).
+ * Saved as pretty-printed JSON (plan_file.ts) so it can be edited by hand; every later step reads it.
+ *
+ * Axis convention: all triples are in the network's array axis order, i.e. C-order axes of the image
+ * (reversed NIfTI axes: [z, y, x] for a plain file) permuted by transposeForward.
+ */
+import { createHash } from 'node:crypto';
+import type { Shape3, Spacing3 } from '../common/triple.js';
+import { computeNewShape, reversed3 } from '../common/triple.js';
+import type { CaseFiles } from '../dataset/case_reader.js';
+import type { Fingerprint, FingerprintOptions, CaseFingerprintWithSamples } from './fingerprint.js';
+import { extractFingerprint, median } from './fingerprint.js';
+import type { ForegroundSampling } from '../preprocess/foreground_locations.js';
+import { DEFAULT_FOREGROUND_SAMPLING } from '../preprocess/foreground_locations.js';
+import type { NormalizationScheme } from '../preprocess/normalize.js';
+import { schemeForChannel, useMaskForNorm } from '../preprocess/normalize.js';
+import { DEFAULT_NUM_POOLS, DEFAULT_VOXEL_BUDGET, patchAndBatch, targetSpacing, transposeFor } from './plan_geometry.js';
+import type { InterpolationOrder } from '../preprocess/resample.js';
+import { ANISOTROPY_THRESHOLD } from '../preprocess/resample.js';
+import type { IntensityStats, WeightedSample } from '../common/stats.js';
+import { concatSamples, weightedPercentiles } from '../common/stats.js';
+import type { Axes3 } from '../preprocess/transpose.js';
+import { permuteTriple } from '../preprocess/transpose.js';
+
+export const PLAN_VERSION = 1;
+
+export interface ChannelPlan {
+  name: string;
+  scheme: NormalizationScheme;
+  /** z-score over the non-zero mask only (nnU-Net's use_mask_for_norm). */
+  useMask: boolean;
+  /** Dataset foreground intensity statistics of the raw channel (CT normalisation uses them). */
+  intensity: IntensityStats;
+  /** 0.5th percentile of foreground intensity after normalisation (the TR loss' background fill). */
+  foregroundPercentile005Normalized: number;
+}
+
+export interface ResamplingPlan {
+  /** Orders for images, label maps and predicted probabilities; `orderZ` along a separate-z axis. */
+  image: { order: InterpolationOrder; orderZ: InterpolationOrder };
+  label: { order: InterpolationOrder; orderZ: InterpolationOrder };
+  probabilities: { order: InterpolationOrder; orderZ: InterpolationOrder };
+  anisotropyThreshold: number;
+}
+
+export interface Plan {
+  version: number;
+  dataset: { name: string; root: string; numCases: number };
+  labels: { name: string; value: number }[];
+  channels: ChannelPlan[];
+  transposeForward: Axes3;
+  transposeBackward: Axes3;
+  /** Voxel spacing (mm) every case is resampled to. */
+  targetSpacing: Spacing3;
+  /** Median over cases of the original spacing and of the shape after crop + resampling. */
+  medianSpacing: Spacing3;
+  medianShape: Shape3;
+  medianRelativeSizeAfterCropping: number;
+  resampling: ResamplingPlan;
+  foregroundSampling: ForegroundSampling;
+  patchSize: Shape3;
+  batchSize: number;
+  numPools: number;
+  voxelBudget: number;
+}
+
+export interface DatasetLike {
+  root: string;
+  name: string;
+  channelNames: readonly string[];
+  labels: readonly { name: string; value: number }[];
+  cases: readonly CaseFiles[];
+}
+
+export interface PlanOptions extends FingerprintOptions {
+  voxelBudget?: number;
+  numPools?: number;
+  minBatchSize?: number;
+  /** Override the target spacing, given in NIfTI axis order [sx, sy, sz] mm. */
+  targetSpacingXYZ?: [number, number, number];
+  /** Override the normalisation scheme per channel. */
+  schemes?: NormalizationScheme[];
+}
+
+export const DEFAULT_RESAMPLING: ResamplingPlan = {
+  image: { order: 3, orderZ: 0 },
+  label: { order: 1, orderZ: 0 },
+  probabilities: { order: 1, orderZ: 0 },
+  anisotropyThreshold: ANISOTROPY_THRESHOLD,
+};
+
+/** The normalised value of a raw intensity of one case, per scheme (for the normalised percentile). */
+function normalizer(ch: number, scheme: NormalizationScheme, useMask: boolean, intensity: IntensityStats, part: CaseFingerprintWithSamples): (v: number) => number {
+  if (scheme === 'none') return (v) => v;
+  if (scheme === 'CT') {
+    const { percentile_00_5: lo, percentile_99_5: hi, mean } = intensity, std = Math.max(intensity.std, 1e-8);
+    return (v) => (Math.min(Math.max(v, lo), hi) - mean) / std;
+  }
+  const s = part.fingerprint.channels[ch]!;
+  const mean = useMask ? s.meanMask : s.meanAll, std = Math.max(useMask ? s.stdMask : s.stdAll, 1e-8);
+  return (v) => (v - mean) / std;
+}
+
+function normalizedPercentile005(ch: number, scheme: NormalizationScheme, useMask: boolean, intensity: IntensityStats, parts: readonly CaseFingerprintWithSamples[]): number {
+  const samples: WeightedSample[] = parts.map((p) => {
+    const f = normalizer(ch, scheme, useMask, intensity, p), s = p.samples[ch]!;
+    return { values: s.values.map(f), counts: s.counts };
+  });
+  return weightedPercentiles(concatSamples(samples), [0.5])[0]!;
+}
+
+/** The plan from a fingerprint and its foreground samples (pure; planDataset runs the fingerprint). */
+export function planFromFingerprint(dataset: DatasetLike, fingerprint: Fingerprint, parts: readonly CaseFingerprintWithSamples[], o: PlanOptions = {}): Plan {
+  const spacings = fingerprint.cases.map((c) => c.spacing);
+  const shapes = fingerprint.cases.map((c) => c.shapeAfterCrop);
+  const target = o.targetSpacingXYZ ? reversed3(o.targetSpacingXYZ) : targetSpacing(spacings, shapes);
+  const { forward, backward } = transposeFor(target);
+  const resampledShapes = fingerprint.cases.map((c) => computeNewShape(c.shapeAfterCrop, c.spacing, target));
+  const medianShape = permuteTriple([0, 1, 2].map((a) => median(resampledShapes.map((s) => s[a]!))), forward).map(Math.round) as Shape3;
+  const medianSpacing = permuteTriple([0, 1, 2].map((a) => median(spacings.map((s) => s[a]!))), forward);
+  const targetT = permuteTriple(target, forward);
+  const numPools = o.numPools ?? DEFAULT_NUM_POOLS;
+  const voxelBudget = o.voxelBudget ?? DEFAULT_VOXEL_BUDGET;
+  const { patchSize, batchSize } = patchAndBatch({
+    spacing: targetT, medianShape, numCases: fingerprint.numCases, numPools, voxelBudget, minBatchSize: o.minBatchSize,
+  });
+  const channels: ChannelPlan[] = dataset.channelNames.map((name, ch) => {
+    const scheme = o.schemes?.[ch] ?? schemeForChannel(name);
+    const useMask = useMaskForNorm(scheme, fingerprint.medianRelativeSizeAfterCropping);
+    const intensity = fingerprint.foregroundIntensityPropertiesPerChannel[ch]!;
+    return { name, scheme, useMask, intensity, foregroundPercentile005Normalized: normalizedPercentile005(ch, scheme, useMask, intensity, parts) };
+  });
+  return {
+    version: PLAN_VERSION,
+    dataset: { name: dataset.name, root: dataset.root, numCases: fingerprint.numCases },
+    labels: dataset.labels.map((l) => ({ name: l.name, value: l.value })),
+    channels,
+    transposeForward: forward,
+    transposeBackward: backward,
+    targetSpacing: targetT,
+    medianSpacing,
+    medianShape,
+    medianRelativeSizeAfterCropping: fingerprint.medianRelativeSizeAfterCropping,
+    resampling: structuredClone(DEFAULT_RESAMPLING),
+    foregroundSampling: { ...DEFAULT_FOREGROUND_SAMPLING },
+    patchSize,
+    batchSize,
+    numPools,
+    voxelBudget,
+  };
+}
+
+/** Fingerprint the dataset (in worker threads), then plan. */
+export async function planDataset(dataset: DatasetLike, o: PlanOptions = {}): Promise<{ plan: Plan; fingerprint: Fingerprint }> {
+  const { fingerprint, parts } = await extractFingerprint(dataset, o);
+  return { plan: planFromFingerprint(dataset, fingerprint, parts, o), fingerprint };
+}
+
+/**
+ * Hash of the plan fields that determine preprocessed data. Editing the patch or batch size keeps the
+ * hash (the data stays valid); editing spacing, normalisation, resampling or labels changes it.
+ */
+export function planHash(plan: Plan): string {
+  const relevant = {
+    version: plan.version,
+    labels: plan.labels,
+    channels: plan.channels.map((c) => ({ scheme: c.scheme, useMask: c.useMask, intensity: c.scheme === 'CT' ? c.intensity : null })),
+    transposeForward: plan.transposeForward,
+    targetSpacing: plan.targetSpacing,
+    resampling: plan.resampling,
+    foregroundSampling: plan.foregroundSampling,
+  };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
+}
+
+/** Foreground class values (everything but background 0). */
+export function foregroundClasses(plan: Plan): number[] {
+  return plan.labels.map((l) => l.value).filter((v) => v !== 0).sort((a, b) => a - b);
+}
