@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Shape3 } from '../src/data/common/triple.js';
-import { computeNewShape, voxelCount } from '../src/data/common/triple.js';
+import { voxelCount } from '../src/data/common/triple.js';
 import { resampleAxis } from '../src/data/preprocess/resample_axis.js';
-import { determineSeparateZ, labelValues, resampleImage, resampleLabel, resampleWithOrders, resampleChannelsArgmax } from '../src/data/preprocess/resample.js';
+import { computeNewShape, determineSeparateZ, labelValues, resampleImage, resampleLabel, resampleWithOrders, resampleChannelsArgmax } from '../src/data/preprocess/resample.js';
 
 function field(shape: Shape3, f: (a: number, b: number, c: number) => number): Float32Array {
   const out = new Float32Array(voxelCount(shape));

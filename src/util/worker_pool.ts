@@ -4,10 +4,16 @@
  * rejects with the failing task's error. With `workers: 0` the tasks run in this thread through
  * `inline` (debugging, tiny jobs). The worker module calls `serveTasks(handler)`.
  */
+import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 
 type Msg<T> = { id: number; task: T };
 type Reply<R> = { id: number; ok: true; result: R } | { id: number; ok: false; error: string; stack?: string };
+
+/** One worker per CPU core. */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
+}
 
 /** ArrayBuffers of typed arrays found in a result (searched 3 levels deep), moved instead of copied. */
 export function transferablesOf(value: unknown, depth = 3, out = new Set<ArrayBuffer>()): ArrayBuffer[] {

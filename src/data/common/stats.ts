@@ -1,8 +1,9 @@
 /**
- * Statistics over weighted samples: values[i] occurs counts[i] times. This is the compact form of a
- * sample drawn with replacement (nnU-Net draws 10e7 / num_cases foreground voxels per case with
- * replacement; a case with few foreground voxels would repeat each one many times). Percentiles follow
- * numpy's default 'linear' method on the expanded sample, so results equal numpy's on the same draws.
+ * Statistics (numpy-compatible percentiles, median, mean and std) of plain values or of weighted
+ * samples. In a weighted sample values[i] occurs counts[i] times: the compact form of a sample drawn
+ * with replacement (nnU-Net draws 10e7 / num_cases foreground voxels per case with replacement; a case
+ * with few foreground voxels would repeat each one many times). Percentiles follow numpy's default
+ * 'linear' method on the expanded sample, so results equal numpy's on the same draws.
  */
 export interface IntensityStats {
   mean: number;
@@ -86,4 +87,19 @@ export function meanStd(data: ArrayLike<number>, mask?: ArrayLike<number>): { me
   let ss = 0;
   for (let i = 0; i < data.length; i++) if (!mask || mask[i]) { const d = data[i]! - mean; ss += d * d; }
   return { mean, std: Math.sqrt(ss / n), n };
+}
+
+/** numpy.percentile (linear) of plain numbers; NaN when empty. */
+export function percentile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const h = ((s.length - 1) * q) / 100, lo = Math.floor(h);
+  return lo + 1 < s.length ? s[lo]! + (h - lo) * (s[lo + 1]! - s[lo]!) : s[lo]!;
+}
+
+/** The middle value (mean of the two middle ones for an even count); NaN when empty (numpy's median). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }

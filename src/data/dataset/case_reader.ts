@@ -8,6 +8,7 @@ import type { Volume } from '../../io/volume.js';
 import type { NiftiHeader } from '../../io/nifti_header.js';
 import type { Shape3, Spacing3 } from '../common/triple.js';
 import { reversed3, voxelCount } from '../common/triple.js';
+import { MAX_CLASS_VALUE } from '../common/labels.js';
 
 /** The fields of a dataset case this module needs (dataset.ts's case satisfies it). */
 export interface CaseFiles {
@@ -21,9 +22,9 @@ export interface CaseFiles {
 /** Geometry of the original image file, for writing results on the input's grid. */
 export interface NiftiGrid {
   /** [nx, ny, nz] */
-  shape: [number, number, number];
+  shape: Shape3;
   /** [sx, sy, sz] mm */
-  spacing: [number, number, number];
+  spacing: Spacing3;
   affine: number[][];
   orientation: string;
   /** The original header: results are written with its qform/sform codes, units and description. */
@@ -57,14 +58,14 @@ function sameShape(a: Volume, b: Volume): boolean {
   return a.shape.every((n, i) => n === b.shape[i]);
 }
 
-/** Label values must be integers in [0, 127] (stored as int8; -1 is reserved for "outside the body"). */
+/** Label values must be integers in [0, MAX_CLASS_VALUE] (stored as int8; negative values are marks, common/labels.ts). */
 export function labelToInt8(vol: Volume, path: string): Int8Array {
   const d = vol.data;
   const out = new Int8Array(d.length);
   for (let i = 0; i < d.length; i++) {
     const v = Number(d[i]!);
     const r = Math.round(v);
-    if (Math.abs(v - r) > 1e-3 || r < 0 || r > 127) throw new Error(`${path}: label value ${v} at voxel ${i} is not an integer class in 0..127`);
+    if (Math.abs(v - r) > 1e-3 || r < 0 || r > MAX_CLASS_VALUE) throw new Error(`${path}: label value ${v} at voxel ${i} is not an integer class in 0..${MAX_CLASS_VALUE}`);
     out[i] = r;
   }
   return out;

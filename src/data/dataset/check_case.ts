@@ -6,6 +6,8 @@
 import { stat } from 'node:fs/promises';
 import { readNifti } from '../../io/nifti.js';
 import type { Volume } from '../../io/volume.js';
+import type { Shape3, Spacing3 } from '../common/triple.js';
+import { MAX_CLASS_VALUE } from '../common/labels.js';
 import type { DatasetCase } from './dataset.js';
 import { compareGeometry } from './check_geometry.js';
 import { scanIntensities, scanLabelValues } from './check_values.js';
@@ -29,8 +31,8 @@ export interface CheckProblem {
 export interface CaseFacts {
   id: string;
   /** Geometry of the first image, if it could be read. */
-  shape?: [number, number, number];
-  spacing?: [number, number, number];
+  shape?: Shape3;
+  spacing?: Spacing3;
   orientation?: string;
   /** Voxel count per label value, if the label could be read. */
   labelCounts?: Map<number, number>;
@@ -108,10 +110,10 @@ function checkLabel(label: Volume, path: string, ctx: CaseCheckContext, report: 
     const more = undeclared.length > 10 ? ` and ${undeclared.length - 10} more` : '';
     report('error', 'undeclared-label', path, `label values not declared in dataset.json: ${list}${more}`);
   }
-  const outOfRange = [...scan.counts.keys()].filter((v) => v < 0 || v > 127).sort((a, b) => a - b);
+  const outOfRange = [...scan.counts.keys()].filter((v) => v < 0 || v > MAX_CLASS_VALUE).sort((a, b) => a - b);
   if (outOfRange.length > 0) {
     // Preprocessed labels are int8 with -1 reserved for "outside the body".
-    report('error', 'label-range', path, `label values ${outOfRange.slice(0, 10).join(', ')} are outside 0..127, which pspseg supports`);
+    report('error', 'label-range', path, `label values ${outOfRange.slice(0, 10).join(', ')} are outside 0..${MAX_CLASS_VALUE}, which pspseg supports`);
   }
   if (![...scan.counts.keys()].some((v) => v !== 0)) report('warning', 'empty-label', path, 'label has no foreground voxels');
   return scan.counts;

@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { Dataset, DatasetCase, DatasetLabel } from './dataset.js';
+import type { Dataset, DatasetCase, DatasetLabel } from './dataset_types.js';
 import { DatasetError } from './dataset_error.js';
 import { channelNamesField, niftiEnding, objectField, optionalCount, optionalString, stripEnding, type Json } from './dataset_json.js';
 

@@ -6,23 +6,18 @@
  * Axis convention: all triples are in the network's array axis order, i.e. C-order axes of the image
  * (reversed NIfTI axes: [z, y, x] for a plain file) permuted by transposeForward.
  */
-import { createHash } from 'node:crypto';
 import type { Shape3, Spacing3 } from '../common/triple.js';
-import { computeNewShape, reversed3 } from '../common/triple.js';
+import { permuteTriple, reversed3, type Axes3 } from '../common/triple.js';
 import type { CaseFiles } from '../dataset/case_reader.js';
-import type { Fingerprint, FingerprintOptions, CaseFingerprintWithSamples } from './fingerprint.js';
-import { extractFingerprint, median } from './fingerprint.js';
+import { type Fingerprint, type FingerprintOptions, extractFingerprint } from './fingerprint.js';
+import type { CaseFingerprintWithSamples } from './fingerprint_case.js';
 import type { ForegroundSampling } from '../preprocess/foreground_locations.js';
 import { DEFAULT_FOREGROUND_SAMPLING } from '../preprocess/foreground_locations.js';
 import type { NormalizationScheme } from '../preprocess/normalize.js';
 import { schemeForChannel, useMaskForNorm } from '../preprocess/normalize.js';
 import { DEFAULT_NUM_POOLS, DEFAULT_VOXEL_BUDGET, patchAndBatch, targetSpacing, transposeFor } from './plan_geometry.js';
-import type { InterpolationOrder } from '../preprocess/resample.js';
-import { ANISOTROPY_THRESHOLD } from '../preprocess/resample.js';
-import type { IntensityStats, WeightedSample } from '../common/stats.js';
-import { concatSamples, weightedPercentiles } from '../common/stats.js';
-import type { Axes3 } from '../preprocess/transpose.js';
-import { permuteTriple } from '../preprocess/transpose.js';
+import { DEFAULT_RESAMPLING, type ResamplingPlan, computeNewShape } from '../preprocess/resample.js';
+import { type IntensityStats, type WeightedSample, concatSamples, median, weightedPercentiles } from '../common/stats.js';
 
 export const PLAN_VERSION = 1;
 
@@ -35,14 +30,6 @@ export interface ChannelPlan {
   intensity: IntensityStats;
   /** 0.5th percentile of foreground intensity after normalisation (the TR loss' background fill). */
   foregroundPercentile005Normalized: number;
-}
-
-export interface ResamplingPlan {
-  /** Orders for images, label maps and predicted probabilities; `orderZ` along a separate-z axis. */
-  image: { order: InterpolationOrder; orderZ: InterpolationOrder };
-  label: { order: InterpolationOrder; orderZ: InterpolationOrder };
-  probabilities: { order: InterpolationOrder; orderZ: InterpolationOrder };
-  anisotropyThreshold: number;
 }
 
 export interface Plan {
@@ -79,17 +66,10 @@ export interface PlanOptions extends FingerprintOptions {
   numPools?: number;
   minBatchSize?: number;
   /** Override the target spacing, given in NIfTI axis order [sx, sy, sz] mm. */
-  targetSpacingXYZ?: [number, number, number];
+  targetSpacingXYZ?: Spacing3;
   /** Override the normalisation scheme per channel. */
   schemes?: NormalizationScheme[];
 }
-
-export const DEFAULT_RESAMPLING: ResamplingPlan = {
-  image: { order: 3, orderZ: 0 },
-  label: { order: 1, orderZ: 0 },
-  probabilities: { order: 1, orderZ: 0 },
-  anisotropyThreshold: ANISOTROPY_THRESHOLD,
-};
 
 /** The normalised value of a raw intensity of one case, per scheme (for the normalised percentile). */
 function normalizer(ch: number, scheme: NormalizationScheme, useMask: boolean, intensity: IntensityStats, part: CaseFingerprintWithSamples): (v: number) => number {
@@ -156,26 +136,4 @@ export function planFromFingerprint(dataset: DatasetLike, fingerprint: Fingerpri
 export async function planDataset(dataset: DatasetLike, o: PlanOptions = {}): Promise<{ plan: Plan; fingerprint: Fingerprint }> {
   const { fingerprint, parts } = await extractFingerprint(dataset, o);
   return { plan: planFromFingerprint(dataset, fingerprint, parts, o), fingerprint };
-}
-
-/**
- * Hash of the plan fields that determine preprocessed data. Editing the patch or batch size keeps the
- * hash (the data stays valid); editing spacing, normalisation, resampling or labels changes it.
- */
-export function planHash(plan: Plan): string {
-  const relevant = {
-    version: plan.version,
-    labels: plan.labels,
-    channels: plan.channels.map((c) => ({ scheme: c.scheme, useMask: c.useMask, intensity: c.scheme === 'CT' ? c.intensity : null })),
-    transposeForward: plan.transposeForward,
-    targetSpacing: plan.targetSpacing,
-    resampling: plan.resampling,
-    foregroundSampling: plan.foregroundSampling,
-  };
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
-}
-
-/** Foreground class values (everything but background 0). */
-export function foregroundClasses(plan: Plan): number[] {
-  return plan.labels.map((l) => l.value).filter((v) => v !== 0).sort((a, b) => a - b);
 }

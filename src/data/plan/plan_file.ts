@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../util/atomic_write.js';
 import { NORMALIZATION_SCHEMES } from '../preprocess/normalize.js';
 import type { Plan } from './plan.js';
 import { PLAN_VERSION } from './plan.js';
-import { isPermutation3 } from '../preprocess/transpose.js';
+import { isPermutation3 } from '../common/triple.js';
 
 export class PlanFileError extends Error {
   constructor(readonly path: string, message: string) { super(`${path}: ${message}`); this.name = 'PlanFileError'; }

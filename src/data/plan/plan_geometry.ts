@@ -2,17 +2,9 @@
  * The geometric planning rules (nnU-Net v2 ExperimentPlanner), in C-order array axes:
  * target spacing, axis transpose, and patch / batch size for a voxel budget.
  */
-import type { Shape3, Spacing3 } from '../common/triple.js';
-import type { Axes3 } from '../preprocess/transpose.js';
+import type { Axes3, Shape3, Spacing3 } from '../common/triple.js';
+import { percentile } from '../common/stats.js';
 import { ANISOTROPY_THRESHOLD } from '../preprocess/resample.js';
-
-/** numpy.percentile (linear) of plain numbers. */
-export function percentile(values: readonly number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const h = ((s.length - 1) * q) / 100, lo = Math.floor(h);
-  return lo + 1 < s.length ? s[lo]! + (h - lo) * (s[lo + 1]! - s[lo]!) : s[lo]!;
-}
 
 /**
  * determine_fullres_target_spacing: the median spacing per axis; but when one axis is much coarser

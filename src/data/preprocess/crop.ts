@@ -6,6 +6,7 @@
  */
 import type { BBox3, Shape3 } from '../common/triple.js';
 import { voxelCount } from '../common/triple.js';
+import { OUTSIDE_BODY } from '../common/labels.js';
 
 /** Non-zero in any channel, with holes (background not 6-connected to the border) filled. */
 export function nonzeroMask(channels: readonly ArrayLike<number>[], shape: Shape3): Uint8Array {
@@ -124,7 +125,7 @@ export function cropToNonzero(images: readonly Float32Array[], shape: Shape3, la
   const out: CropResult = { bbox, shape: bboxShape(bbox), images: images.map((im) => cropArray(im, shape, bbox)), mask };
   if (label) {
     const l = cropArray(label, shape, bbox);
-    for (let i = 0; i < l.length; i++) if (l[i] === 0 && !mask[i]) l[i] = -1;
+    for (let i = 0; i < l.length; i++) if (l[i] === 0 && !mask[i]) l[i] = OUTSIDE_BODY;
     out.label = l;
   }
   return out;

@@ -6,12 +6,11 @@
  * Volume on the input file's grid, ready for writeNifti.
  */
 import type { Volume } from '../../io/volume.js';
-import type { ResamplingPlan } from '../plan/plan.js';
-import { DEFAULT_RESAMPLING } from '../plan/plan.js';
 import type { CaseProperties } from './preprocess_case.js';
 import { pasteCrop } from './crop.js';
 import { voxelCount } from '../common/triple.js';
-import { resampleChannelsArgmax, resampleLabel } from './resample.js';
+import { MAX_CLASS_VALUE } from '../common/labels.js';
+import { DEFAULT_RESAMPLING, type ResamplingPlan, resampleChannelsArgmax, resampleLabel } from './resample.js';
 import { transpose3 } from './transpose.js';
 
 /** A label map (class values; negatives count as background) or one map per class (index = class). */
@@ -27,7 +26,7 @@ export function mapBack(prediction: Prediction, properties: CaseProperties, resa
     const label = new Int8Array(n);
     for (let i = 0; i < n; i++) {
       const v = prediction[i]!;
-      if (v > 127) throw new Error(`mapBack(${p.id}): class value ${v} does not fit the int8 label range`);
+      if (v > MAX_CLASS_VALUE) throw new Error(`mapBack(${p.id}): class value ${v} does not fit the int8 label range`);
       label[i] = v > 0 ? v : 0;
     }
     const r = resampleLabel(label, p.shape, p.shapeAfterCrop, current, target, { ...resampling.label, anisotropyThreshold: resampling.anisotropyThreshold });

@@ -91,6 +91,6 @@ export function normalizeChannel(image: Float32Array, norm: ChannelNormalization
 export function normalizationMask(mask: Uint8Array, label?: Int8Array): Uint8Array {
   if (!label) return mask;
   const m = new Uint8Array(label.length);
-  for (let i = 0; i < label.length; i++) m[i] = label[i]! >= 0 ? 1 : 0;
+  for (let i = 0; i < label.length; i++) m[i] = label[i]! >= 0 ? 1 : 0; // not OUTSIDE_BODY
   return m;
 }

@@ -4,17 +4,15 @@
  * -> sample foreground locations. Everything needed to undo it (map_back.ts) goes into `properties`.
  */
 import type { BBox3, Shape3, Spacing3 } from '../common/triple.js';
-import { computeNewShape } from '../common/triple.js';
+import { permuteTriple, type Axes3 } from '../common/triple.js';
 import type { LoadedCase, NiftiGrid } from '../dataset/case_reader.js';
 import { cropToNonzero } from './crop.js';
 import { sampleForegroundLocations } from './foreground_locations.js';
 import { normalizationMask, normalizeChannel } from './normalize.js';
-import type { Plan } from '../plan/plan.js';
-import { foregroundClasses } from '../plan/plan.js';
+import { type PreprocessingPlan, foregroundClasses } from './preprocessing_plan.js';
 import { seedFor } from '../common/draws.js';
-import { resampleImage, resampleLabel } from './resample.js';
-import type { Axes3 } from './transpose.js';
-import { permuteTriple, transpose3 } from './transpose.js';
+import { computeNewShape, resampleImage, resampleLabel } from './resample.js';
+import { transpose3 } from './transpose.js';
 
 export interface CaseProperties {
   id: string;
@@ -48,7 +46,7 @@ export interface PreprocessedCase {
   classLocations: Map<number, Uint32Array>;
 }
 
-export function preprocessCase(c: LoadedCase, plan: Plan, hash: string): PreprocessedCase {
+export function preprocessCase(c: LoadedCase, plan: PreprocessingPlan, hash: string): PreprocessedCase {
   if (c.images.length !== plan.channels.length) throw new Error(`case ${c.id}: ${c.images.length} channel(s), the plan has ${plan.channels.length}`);
   const tf = plan.transposeForward;
   const images = c.images.map((im) => transpose3(im, c.shape, tf).data);

@@ -7,14 +7,14 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, TEMP_MARKER } from '../../util/atomic_write.js';
-import { runPool } from '../../util/worker_pool.js';
+import { defaultWorkers, runPool } from '../../util/worker_pool.js';
+import type { Shape3 } from '../common/triple.js';
 import type { CaseFiles } from '../dataset/case_reader.js';
 import { CASE_FILE_EXTENSION, readCaseHeader } from './case_file.js';
-import { CASE_WORKER_URL, defaultWorkers } from '../plan/fingerprint.js';
-import type { Plan } from '../plan/plan.js';
-import { planHash } from '../plan/plan.js';
-import { savePlan } from '../plan/plan_file.js';
-import type { PreprocessResult, PreprocessTask } from './case_task.js';
+import { type PreprocessingPlan, planHash } from './preprocessing_plan.js';
+import { type PreprocessResult, type PreprocessTask, runPreprocessTask } from './preprocess_task.js';
+
+const PREPROCESS_WORKER_URL = new URL('./preprocess_worker.js', import.meta.url);
 
 export interface PreprocessOptions {
   outDir: string;
@@ -29,7 +29,7 @@ export interface PreprocessOptions {
 
 export interface PreprocessSummary { outDir: string; planHash: string; processed: string[]; skipped: string[]; seconds: number }
 
-export interface ManifestEntry { id: string; file: string; shape: [number, number, number]; classVoxels: Record<string, number> }
+export interface ManifestEntry { id: string; file: string; shape: Shape3; classVoxels: Record<string, number> }
 
 export function caseFilePath(outDir: string, id: string): string {
   return join(outDir, `${id}${CASE_FILE_EXTENSION}`);
@@ -44,7 +44,7 @@ async function removeStaleTempFiles(dir: string): Promise<void> {
   for (const f of await readdir(dir)) if (f.includes(TEMP_MARKER)) await rm(join(dir, f), { force: true });
 }
 
-export async function preprocessDataset(dataset: { cases: readonly CaseFiles[] }, plan: Plan, o: PreprocessOptions): Promise<PreprocessSummary> {
+export async function preprocessDataset<P extends PreprocessingPlan>(dataset: { cases: readonly CaseFiles[] }, plan: P, o: PreprocessOptions): Promise<PreprocessSummary> {
   const start = performance.now();
   const hash = planHash(plan);
   await mkdir(o.outDir, { recursive: true });
@@ -57,18 +57,18 @@ export async function preprocessDataset(dataset: { cases: readonly CaseFiles[] }
   for (const c of cases) {
     const outPath = caseFilePath(o.outDir, c.id);
     if (!o.force && await isUpToDate(outPath, hash)) { skipped.push(c.id); o.onCase?.(c.id, 'skipped'); continue; }
-    todo.push({ kind: 'preprocess', case: c, plan, planHash: hash, outPath });
+    todo.push({ case: c, plan, planHash: hash, outPath });
   }
   // The manifest is rewritten at the end; until then none is better than a stale one.
   if (todo.length) await rm(join(o.outDir, 'cases.json'), { force: true });
-  await savePlan(join(o.outDir, 'plan.json'), plan);
+  // The plan that made the files, as given (plan/plan_file.ts validated it when it was read or saved).
+  await writeFileAtomic(join(o.outDir, 'plan.json'), [`${JSON.stringify(plan, null, 2)}\n`]);
   const processed: string[] = [];
-  const { runCaseTask } = await import('./case_task.js');
   await runPool<PreprocessTask, PreprocessResult>({
-    workerUrl: CASE_WORKER_URL,
+    workerUrl: PREPROCESS_WORKER_URL,
     workers: o.workers ?? defaultWorkers(),
     tasks: todo,
-    inline: (t) => runCaseTask(t) as Promise<PreprocessResult>,
+    inline: runPreprocessTask,
     describe: (t) => `preprocessing case ${t.case.id}`,
     onResult: (r) => { processed.push(r.id); o.onCase?.(r.id, 'done'); },
   });

@@ -9,8 +9,8 @@
  *   a voxel unassigned. Only classes present in the input can appear in the output.
  * - probabilities / logits (mapping predictions back): order 1, separate-z rule as for images.
  */
-import type { Shape3, Spacing3 } from '../common/triple.js';
-import { shapesEqual, voxelCount } from '../common/triple.js';
+import { type Shape3, type Spacing3, shapesEqual, voxelCount } from '../common/triple.js';
+import { roundHalfEven } from '../common/round.js';
 import type { InterpolationOrder } from './resample_axis.js';
 import { resampleAxis } from './resample_axis.js';
 
@@ -18,6 +18,27 @@ export type { InterpolationOrder } from './resample_axis.js';
 
 /** nnU-Net's ANISO_THRESHOLD: max/min spacing above this makes a sample anisotropic. */
 export const ANISOTROPY_THRESHOLD = 3;
+
+/** nnU-Net's compute_new_shape: round(old_spacing / new_spacing * old_shape) per axis (Python's round). */
+export function computeNewShape(shape: Shape3, oldSpacing: Spacing3, newSpacing: Spacing3): Shape3 {
+  return shape.map((n, i) => roundHalfEven((oldSpacing[i]! / newSpacing[i]!) * n)) as Shape3;
+}
+
+export interface ResamplingPlan {
+  /** Orders for images, label maps and predicted probabilities; `orderZ` along a separate-z axis. */
+  image: { order: InterpolationOrder; orderZ: InterpolationOrder };
+  label: { order: InterpolationOrder; orderZ: InterpolationOrder };
+  probabilities: { order: InterpolationOrder; orderZ: InterpolationOrder };
+  anisotropyThreshold: number;
+}
+
+/** nnU-Net v2's defaults (resampling_fn_*_kwargs of its plans). */
+export const DEFAULT_RESAMPLING: ResamplingPlan = {
+  image: { order: 3, orderZ: 0 },
+  label: { order: 1, orderZ: 0 },
+  probabilities: { order: 1, orderZ: 0 },
+  anisotropyThreshold: ANISOTROPY_THRESHOLD,
+};
 
 export interface SeparateZ { separateZ: boolean; axis: number | null }
 

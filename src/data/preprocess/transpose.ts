@@ -1,24 +1,7 @@
 /** Axis permutation of C-order 3D arrays (nnU-Net's transpose_forward / transpose_backward). */
-import type { Shape3 } from '../common/triple.js';
-
-export type Axes3 = [number, number, number];
+import { type Axes3, type Shape3, permuteTriple } from '../common/triple.js';
 
 type TypedArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
-
-export function isPermutation3(p: readonly number[]): boolean {
-  return p.length === 3 && [0, 1, 2].every((a) => p.includes(a));
-}
-
-/** inverse[p[i]] = i, so that permute(permute(x, p), inverse(p)) = x. */
-export function inversePermutation(p: Axes3): Axes3 {
-  const inv: Axes3 = [0, 0, 0];
-  p.forEach((axis, i) => { inv[axis] = i; });
-  return inv;
-}
-
-export function permuteTriple<T>(v: readonly T[], p: Axes3): [T, T, T] {
-  return [v[p[0]] as T, v[p[1]] as T, v[p[2]] as T];
-}
 
 /** out axis i = in axis p[i] (numpy's a.transpose(p)). Returns the input itself for the identity. */
 export function transpose3<A extends TypedArray>(data: A, shape: Shape3, p: Axes3): { data: A; shape: Shape3 } {

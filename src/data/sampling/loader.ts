@@ -27,7 +27,8 @@ import type { PatchTask, PatchWorkerData, WorkerBatch } from './patch_worker.js'
 import { type CaseArrays, type PatchDraw, type PatchSamplerOptions, PatchSampler } from './patch_sampler.js';
 import { shareCase } from './shared_cases.js';
 import { type AppliedParams, type TrainingAugmentOptions, augmentBatch, trainingTransforms, useDummy2d } from '../augment/pipeline.js';
-import { DEFAULT_DS_SCALES, type Scale3 } from '../augment/deep_supervision.js';
+import type { Scale3 } from '../common/triple.js';
+import { DEFAULT_DS_SCALES } from '../augment/deep_supervision.js';
 import type { LabelInterpolation } from '../augment/spatial.js';
 import type { SampleTransform } from '../augment/types.js';
 

@@ -6,28 +6,16 @@
  *   of that class as the patch centre; the patch start is clamped from below only (as nnU-Net does);
  * - otherwise the patch start is uniform in [lb, ub], which lets the patch reach past the border by
  *   half of (patchSize - finalPatchSize), so the final (centre-cropped) patch can still touch it;
- * - whatever lies outside the case is padded: image 0, label -1 (ignored by the loss).
+ * - whatever lies outside the case is padded: image 0, label -1 (ignored by the loss; common/labels.ts).
  * `patchSize` is the enlarged pre-augmentation patch (see initial_patch_size.ts).
  */
-import { type Shape3, roundHalfEven } from '../common/triple.js';
-import { type PatchBox, type Vec3, cropInto } from './patch_crop.js';
+import type { Shape3, Vec3 } from '../common/triple.js';
+import { roundHalfEven } from '../common/round.js';
+import { IGNORE_LABEL, IMAGE_PAD_VALUE, markOutsideBody } from '../common/labels.js';
+import { type PatchBox, cropInto } from './patch_crop.js';
 import type { Random } from '../../util/random.js';
 
 export const OVERSAMPLE_FOREGROUND = 0.33;
-export const IMAGE_PAD_VALUE = 0;
-export const LABEL_PAD_VALUE = -1;
-/**
- * Voxels outside the body (-1 in preprocessed files, nnU-Net's convention) travel through the
- * pipeline as -2 so they stay apart from padding: at the end they become background (nnU-Net's
- * RemoveLabelTransform(-1, 0)), while padding stays -1, ignored by the loss (method.md).
- */
-export const OUTSIDE_BODY_LABEL = -2;
-
-/** Re-marks a preprocessed label's outside-body voxels (-1) as OUTSIDE_BODY_LABEL, in place. */
-export function markOutsideBody(label: Int8Array): Int8Array {
-  for (let i = 0; i < label.length; i++) if (label[i] === -1) label[i] = OUTSIDE_BODY_LABEL;
-  return label;
-}
 
 /**
  * One preprocessed case in memory. Arrays are C-order; `image` holds the channels one after
@@ -143,7 +131,7 @@ export class PatchSampler {
     const [p0, p1, p2] = this.patchSize;
     const pn = p0 * p1 * p2;
     const image = new Float32Array(this.batchSize * channels * pn).fill(IMAGE_PAD_VALUE);
-    const label = new Int8Array(this.batchSize * pn).fill(LABEL_PAD_VALUE);
+    const label = new Int8Array(this.batchSize * pn).fill(IGNORE_LABEL);
     const draws: PatchDraw[] = [];
     for (let j = 0; j < this.batchSize; j++) {
       const c = cases[rng.int(cases.length)]!;

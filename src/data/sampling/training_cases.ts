@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { readCaseFile } from '../preprocess/case_file.js';
 import type { ManifestEntry } from '../preprocess/preprocess_dataset.js';
 import type { PreprocessedCase } from '../preprocess/preprocess_case.js';
-import { type CaseArrays, caseArraysFromChannels, markOutsideBody } from './patch_sampler.js';
+import { markOutsideBody } from '../common/labels.js';
+import { type CaseArrays, caseArraysFromChannels } from './patch_sampler.js';
 
 /** One preprocessed case (with its label) as CaseArrays; zero-copy when its channels are adjacent in one buffer. */
 export function caseArraysFromPreprocessed(c: PreprocessedCase): CaseArrays {
