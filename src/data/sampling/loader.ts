@@ -1,8 +1,9 @@
 /**
  * Training / validation batch loader.
  *
- * Design: workers (worker_threads) prepare batches ahead of the consumer, up to `prefetch` of
- * them (a bounded queue), so the training step does not wait for data.
+ * Design: workers (util/worker_pool.ts: persistent, results in submission order) prepare batches
+ * ahead of the consumer, up to `prefetch` of them (a bounded queue), so the training step does not
+ * wait for data.
  * - Each worker draws cases and patch boxes (the nnU-Net oversampling rule), crops + pads the
  *   patches from the cases in shared memory, and, by default, augments them on its own tensor
  *   engine (one libtorch thread each) and builds the deep-supervision targets. Results come back
@@ -17,9 +18,9 @@
  * the caller, outside any tidy scope: dispose them when done.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { type Device, type Tensor, tensor, tidy } from '../../tensor/index.js';
 import { Random } from '../../util/random.js';
+import { WorkerPool } from '../../util/worker_pool.js';
 import type { Shape3 } from '../common/triple.js';
 import { initialPatchSize, initialPatchSize2d } from './initial_patch_size.js';
 import { augmentSeed, cropSeed } from './loader_seeds.js';
@@ -82,8 +83,6 @@ export interface Batch {
   dispose(): void;
 }
 
-type Pending = { resolve: (b: WorkerBatch) => void; reject: (e: Error) => void };
-
 export class BatchLoader implements AsyncIterable<Batch> {
   readonly patchSize: Shape3;
   readonly cropSize: Shape3;
@@ -96,9 +95,9 @@ export class BatchLoader implements AsyncIterable<Batch> {
   private readonly device: Device | undefined;
   private readonly numBatches: number;
   private readonly prefetch: number;
-  private readonly workers: { worker: Worker; outstanding: number }[] = [];
-  private readonly ready = new Map<number, WorkerBatch>();
-  private readonly waiting = new Map<number, Pending>();
+  private readonly pool: WorkerPool<PatchTask, WorkerBatch> | null = null;
+  /** Batches requested from the workers, by index (the bounded queue). */
+  private readonly requested = new Map<number, Promise<WorkerBatch>>();
   private nextToDispatch = 0;
   private nextToYield = 0;
   private failure: Error | null = null;
@@ -140,7 +139,10 @@ export class BatchLoader implements AsyncIterable<Batch> {
         cases: o.cases.map(shareCase), sampler: samplerOptions, seed: this.seed,
         augment: inWorkers ? { transforms: augment ? transformOptions : null, dsScales: [...this.dsScales], threads: o.workerThreads ?? 1 } : undefined,
       };
-      for (let k = 0; k < nWorkers; k++) this.workers.push({ worker: this.startWorker(workerData), outstanding: 0 });
+      this.pool = new WorkerPool<PatchTask, WorkerBatch>({
+        workerUrl: new URL('./patch_worker.js', import.meta.url), workers: nWorkers, workerData,
+        perWorker: Math.ceil(this.prefetch / nWorkers), describe: (t) => `patch worker, batch ${t.index}`,
+      });
       this.fillQueue();
     }
   }
@@ -151,7 +153,12 @@ export class BatchLoader implements AsyncIterable<Batch> {
     if (this.failure) throw this.failure;
     if (this.nextToYield >= this.numBatches) throw new Error('BatchLoader: all batches were delivered');
     const index = this.nextToYield++;
-    const patches = await this.patchesFor(index);
+    let patches: WorkerBatch;
+    try { patches = await this.patchesFor(index); } catch (err) {
+      if (this.closed) throw new Error('BatchLoader: closed');
+      this.failure ??= err as Error;
+      throw this.failure;
+    }
     this.fillQueue();
     return this.toBatch(index, patches);
   }
@@ -159,12 +166,8 @@ export class BatchLoader implements AsyncIterable<Batch> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const err = new Error('BatchLoader: closed');
-    for (const p of this.waiting.values()) p.reject(err);
-    this.waiting.clear();
-    this.ready.clear();
-    // ref() first: an idle worker is unref'd, and then nothing would keep the process alive until it exits.
-    await Promise.all(this.workers.map((w) => { w.worker.ref(); return w.worker.terminate(); }));
+    this.requested.clear();
+    await this.pool?.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
@@ -176,10 +179,10 @@ export class BatchLoader implements AsyncIterable<Batch> {
   }
 
   private patchesFor(index: number): Promise<WorkerBatch> {
-    if (this.workers.length === 0) return Promise.resolve(this.sampler.sampleBatch(this.cases, new Random(cropSeed(this.seed, index))));
-    const done = this.ready.get(index);
-    if (done) { this.ready.delete(index); return Promise.resolve(done); }
-    return new Promise((resolve, reject) => this.waiting.set(index, { resolve, reject }));
+    if (!this.pool) return Promise.resolve(this.sampler.sampleBatch(this.cases, new Random(cropSeed(this.seed, index))));
+    const p = this.requested.get(index)!;
+    this.requested.delete(index);
+    return p;
   }
 
   private toBatch(index: number, p: WorkerBatch): Batch {
@@ -206,36 +209,12 @@ export class BatchLoader implements AsyncIterable<Batch> {
 
   /** Keeps up to `prefetch` batches requested or ready ahead of the consumer. */
   private fillQueue(): void {
-    if (this.workers.length === 0 || this.closed || this.failure) return;
+    if (!this.pool || this.closed || this.failure) return;
     while (this.nextToDispatch < Math.min(this.numBatches, this.nextToYield + this.prefetch)) {
-      const w = this.workers.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
-      const id = this.nextToDispatch++;
-      if (w.outstanding++ === 0) w.worker.ref();
-      w.worker.postMessage({ id, task: { index: id } satisfies PatchTask });
+      const index = this.nextToDispatch++;
+      const p = this.pool.submit({ index });
+      p.catch(() => {}); // seen by next(), or dropped by close()
+      this.requested.set(index, p);
     }
-  }
-
-  private startWorker(data: PatchWorkerData): Worker {
-    const worker = new Worker(new URL('./patch_worker.js', import.meta.url), { workerData: data });
-    const slot = (): { worker: Worker; outstanding: number } | undefined => this.workers.find((w) => w.worker === worker);
-    worker.on('message', (reply: { id: number; ok: true; result: WorkerBatch } | { id: number; ok: false; error: string }) => {
-      if (this.closed) return; // close() keeps the worker ref'd until it has exited
-      const s = slot();
-      if (s && --s.outstanding === 0) worker.unref(); // an idle worker must not keep the process alive
-      if (!reply.ok) { this.fail(new Error(`patch worker, batch ${reply.id}: ${reply.error}`)); return; }
-      const p = this.waiting.get(reply.id);
-      if (p) { this.waiting.delete(reply.id); p.resolve(reply.result); } else this.ready.set(reply.id, reply.result);
-    });
-    worker.on('error', (err) => this.fail(err));
-    worker.on('exit', (code) => { if (!this.closed && code !== 0) this.fail(new Error(`patch worker exited with code ${code}`)); });
-    worker.unref();
-    return worker;
-  }
-
-  private fail(err: Error): void {
-    if (this.failure || this.closed) return;
-    this.failure = err;
-    for (const p of this.waiting.values()) p.reject(err);
-    this.waiting.clear();
   }
 }
