@@ -17,7 +17,7 @@ test('initial patch size matches nnU-Net get_patch_size (30 degrees, zoom 0.85)'
 
 test('foreground is forced exactly for j >= round(B * 0.67)', () => {
   const forcedOf = (b: number): boolean[] => {
-    const s = new PatchSampler({ patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: b });
+    const s = new PatchSampler({ cropSize: [8, 8, 8], patchSize: [8, 8, 8], batchSize: b });
     return Array.from({ length: b }, (_, j) => s.isForced(j));
   };
   assert.deepEqual(forcedOf(1), [false]); // round(0.67) = 1
@@ -28,7 +28,7 @@ test('foreground is forced exactly for j >= round(B * 0.67)', () => {
 
 test('over many batches: the forced fraction follows the rule and every forced patch holds foreground', () => {
   const cases = [blobCase('a', [30, 34, 28]), blobCase('b', [26, 40, 30])];
-  const sampler = new PatchSampler({ patchSize: [12, 12, 12], finalPatchSize: [10, 10, 10], batchSize: 3 });
+  const sampler = new PatchSampler({ cropSize: [12, 12, 12], patchSize: [10, 10, 10], batchSize: 3 });
   const rng = new Random(5);
   let forced = 0, total = 0, forcedWithFg = 0, randomWithFg = 0;
   const centreClasses = new Set<number | null>();
@@ -56,7 +56,7 @@ test('over many batches: the forced fraction follows the rule and every forced p
 
 test('a forced patch is centred on a voxel of the chosen class (the centre voxel has that class)', () => {
   const c = blobCase('a', [40, 40, 40]);
-  const sampler = new PatchSampler({ patchSize: [9, 9, 9], finalPatchSize: [9, 9, 9], batchSize: 1, oversampleForeground: 1 });
+  const sampler = new PatchSampler({ cropSize: [9, 9, 9], patchSize: [9, 9, 9], batchSize: 1, oversampleForeground: 1 });
   const rng = new Random(11);
   for (let i = 0; i < 100; i++) {
     const b = sampler.sampleBatch([c], rng);
@@ -68,7 +68,7 @@ test('a forced patch is centred on a voxel of the chosen class (the centre voxel
 
 test('random patch starts span nnU-Net bounds [-need//2, shape + need//2 + need%2 - patch]', () => {
   const c = blobCase('a', [20, 20, 20]);
-  const sampler = new PatchSampler({ patchSize: [11, 11, 11], finalPatchSize: [8, 8, 8], batchSize: 1, oversampleForeground: 0 });
+  const sampler = new PatchSampler({ cropSize: [11, 11, 11], patchSize: [8, 8, 8], batchSize: 1, oversampleForeground: 0 });
   const rng = new Random(2);
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < 2000; i++) {
@@ -86,7 +86,7 @@ test('cases smaller than the patch are padded: image 0, label -1', () => {
   const small = blobCase('s', [4, 5, 6]);
   small.image.fill(7);
   small.label.fill(1);
-  const sampler = new PatchSampler({ patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: 4 });
+  const sampler = new PatchSampler({ cropSize: [8, 8, 8], patchSize: [8, 8, 8], batchSize: 4 });
   const b = sampler.sampleBatch([small], new Random(1));
   const pn = 512;
   for (let j = 0; j < 4; j++) {
@@ -116,12 +116,12 @@ test('same seed, same batch; the channel adapter lays channels out one after ano
   const c: CaseArrays = caseArraysFromChannels('x', [c0, c1], shape, label, new Map([[1, [500]]]));
   assert.deepEqual(c.shape, [2, 10, 12, 14]);
   assert.equal(c.image[voxels(shape) + 3], -3);
-  const sampler = new PatchSampler({ patchSize: [6, 6, 6], finalPatchSize: [4, 4, 4], batchSize: 2 });
+  const sampler = new PatchSampler({ cropSize: [6, 6, 6], patchSize: [4, 4, 4], batchSize: 2 });
   const a = sampler.sampleBatch([c], new Random(99)), b = sampler.sampleBatch([c], new Random(99));
   assert.deepEqual(a.image, b.image);
   assert.deepEqual(a.label, b.label);
   assert.deepEqual(a.draws, b.draws);
   assert.ok(a.label.includes(1), 'the forced sample found the single foreground voxel');
   assert.throws(() => caseArraysFromChannels('y', [c0], shape, new Int8Array(3), new Map()), /label has 3 voxels/);
-  assert.throws(() => new PatchSampler({ patchSize: [4, 4, 4], finalPatchSize: [6, 6, 6], batchSize: 1 }), RangeError);
+  assert.throws(() => new PatchSampler({ cropSize: [4, 4, 4], patchSize: [6, 6, 6], batchSize: 1 }), RangeError);
 });

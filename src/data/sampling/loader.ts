@@ -41,8 +41,8 @@ export interface LoaderOptions {
   seed: number;
   /** Training augmentation (default true); false gives validation batches (plain patches + targets). */
   augment?: boolean;
-  /** The crop before the spatial transform; default nnU-Net's enlarged patch when augmenting, else patchSize. */
-  initialPatchSize?: Shape3;
+  /** The crop before the spatial transform; default nnU-Net's enlarged initial patch (initial_patch_size.ts) when augmenting, else patchSize. */
+  cropSize?: Shape3;
   oversampleForeground?: number;
   deepSupervisionScales?: readonly Scale3[];
   labelInterpolation?: LabelInterpolation;
@@ -108,13 +108,13 @@ export class BatchLoader implements AsyncIterable<Batch> {
     const augment = o.augment ?? true;
     this.patchSize = [...o.patchSize];
     const dummy2d = o.dummy2d ?? useDummy2d(o.patchSize);
-    this.cropSize = o.initialPatchSize ? [...o.initialPatchSize]
+    this.cropSize = o.cropSize ? [...o.cropSize]
       : !augment ? [...o.patchSize]
       : dummy2d ? initialPatchSize2d(o.patchSize, o.maxRotation) : initialPatchSize(o.patchSize, o.maxRotation);
     this.batchSize = o.batchSize;
     this.seed = o.seed >>> 0;
     const samplerOptions: PatchSamplerOptions = {
-      patchSize: this.cropSize, finalPatchSize: this.patchSize, batchSize: o.batchSize, oversampleForeground: o.oversampleForeground,
+      cropSize: this.cropSize, patchSize: this.patchSize, batchSize: o.batchSize, oversampleForeground: o.oversampleForeground,
     };
     this.sampler = new PatchSampler(samplerOptions);
     const transformOptions: TrainingAugmentOptions = {
@@ -123,7 +123,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
     };
     this.transforms = augment ? trainingTransforms(transformOptions) : [];
     if (!augment && !this.cropSize.every((n, i) => n === this.patchSize[i])) {
-      throw new Error('BatchLoader: without augmentation nothing crops to patchSize, so initialPatchSize must equal it');
+      throw new Error('BatchLoader: without augmentation nothing crops to patchSize, so cropSize must equal it');
     }
     this.dsScales = o.deepSupervisionScales ?? DEFAULT_DS_SCALES;
     this.device = o.device;
@@ -195,7 +195,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
         applied: a.applied,
       }))
       : tidy(() => {
-        const [p0, p1, p2] = p.patchSize;
+        const [p0, p1, p2] = p.cropSize;
         let image = tensor(p.image, [this.batchSize, p.channels, p0, p1, p2]);
         let label = tensor(p.label, [this.batchSize, 1, p0, p1, p2]);
         if (this.device && this.device !== 'cpu') { image = image.toDevice(this.device); label = label.toDevice(this.device); }

@@ -5,9 +5,10 @@
  * - a forced sample picks a random class among those present in the case, then a random stored voxel
  *   of that class as the patch centre; the patch start is clamped from below only (as nnU-Net does);
  * - otherwise the patch start is uniform in [lb, ub], which lets the patch reach past the border by
- *   half of (patchSize - finalPatchSize), so the final (centre-cropped) patch can still touch it;
+ *   half of (cropSize - patchSize), so the final (centre-cropped) patch can still touch it;
  * - whatever lies outside the case is padded: image 0, label -1 (ignored by the loss; common/labels.ts).
- * `patchSize` is the enlarged pre-augmentation patch (see initial_patch_size.ts).
+ * `cropSize` is the enlarged pre-augmentation crop (initial_patch_size.ts); `patchSize` the patch the
+ * network sees after augmentation.
  */
 import type { Shape3, Vec3 } from '../common/triple.js';
 import { roundHalfEven } from '../common/round.js';
@@ -46,9 +47,9 @@ export function caseArraysFromChannels(
 
 export interface PatchSamplerOptions {
   /** The patch cropped from the case (the enlarged initial patch when augmenting). */
+  cropSize: Shape3;
+  /** The patch the network sees; cropSize - patchSize decides how far patches may reach past the border. */
   patchSize: Shape3;
-  /** The patch the network sees; patchSize - finalPatchSize decides how far patches may reach past the border. */
-  finalPatchSize: Shape3;
   batchSize: number;
   oversampleForeground?: number;
 }
@@ -62,19 +63,19 @@ export interface PatchDraw {
   centreClass: number | null;
 }
 
-/** A batch of cropped patches as typed arrays: image [B, C, ...patchSize], label [B, 1, ...patchSize]. */
+/** A batch of cropped patches as typed arrays: image [B, C, ...cropSize], label [B, 1, ...cropSize]. */
 export interface PatchBatch {
   keys: string[];
   image: Float32Array;
   label: Int8Array;
   channels: number;
-  patchSize: Shape3;
+  cropSize: Shape3;
   draws: PatchDraw[];
 }
 
 export class PatchSampler {
+  readonly cropSize: Shape3;
   readonly patchSize: Shape3;
-  readonly finalPatchSize: Shape3;
   readonly batchSize: number;
   readonly oversampleForeground: number;
   private readonly needToPad: Vec3;
@@ -82,15 +83,15 @@ export class PatchSampler {
   constructor(o: PatchSamplerOptions) {
     if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${o.batchSize}`);
     for (let i = 0; i < 3; i++) {
-      if (!(o.patchSize[i]! >= o.finalPatchSize[i]!) || !(o.finalPatchSize[i]! >= 1)) {
-        throw new RangeError(`patchSize [${o.patchSize}] must be >= finalPatchSize [${o.finalPatchSize}] >= 1 on every axis`);
+      if (!(o.cropSize[i]! >= o.patchSize[i]!) || !(o.patchSize[i]! >= 1)) {
+        throw new RangeError(`cropSize [${o.cropSize}] must be >= patchSize [${o.patchSize}] >= 1 on every axis`);
       }
     }
+    this.cropSize = [...o.cropSize];
     this.patchSize = [...o.patchSize];
-    this.finalPatchSize = [...o.finalPatchSize];
     this.batchSize = o.batchSize;
     this.oversampleForeground = o.oversampleForeground ?? OVERSAMPLE_FOREGROUND;
-    this.needToPad = this.patchSize.map((p, i) => p - this.finalPatchSize[i]!) as Vec3;
+    this.needToPad = this.cropSize.map((p, i) => p - this.patchSize[i]!) as Vec3;
   }
 
   /** nnU-Net's _oversample_last_XX_percent (Python round: half to even). */
@@ -103,9 +104,9 @@ export class PatchSampler {
     const lb: number[] = [], ub: number[] = [];
     for (let d = 0; d < 3; d++) {
       // Pad more when even the enlarged margin cannot fit the patch (always on both sides).
-      const pad = Math.max(this.needToPad[d]!, this.patchSize[d]! - spatial[d]!);
+      const pad = Math.max(this.needToPad[d]!, this.cropSize[d]! - spatial[d]!);
       lb.push(Math.floor(-pad / 2)); // Python's -pad // 2
-      ub.push(spatial[d]! + Math.floor(pad / 2) + (pad % 2) - this.patchSize[d]!);
+      ub.push(spatial[d]! + Math.floor(pad / 2) + (pad % 2) - this.cropSize[d]!);
     }
     let centreClass: number | null = null;
     if (forced) {
@@ -116,11 +117,11 @@ export class PatchSampler {
     if (centreClass !== null) {
       const locs = classLocations.get(centreClass)!;
       const voxel = unflatten(locs[rng.int(locs.length)]!, spatial);
-      lo = [0, 1, 2].map((d) => Math.max(lb[d]!, voxel[d]! - Math.floor(this.patchSize[d]! / 2))) as Vec3;
+      lo = [0, 1, 2].map((d) => Math.max(lb[d]!, voxel[d]! - Math.floor(this.cropSize[d]! / 2))) as Vec3;
     } else {
       lo = [0, 1, 2].map((d) => rng.intBetween(lb[d]!, ub[d]!)) as Vec3;
     }
-    const hi = lo.map((v, d) => v + this.patchSize[d]!) as Vec3;
+    const hi = lo.map((v, d) => v + this.cropSize[d]!) as Vec3;
     return { box: { lo, hi }, centreClass };
   }
 
@@ -128,7 +129,7 @@ export class PatchSampler {
   sampleBatch(cases: readonly CaseArrays[], rng: Random): PatchBatch {
     if (cases.length === 0) throw new Error('PatchSampler: no cases to sample from');
     const channels = cases[0]!.shape[0];
-    const [p0, p1, p2] = this.patchSize;
+    const [p0, p1, p2] = this.cropSize;
     const pn = p0 * p1 * p2;
     const image = new Float32Array(this.batchSize * channels * pn).fill(IMAGE_PAD_VALUE);
     const label = new Int8Array(this.batchSize * pn).fill(IGNORE_LABEL);
@@ -143,7 +144,7 @@ export class PatchSampler {
       cropInto(c.label, 1, spatial, box, label, j * pn);
       draws.push({ key: c.key, box, forced, centreClass });
     }
-    return { keys: draws.map((d) => d.key), image, label, channels, patchSize: [...this.patchSize], draws };
+    return { keys: draws.map((d) => d.key), image, label, channels, cropSize: [...this.cropSize], draws };
   }
 }
 

@@ -42,9 +42,9 @@ async function augmenter(a: WorkerAugmentation): Promise<(p: PatchBatch, index: 
   T.setThreads(a.threads);
   const transforms = a.transforms ? trainingTransforms(a.transforms) : [];
   return (p, index) => T.tidy(() => {
-    const shape = [p.draws.length, p.channels, ...p.patchSize];
+    const shape = [p.draws.length, p.channels, ...p.cropSize];
     const image = T.tensor(p.image, shape);
-    const label = T.tensor(p.label, [p.draws.length, 1, ...p.patchSize]);
+    const label = T.tensor(p.label, [p.draws.length, 1, ...p.cropSize]);
     const out = augmentBatch(image, label, transforms, new Random(augmentSeed(data.seed, index)), a.dsScales);
     return {
       image: out.image.toTypedArray<'float32'>(),
