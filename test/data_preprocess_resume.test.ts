@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDataset } from '../src/data/dataset/dataset.js';
 import { readCaseFile } from '../src/data/preprocess/case_file.js';
-import { planDataset, type Plan } from '../src/data/plan/plan.js';
+import { planDataset } from '../src/data/plan/plan.js';
+import type { Plan } from '../src/data/plan/plan_schema.js';
 import { savePlan } from '../src/data/plan/plan_file.js';
 import { caseFilePath, preprocessDataset } from '../src/data/preprocess/preprocess_dataset.js';
 

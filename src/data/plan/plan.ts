@@ -1,57 +1,19 @@
 /**
- * The preprocessing and training plan of a dataset: everything later steps need to read cases the same
- * way (transpose, target spacing, normalisation, resampling) and the training geometry (patch, batch).
- * Saved as pretty-printed JSON (plan_file.ts) so it can be edited by hand; every later step reads it.
- *
- * Axis convention: all triples are in the network's array axis order, i.e. C-order axes of the image
- * (reversed NIfTI axes: [z, y, x] for a plain file) permuted by transposeForward.
+ * Planning: the preprocessing and training plan of a dataset from its fingerprint: everything later
+ * steps need to read cases the same way (transpose, target spacing, normalisation, resampling) and the
+ * training geometry (patch, batch). The plan's fields and checks are in plan_schema.ts; it is saved as
+ * pretty-printed JSON (plan_file.ts) so it can be edited by hand; every later step reads it.
  */
-import type { Shape3, Spacing3 } from '../common/triple.js';
-import { permuteTriple, reversed3, type Axes3 } from '../common/triple.js';
+import { type IntensityStats, type WeightedSample, concatSamples, median, weightedPercentiles } from '../common/stats.js';
+import { type Shape3, type Spacing3, permuteTriple, reversed3 } from '../common/triple.js';
 import type { CaseFiles } from '../dataset/case_reader.js';
+import { DEFAULT_FOREGROUND_SAMPLING } from '../preprocess/foreground_locations.js';
+import { type NormalizationScheme, schemeForChannel, useMaskForNorm } from '../preprocess/normalize.js';
+import { DEFAULT_RESAMPLING, computeNewShape } from '../preprocess/resample.js';
 import { type Fingerprint, type FingerprintOptions, extractFingerprint } from './fingerprint.js';
 import type { CaseFingerprintWithSamples } from './fingerprint_case.js';
-import type { ForegroundSampling } from '../preprocess/foreground_locations.js';
-import { DEFAULT_FOREGROUND_SAMPLING } from '../preprocess/foreground_locations.js';
-import type { NormalizationScheme } from '../preprocess/normalize.js';
-import { schemeForChannel, useMaskForNorm } from '../preprocess/normalize.js';
 import { DEFAULT_NUM_POOLS, DEFAULT_VOXEL_BUDGET, patchAndBatch, targetSpacing, transposeFor } from './plan_geometry.js';
-import { DEFAULT_RESAMPLING, type ResamplingPlan, computeNewShape } from '../preprocess/resample.js';
-import { type IntensityStats, type WeightedSample, concatSamples, median, weightedPercentiles } from '../common/stats.js';
-
-export const PLAN_VERSION = 1;
-
-export interface ChannelPlan {
-  name: string;
-  scheme: NormalizationScheme;
-  /** z-score over the non-zero mask only (nnU-Net's use_mask_for_norm). */
-  useMask: boolean;
-  /** Dataset foreground intensity statistics of the raw channel (CT normalisation uses them). */
-  intensity: IntensityStats;
-  /** 0.5th percentile of foreground intensity after normalisation (the TR loss' background fill). */
-  foregroundPercentile005Normalized: number;
-}
-
-export interface Plan {
-  version: number;
-  dataset: { name: string; root: string; numCases: number };
-  labels: { name: string; value: number }[];
-  channels: ChannelPlan[];
-  transposeForward: Axes3;
-  transposeBackward: Axes3;
-  /** Voxel spacing (mm) every case is resampled to. */
-  targetSpacing: Spacing3;
-  /** Median over cases of the original spacing and of the shape after crop + resampling. */
-  medianSpacing: Spacing3;
-  medianShape: Shape3;
-  medianRelativeSizeAfterCropping: number;
-  resampling: ResamplingPlan;
-  foregroundSampling: ForegroundSampling;
-  patchSize: Shape3;
-  batchSize: number;
-  numPools: number;
-  voxelBudget: number;
-}
+import { type ChannelPlan, PLAN_VERSION, type Plan } from './plan_schema.js';
 
 export interface DatasetLike {
   root: string;
