@@ -26,8 +26,13 @@ function rejectsWith(edit: (p: Record<string, any>) => void, message: string): v
   });
 }
 
-test('plan schema: a valid plan passes unchanged', () => {
-  assert.deepEqual(validatePlan(planJson()), planJson());
+test('plan schema: a valid plan passes unchanged; a plan without a label rule gets nnU-Net\'s', () => {
+  const withRule = planJson();
+  withRule.resampling.label.rule = 'argmax';
+  assert.deepEqual(validatePlan(withRule), withRule);
+  const expected = planJson();
+  expected.resampling.label.rule = 'threshold';
+  assert.deepEqual(validatePlan(planJson()), expected);
 });
 
 test('plan schema: each bad field is named, with what it must be and what was found', () => {
@@ -44,6 +49,7 @@ test('plan schema: each bad field is named, with what it must be and what was fo
   rejectsWith((p) => { p.transposeForward = [0, 0, 1]; }, 'transposeForward must be a permutation of [0, 1, 2]');
   rejectsWith((p) => { p.transposeBackward = [2, 0, 1]; }, 'transposeBackward must be the inverse of transposeForward');
   rejectsWith((p) => { p.resampling.label.orderZ = 2; }, 'resampling.label.orderZ must be 0, 1 or 3, found 2');
+  rejectsWith((p) => { p.resampling.label.rule = 'max'; }, 'resampling.label.rule must be threshold or argmax, found "max"');
   rejectsWith((p) => { p.foregroundSampling.minCoverage = 1.5; }, 'foregroundSampling.minCoverage must be a number in [0, 1], found 1.5');
   rejectsWith((p) => { p.patchSize = [16, 40, 16]; }, 'patchSize[1] must be a multiple of 2^numPools = 16, found 40');
   rejectsWith((p) => { p.numPools = -1; }, 'numPools must be a non-negative integer, found -1');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { Shape3 } from '../src/data/common/triple.js';
 import { voxelCount } from '../src/data/common/triple.js';
 import { resampleAxis } from '../src/data/preprocess/resample_axis.js';
-import { computeNewShape, determineSeparateZ, labelValues, resampleImage, resampleLabel, resampleWithOrders, resampleChannelsArgmax } from '../src/data/preprocess/resample.js';
+import { computeNewShape, determineSeparateZ, resampleImage, resampleWithOrders, resampleChannelsArgmax } from '../src/data/preprocess/resample.js';
+import { labelValues, resampleLabel } from '../src/data/preprocess/resample_label.js';
 
 function field(shape: Shape3, f: (a: number, b: number, c: number) => number): Float32Array {
   const out = new Float32Array(voxelCount(shape));

@@ -20,6 +20,8 @@ const positiveInt = integer.positive('must be a positive integer');
 const triple = <T extends z.ZodTypeAny>(item: T) => z.tuple([item, item, item], { errorMap: () => ({ message: 'must be an array of 3 numbers' }) });
 const order = z.union([z.literal(0), z.literal(1), z.literal(3)], { errorMap: () => ({ message: 'must be 0, 1 or 3' }) });
 const orders = z.object({ order, orderZ: order });
+/** Plans written before the label rule existed get nnU-Net's rule. */
+const labelOrders = orders.extend({ rule: z.enum(['threshold', 'argmax'], { errorMap: () => ({ message: 'must be threshold or argmax' }) }).default('threshold') });
 
 /** A statistic of a channel without foreground is NaN (null in JSON); only CT normalisation needs them all. */
 const statistic = z.union([finite, z.nan(), z.null()], { errorMap: () => ({ message: 'must be a number, or null for a channel without foreground' }) })
@@ -60,8 +62,8 @@ export const planSchema = z.object({
   medianSpacing: triple(positive),
   medianShape: triple(positiveInt),
   medianRelativeSizeAfterCropping: finite,
-  /** Orders for images, label maps and predicted probabilities; `orderZ` along a separate-z axis. */
-  resampling: z.object({ image: orders, label: orders, probabilities: orders, anisotropyThreshold: positive }),
+  /** Orders for images, label maps and predicted probabilities; `orderZ` along a separate-z axis; the label rule (resample_label.ts). */
+  resampling: z.object({ image: orders, label: labelOrders, probabilities: orders, anisotropyThreshold: positive }),
   foregroundSampling: z.object({
     samplesPerClass: positiveInt,
     minCoverage: finite.min(0, 'must be a number in [0, 1]').max(1, 'must be a number in [0, 1]'),

@@ -1,16 +1,17 @@
 /**
  * Mapping a prediction on a preprocessed case back to the original image grid (nnU-Net's
  * convert_predicted_logits_to_segmentation_with_correct_shape): resample to the cropped shape (label
- * maps one-hot linear + argmax; per-class probabilities or logits linearly, then argmax), paste into
- * the uncropped array (background outside the crop box), undo the transpose. The result is a label
- * Volume on the input file's grid, ready for writeNifti.
+ * maps by the plan's label rule, resample_label.ts; per-class probabilities or logits linearly, then
+ * argmax), paste into the uncropped array (background outside the crop box), undo the transpose. The
+ * result is a label Volume on the input file's grid, ready for writeNifti.
  */
 import type { Volume } from '../../io/volume.js';
 import type { CaseProperties } from './preprocess_case.js';
 import { pasteCrop } from './crop.js';
 import { voxelCount } from '../common/triple.js';
 import { MAX_CLASS_VALUE } from '../common/labels.js';
-import { DEFAULT_RESAMPLING, type ResamplingPlan, resampleChannelsArgmax, resampleLabel } from './resample.js';
+import { DEFAULT_RESAMPLING, type ResamplingPlan, resampleChannelsArgmax } from './resample.js';
+import { resampleLabel } from './resample_label.js';
 import { transpose3 } from './transpose.js';
 
 /** A label map (class values; negatives count as background) or one map per class (index = class). */

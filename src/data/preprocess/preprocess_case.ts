@@ -11,7 +11,8 @@ import { sampleForegroundLocations } from './foreground_locations.js';
 import { normalizationMask, normalizeChannel } from './normalize.js';
 import { type PreprocessingPlan, foregroundClasses } from './preprocessing_plan.js';
 import { seedFor } from '../common/draws.js';
-import { computeNewShape, resampleImage, resampleLabel } from './resample.js';
+import { computeNewShape, resampleImage } from './resample.js';
+import { resampleLabel } from './resample_label.js';
 import { transpose3 } from './transpose.js';
 
 export interface CaseProperties {

@@ -3,10 +3,7 @@
  * - images: cubic spline (order 3) on every axis, or, when the spacing is anisotropic (the "separate
  *   z" case below), order 3 in-plane and nearest (order 0) along the low-resolution axis; the result is
  *   clipped to the input's range (skimage resize's clip=True: splines overshoot at edges).
- * - label maps: every class's one-hot mask is resampled linearly (order 1; nearest along a separate-z
- *   axis) and each voxel takes the class with the highest value. nnU-Net instead thresholds each class at
- *   0.5 (later classes win); argmax gives the same answer wherever one class is >= 0.5 and never leaves
- *   a voxel unassigned. Only classes present in the input can appear in the output.
+ * - label maps: see resample_label.ts.
  * - probabilities / logits (mapping predictions back): order 1, separate-z rule as for images.
  */
 import { type Shape3, type Spacing3, shapesEqual, voxelCount } from '../common/triple.js';
@@ -15,6 +12,12 @@ import type { InterpolationOrder } from './resample_axis.js';
 import { resampleAxis } from './resample_axis.js';
 
 export type { InterpolationOrder } from './resample_axis.js';
+
+/**
+ * How a resampled label map picks each voxel's class from the resampled one-hot masks (resample_label.ts):
+ * 'threshold' as nnU-Net (a class where its mask reaches 0.5, else background), 'argmax' the strongest class.
+ */
+export type LabelRule = 'threshold' | 'argmax';
 
 /** nnU-Net's ANISO_THRESHOLD: max/min spacing above this makes a sample anisotropic. */
 export const ANISOTROPY_THRESHOLD = 3;
@@ -27,7 +30,7 @@ export function computeNewShape(shape: Shape3, oldSpacing: Spacing3, newSpacing:
 export interface ResamplingPlan {
   /** Orders for images, label maps and predicted probabilities; `orderZ` along a separate-z axis. */
   image: { order: InterpolationOrder; orderZ: InterpolationOrder };
-  label: { order: InterpolationOrder; orderZ: InterpolationOrder };
+  label: { order: InterpolationOrder; orderZ: InterpolationOrder; rule: LabelRule };
   probabilities: { order: InterpolationOrder; orderZ: InterpolationOrder };
   anisotropyThreshold: number;
 }
@@ -35,7 +38,7 @@ export interface ResamplingPlan {
 /** nnU-Net v2's defaults (resampling_fn_*_kwargs of its plans). */
 export const DEFAULT_RESAMPLING: ResamplingPlan = {
   image: { order: 3, orderZ: 0 },
-  label: { order: 1, orderZ: 0 },
+  label: { order: 1, orderZ: 0, rule: 'threshold' },
   probabilities: { order: 1, orderZ: 0 },
   anisotropyThreshold: ANISOTROPY_THRESHOLD,
 };
@@ -132,34 +135,6 @@ function clipToRangeOf(out: Float32Array, input: Float32Array): void {
 export function resampleImage(data: Float32Array, shape: Shape3, newShape: Shape3, current: Spacing3, target: Spacing3,
   o: ResampleOrders = { order: 3, orderZ: 0 }): Float32Array {
   return resampleWithOrders(data, shape, newShape, axisOrders(current, target, o));
-}
-
-/** Distinct values of a label map, ascending. */
-export function labelValues(label: Int8Array | Uint8Array): number[] {
-  const seen = new Uint8Array(256);
-  const off = label instanceof Int8Array ? 128 : 0;
-  for (let i = 0; i < label.length; i++) seen[label[i]! + off] = 1;
-  const out: number[] = [];
-  for (let v = 0; v < 256; v++) if (seen[v]) out.push(v - off);
-  return out;
-}
-
-/** A label map via one-hot resampling + argmax (order 1, order 0 along a separate-z axis by default). */
-export function resampleLabel(label: Int8Array, shape: Shape3, newShape: Shape3, current: Spacing3, target: Spacing3,
-  o: ResampleOrders = { order: 1, orderZ: 0 }): Int8Array {
-  if (shapesEqual(shape, newShape)) return label;
-  const orders = axisOrders(current, target, o);
-  const n = voxelCount(newShape);
-  const out = new Int8Array(n);
-  const best = new Float32Array(n).fill(-Infinity);
-  const oneHot = new Float32Array(label.length);
-  for (const cls of labelValues(label)) {
-    for (let i = 0; i < label.length; i++) oneHot[i] = label[i] === cls ? 1 : 0;
-    const r = resampleWithOrders(oneHot, shape, newShape, orders);
-    // >= : on exact ties the higher class wins, as in nnU-Net's ascending overwrite
-    for (let i = 0; i < n; i++) if (r[i]! >= best[i]!) { best[i] = r[i]!; out[i] = cls; }
-  }
-  return out;
 }
 
 /** Per-channel maps (probabilities or logits) at order 1, then the index of the largest channel. */
