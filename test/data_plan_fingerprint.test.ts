@@ -41,6 +41,24 @@ test('fingerprint: crop shape, relative size, foreground statistics from the see
   assert.ok(Math.abs(a.fingerprint.channels[0]!.meanMask - (values.reduce((x, y) => x + y) + 1000 * 56) / 96) < 1e-3);
 });
 
+test('fingerprint sampling as nnU-Net: every case restarts the seeded stream, each channel draws its own sample', () => {
+  const values = Array.from({ length: 40 }, (_, k) => k + 1);
+  const two = syntheticCase('two', values);
+  two.images.push(two.images[0]!.map((v) => -v)); // a second channel, the first one negated
+  const f = fingerprintCase(two, 1000, 7);
+  assert.equal(f.samples.length, 2);
+  const total = (c: ArrayLike<number>): number => Array.from(c).reduce((x, y) => x + y, 0);
+  for (const s of f.samples) assert.equal(total(s.counts), 1000, 'samplesPerCase draws per channel');
+  assert.ok(f.samples[1]!.values.every((v) => v < 0) && f.samples[0]!.values.every((v) => v > 0), 'each channel samples its own values');
+  const counted = (s: { values: Float32Array; counts: ArrayLike<number> }, sign: number): number[] =>
+    values.map((v) => { const i = Array.from(s.values).indexOf(sign * v); return i < 0 ? 0 : s.counts[i]!; });
+  assert.notDeepEqual(counted(f.samples[0]!, 1), counted(f.samples[1]!, -1), 'channel 2 continues the stream: other voxels');
+  // the same seed for every case: a case with the same number of foreground voxels draws the same voxels
+  const other = fingerprintCase(syntheticCase('other id', values.map((v) => v + 100)), 1000, 7);
+  assert.deepEqual(Array.from(other.samples[0]!.counts), Array.from(f.samples[0]!.counts));
+  assert.notDeepEqual(Array.from(fingerprintCase(syntheticCase('two', values), 1000, 8).samples[0]!.counts), Array.from(f.samples[0]!.counts));
+});
+
 test('target spacing: median, and the 10th percentile for a coarse, thin low-res axis', () => {
   assert.deepEqual(targetSpacing([[1, 1, 1], [1, 1, 1], [1.2, 1, 1]], [[40, 50, 40], [40, 50, 40], [40, 50, 40]]), [1, 1, 1]);
   const spacings: [number, number, number][] = [[5, 0.8, 0.8], [5, 0.8, 0.8], [1.5, 0.8, 0.8], [5, 0.8, 0.8], [6, 0.8, 0.8]];

@@ -1,7 +1,7 @@
 /**
  * Statistics (numpy-compatible percentiles, median, mean and std) of plain values or of weighted
  * samples. In a weighted sample values[i] occurs counts[i] times: the compact form of a sample drawn
- * with replacement (nnU-Net draws 10e7 / num_cases foreground voxels per case with replacement; a case
+ * with replacement (nnU-Net draws 10e7 / num_cases foreground voxels per case and channel; a case
  * with few foreground voxels would repeat each one many times). Percentiles follow numpy's default
  * 'linear' method on the expanded sample, so results equal numpy's on the same draws.
  */

@@ -1,15 +1,15 @@
 /**
  * The fingerprint of one case (nnU-Net v2 DatasetFingerprintExtractor.analyze_case): its spacing, its
  * shape after cropping to non-zero and how much the crop removed, per-image intensity statistics, and
- * a seeded sample of its foreground (label > 0) intensities per channel, kept in (value, count) form
- * (common/stats.ts). Runs in worker threads (fingerprint_worker.ts) or inline.
+ * per channel a seeded sample of its foreground (label > 0) intensities, drawn with replacement and
+ * kept in (value, count) form (common/stats.ts). Runs in worker threads (fingerprint_worker.ts) or inline.
  * All geometry is in C-order array axes (reversed NIfTI axes), before any transpose.
  */
 import type { Shape3, Spacing3 } from '../common/triple.js';
 import { voxelCount } from '../common/triple.js';
 import type { WeightedSample } from '../common/stats.js';
 import { meanStd } from '../common/stats.js';
-import { drawCountsWithReplacement, seedFor } from '../common/draws.js';
+import { drawCountsWithReplacement } from '../common/draws.js';
 import { type CaseFiles, type LoadedCase, loadCase } from '../dataset/case_reader.js';
 import { cropToNonzero } from '../preprocess/crop.js';
 import { normalizationMask } from '../preprocess/normalize.js';
@@ -40,12 +40,14 @@ export function fingerprintCase(c: LoadedCase, samplesPerCase: number, seed: num
   const normMask = normalizationMask(crop.mask, label);
   const fg: number[] = [];
   for (let i = 0; i < label.length; i++) if (label[i]! > 0) fg.push(i);
-  const rng = new Random(seedFor(seed, c.id));
-  // One draw of voxel indices shared by all channels, as nnU-Net draws per channel from the same mask.
-  const counts = drawCountsWithReplacement(fg.length, samplesPerCase, rng);
-  let kept = 0;
-  for (let i = 0; i < counts.length; i++) if (counts[i]) kept++;
+  // As nnU-Net's collect_foreground_intensities: a generator seeded with `seed` for each case (the same
+  // seed for every case), from which each channel in turn draws its own samplesPerCase foreground voxels
+  // with replacement. Our generator is not numpy's, so the draws differ; the statistics do not.
+  const rng = new Random(seed);
   const samples: WeightedSample[] = crop.images.map((im) => {
+    const counts = drawCountsWithReplacement(fg.length, samplesPerCase, rng);
+    let kept = 0;
+    for (let i = 0; i < counts.length; i++) if (counts[i]) kept++;
     const values = new Float32Array(kept), cnt = new Uint32Array(kept);
     for (let i = 0, j = 0; i < counts.length; i++) if (counts[i]) { values[j] = im[fg[i]!]!; cnt[j++] = counts[i]!; }
     return { values, counts: cnt };
