@@ -10,11 +10,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readDataset } from '../src/data/dataset.js';
-import { planDataset } from '../src/data/plan.js';
-import { preprocessDataset } from '../src/data/preprocess.js';
-import { loadTrainingCases } from '../src/data/training_cases.js';
-import { BatchLoader } from '../src/data/loader.js';
+import { readDataset } from '../src/data/dataset/dataset.js';
+import { planDataset } from '../src/data/plan/plan.js';
+import { preprocessDataset } from '../src/data/preprocess/preprocess_dataset.js';
+import { loadTrainingCases } from '../src/data/sampling/training_cases.js';
+import { BatchLoader } from '../src/data/sampling/loader.js';
 import { engineConfig } from '../src/tensor/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { defineCommand } from '../src/cli/command.js';
 import { commands } from '../src/cli/commands/index.js';
 import { plan } from '../src/cli/commands/plan.js';
-import { DEFAULT_NUM_POOLS, DEFAULT_VOXEL_BUDGET } from '../src/data/plan_geometry.js';
+import { DEFAULT_NUM_POOLS, DEFAULT_VOXEL_BUDGET } from '../src/data/plan/plan_geometry.js';
 import { dataRoot, tempDir } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));

@@ -11,7 +11,7 @@ import { dataRoot, tempDir } from './helpers.js';
 import { check } from '../src/cli/commands/check.js';
 import { plan } from '../src/cli/commands/plan.js';
 import { preprocess } from '../src/cli/commands/preprocess.js';
-import { loadPlan } from '../src/data/plan_file.js';
+import { loadPlan } from '../src/data/plan/plan_file.js';
 
 interface SampleDataset {
   name: string;

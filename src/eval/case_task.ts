@@ -4,7 +4,7 @@
  * evaluated (unreadable file, geometry mismatch) comes back as an error message, so the other cases
  * go on.
  */
-import { compareGeometry } from '../data/check_geometry.js';
+import { compareGeometry } from '../data/dataset/check_geometry.js';
 import { NiftiError, readNifti } from '../io/nifti.js';
 import type { Volume } from '../io/volume.js';
 import { evaluateLabelMaps, type ClassMetrics } from './case_metrics.js';

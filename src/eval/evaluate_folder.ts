@@ -3,7 +3,7 @@
  * Cases run in worker threads when `jobs` > 1. A missing prediction or a case that cannot be
  * evaluated is recorded in the summary and the rest go on; the caller decides the exit status.
  */
-import { readDataset } from '../data/dataset.js';
+import { readDataset } from '../data/dataset/dataset.js';
 import { Progress } from '../util/progress.js';
 import { runPool } from '../util/worker_pool.js';
 import { emptyClassMetrics } from './case_metrics.js';

@@ -5,8 +5,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readDataset, type Dataset } from '../data/dataset.js';
-import { niftiEnding } from '../data/dataset_json.js';
+import { readDataset, type Dataset } from '../data/dataset/dataset.js';
+import { niftiEnding } from '../data/dataset/dataset_json.js';
 import { EvaluationError, labelClass, type EvalClass } from './label_map.js';
 
 export interface CasePair { id: string; prediction: string; reference: string }

@@ -6,14 +6,14 @@
  * label 0, probability 1 for class 0 and 0 for the others) and the transpose undone.
  */
 import type { Volume } from '../io/volume.js';
-import type { Shape3 } from '../data/grid.js';
-import { voxelCount } from '../data/grid.js';
-import { mapBack } from '../data/map_back.js';
-import type { ResamplingPlan } from '../data/plan.js';
-import type { CaseProperties } from '../data/preprocess_case.js';
-import { pasteCrop } from '../data/crop.js';
-import { axisOrders, resampleWithOrders } from '../data/resample.js';
-import { transpose3 } from '../data/transpose.js';
+import type { Shape3 } from '../data/common/triple.js';
+import { voxelCount } from '../data/common/triple.js';
+import { mapBack } from '../data/preprocess/map_back.js';
+import type { ResamplingPlan } from '../data/preprocess/resample.js';
+import type { CaseProperties } from '../data/preprocess/preprocess_case.js';
+import { pasteCrop } from '../data/preprocess/crop.js';
+import { axisOrders, resampleWithOrders } from '../data/preprocess/resample.js';
+import { transpose3 } from '../data/preprocess/transpose.js';
 
 /** The label map on the input's grid (uint8), ready for writeNifti: mapBack resamples the logits and takes the argmax. */
 export function labelVolume(logits: readonly Float32Array[], properties: CaseProperties, resampling: ResamplingPlan): Volume {

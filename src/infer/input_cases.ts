@@ -8,7 +8,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { CaseFiles } from '../data/case_reader.js';
+import type { CaseFiles } from '../data/dataset/case_reader.js';
 
 export interface InputCase {
   id: string;

@@ -16,9 +16,9 @@ import { z } from 'zod';
 import type { AnyModule, Module } from '../nn/module.js';
 import { loadWeights } from '../nn/weights.js';
 import type { Device, Tensor } from '../tensor/index.js';
-import type { Plan } from '../data/plan.js';
-import { loadPlan } from '../data/plan_file.js';
-import { PLAN_FILE, datasetWorkDir } from '../data/work_dir.js';
+import type { Plan } from '../data/plan/plan_schema.js';
+import { loadPlan } from '../data/plan/plan_file.js';
+import { PLAN_FILE, datasetWorkDir } from '../data/dataset/work_dir.js';
 
 /** What prediction needs from a network: full-resolution logits first (deep-supervision outputs may follow). */
 export type InferenceNetwork = Module<[Tensor], { logits: Tensor[] }>;

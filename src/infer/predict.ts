@@ -17,7 +17,8 @@ import type { InputCase } from './input_cases.js';
 import type { LoadedModel } from './model_folder.js';
 import { writeNpz } from './npz.js';
 import { predictSlidingWindow } from './predict_logits.js';
-import { type PredictPreprocessResult, preprocessInWorker } from './preprocess_input.js';
+import type { PredictPreprocessResult } from './preprocess_input.js';
+import { preprocessInWorker } from './preprocess_pool.js';
 import { paddingFor, windowStarts } from './sliding_window.js';
 
 export const PREDICT_LOG_FILE = 'predict_log.json';

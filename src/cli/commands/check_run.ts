@@ -1,7 +1,7 @@
 /** `pspseg check` at work (loaded when the command runs): validate, then print the report. */
 import { relative } from 'node:path';
-import { checkDataset, type CheckProblem, type CheckReport } from '../../data/check.js';
-import { readDataset } from '../../data/dataset.js';
+import { checkDataset, type CheckProblem, type CheckReport } from '../../data/dataset/check.js';
+import { readDataset } from '../../data/dataset/dataset.js';
 import { Progress } from '../../util/progress.js';
 import type { CheckOptions } from './check.js';
 

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { DatasetError } from '../../data/dataset.js';
+import { DatasetError } from '../../data/dataset/dataset.js';
 import { evaluateFolder } from '../../eval/evaluate_folder.js';
 import { EvaluationError, parseLabelList, type EvalClass } from '../../eval/label_map.js';
 import { summaryTable, summaryToCsv, summaryToJson } from '../../eval/summary.js';

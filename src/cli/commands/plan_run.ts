@@ -1,10 +1,10 @@
 /** `pspseg plan` at work (loaded when the command runs): fingerprint, plan, write both. */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readDataset } from '../../data/dataset.js';
-import { planDataset } from '../../data/plan.js';
-import { savePlan } from '../../data/plan_file.js';
-import { FINGERPRINT_FILE, PLAN_FILE, datasetWorkDir } from '../../data/work_dir.js';
+import { readDataset } from '../../data/dataset/dataset.js';
+import { planDataset } from '../../data/plan/plan.js';
+import { savePlan } from '../../data/plan/plan_file.js';
+import { FINGERPRINT_FILE, PLAN_FILE, datasetWorkDir } from '../../data/dataset/work_dir.js';
 import { writeFileAtomic } from '../../util/atomic_write.js';
 import { Progress } from '../../util/progress.js';
 import type { PlanOptions } from './plan.js';

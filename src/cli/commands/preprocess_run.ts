@@ -1,9 +1,9 @@
 /** `pspseg preprocess` at work (loaded when the command runs): apply the plan to every case. */
 import { join, resolve } from 'node:path';
-import { readDataset } from '../../data/dataset.js';
-import { preprocessDataset } from '../../data/preprocess.js';
-import { loadPlan } from '../../data/plan_file.js';
-import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../../data/work_dir.js';
+import { readDataset } from '../../data/dataset/dataset.js';
+import { preprocessDataset } from '../../data/preprocess/preprocess_dataset.js';
+import { loadPlan } from '../../data/plan/plan_file.js';
+import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../../data/dataset/work_dir.js';
 import { Progress } from '../../util/progress.js';
 import type { PreprocessOptions } from './preprocess.js';
 

@@ -5,10 +5,10 @@
  * (1 / cumulative product), e.g. [1, 1/2, 1/4, 1/8] for isotropic pooling.
  */
 import type { Tensor } from '../../tensor/index.js';
-import { roundHalfEven } from '../grid.js';
+import { roundHalfEven } from '../common/round.js';
 import { resizeNearestExact } from './resize_nearest.js';
 
-export type Scale3 = [number, number, number];
+import type { Scale3 } from '../common/triple.js';
 
 export const DEFAULT_DS_SCALES: Scale3[] = [[1, 1, 1], [0.5, 0.5, 0.5], [0.25, 0.25, 0.25], [0.125, 0.125, 0.125]];
 

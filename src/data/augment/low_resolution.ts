@@ -5,7 +5,7 @@
  */
 import { F } from '../../tensor/index.js';
 import type { Random } from '../../util/random.js';
-import { roundHalfEven } from '../grid.js';
+import { roundHalfEven } from '../common/round.js';
 import { mapChannels } from './channels.js';
 import { resizeNearestExact } from './resize_nearest.js';
 import { type Sample, type SampleInfo, type SampleTransform, drawPerChannel } from './types.js';

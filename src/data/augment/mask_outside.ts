@@ -1,5 +1,5 @@
 /**
- * Zero the image outside the body (label -1) in the channels that were normalised inside the
+ * Zero the image outside the body (label < 0: outside-body or padding, common/labels.ts) in the channels that were normalised inside the
  * non-zero mask only (nnU-Net v2 MaskImageTransform, added when any channel has use_mask_for_norm):
  * after the intensity transforms those voxels no longer hold the 0 that normalisation left there.
  */
@@ -20,7 +20,7 @@ export class MaskOutside implements SampleTransform<MaskOutsideParams> {
   }
 
   apply(s: Sample, p: MaskOutsideParams): Sample {
-    const outside = s.label.lt(0);
+    const outside = s.label.lt(0); // outside the body or padding (common/labels.ts)
     const parts = Array.from({ length: s.image.shape[1]! }, (_, c) => {
       const ch = s.image.narrow(1, c, 1);
       return p.channels.includes(c) ? where(outside, 0, ch) : ch;

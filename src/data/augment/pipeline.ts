@@ -6,12 +6,13 @@
  * its own parameters, in sample order, from one Random: same seed, same batch.
  */
 import { type Tensor, cat, tidy, where } from '../../tensor/index.js';
-import { OUTSIDE_BODY_LABEL } from '../sampling.js';
+import { OUTSIDE_BODY_IN_BATCH } from '../common/labels.js';
 import type { Random } from '../../util/random.js';
-import type { Shape3 } from '../grid.js';
+import type { Shape3 } from '../common/triple.js';
 import { MultiplicativeBrightness } from './brightness.js';
 import { Contrast } from './contrast.js';
-import { DEFAULT_DS_SCALES, type Scale3, deepSupervisionTargets } from './deep_supervision.js';
+import type { Scale3 } from '../common/triple.js';
+import { DEFAULT_DS_SCALES, deepSupervisionTargets } from './deep_supervision.js';
 import { Gamma } from './gamma.js';
 import { GaussianBlur } from './gaussian_blur.js';
 import { GaussianNoise } from './gaussian_noise.js';
@@ -104,7 +105,7 @@ export function augmentBatch(
     // cat copies even a single tensor, so the outputs never alias the inputs.
     // Outside the body is background for the loss; padding (-1) stays ignored.
     const raw = cat(labels, 0);
-    const labelBatch = where(raw.eq(OUTSIDE_BODY_LABEL), 0, raw);
+    const labelBatch = where(raw.eq(OUTSIDE_BODY_IN_BATCH), 0, raw);
     return { image: cat(images, 0), target: deepSupervisionTargets(labelBatch, dsScales).map((t) => t.to('int64')) };
   });
   return { ...out, applied };
