@@ -60,8 +60,11 @@ export abstract class SegmentationNetwork extends Module<[Tensor], NetworkOutput
 
   /**
    * Estimated bytes of activations autograd keeps during a training step (the input batch included):
-   * the sum over the layout. The step's peak adds the parameters, gradients and optimiser state and
-   * the transient buffers of the largest op of the backward pass.
+   * the sum over the layout. A step's peak adds the parameters, gradients and optimiser state, the
+   * gradient buffers of backward and the allocator's fragmentation: measured on the CPU (glibc, tuned),
+   * the process RSS grew by 1.7x this estimate in a first step and 1.8-2.0x over a few steps, for
+   * PSP-Seg S at 64^3 and 96^3 and PlainUNet (4 stages) at 64^3, batch 2; PyTorch on the same network
+   * grows about as much (bench/model_step.ts, bench/torch_model_step.py).
    */
   activationBytes(patch: readonly number[], batch: number): number {
     const input = featureBytes([this.inChannels, ...(patch as Triple)], batch);
