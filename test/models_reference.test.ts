@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { type Tensor, tidy } from '../src/tensor/index.js';
+import { type Tensor, liveTensorCount, tidy } from '../src/tensor/index.js';
 import { loadSafetensors, loadWeights } from '../src/nn/index.js';
 import { buildNetwork, loadArchitecture } from '../src/models/index.js';
 import { assertClose, fixturesDir } from './helpers.js';
@@ -22,6 +22,7 @@ function check(name: string): void {
     assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
     assertClose(actual.toTypedArray() as Float32Array, expected.toTypedArray() as Float32Array, { rtol: tol, atol: tol }, what);
   };
+  const live = liveTensorCount();
   tidy(() => {
     const out = net.forward(get('input'));
     out.logits.forEach((l, i) => close(l, get(`logits.${i}`), `${name} logits[${i}]`));
@@ -39,6 +40,8 @@ function check(name: string): void {
       close(g, want, `${name} grad ${k}`, 2e-4);
     }
   });
+  net.zeroGrad();
+  assert.equal(liveTensorCount(), live, 'forward and backward leave no tensor behind');
   for (const t of e.values()) t.dispose();
   net.dispose();
 }

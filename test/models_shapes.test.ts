@@ -50,6 +50,22 @@ for (const v of ['S', 'B', 'L'] as const) {
   });
 }
 
+test('deep supervision can be switched off at run time: only the full-resolution logits, the same values', () => {
+  for (const arch of [pspArchitecture({ variant: 'S', channels: [4, 8, 16], classes: 3 }), plainIsotropic(3, { classes: 3 })]) {
+    const net = buildNetwork(arch);
+    tidy(() => noGrad(() => {
+      const x = randn([1, 1, 8, 8, 8]);
+      const all = net.forward(x).logits;
+      assert.equal(all.length, 2);
+      net.deepSupervision = false;
+      const one = net.forward(x).logits;
+      assert.equal(one.length, 1);
+      assert.equal(one[0]!.ne(all[0]!).sum().item(), 0);
+    }));
+    net.dispose();
+  }
+});
+
 test('PlainUNet from a plan with anisotropic spacing pools the coarse axis fewer times and still fits together', () => {
   // Spacing 4 mm x 0.8 x 0.8, patch [16, 64, 48]: the first two steps pool only in-plane (kernels 1x3x3)
   // until the in-plane spacing (3.2) is within 2x of 4 mm; then all axes ([8, 8, 6] left); then only the

@@ -37,6 +37,11 @@ export interface LayoutRow {
 export abstract class SegmentationNetwork extends Module<[Tensor], NetworkOutput> {
   abstract readonly inChannels: number;
   abstract readonly classes: number;
+  /**
+   * Whether forward computes the deep-supervision logits (when the network has heads for them).
+   * Starts as the architecture says; inference turns it off to get the full-resolution logits only.
+   */
+  deepSupervision = true;
   /** A short name for messages, e.g. "PSP-Seg S" or "PlainUNet (4 stages)". */
   abstract readonly displayName: string;
   /** The product of the strides per axis: every patch side must be a multiple of it. */

@@ -95,6 +95,7 @@ export class PlainUNet extends SegmentationNetwork {
     this.inChannels = arch.inChannels;
     this.classes = arch.classes;
     this.displayName = `PlainUNet (${arch.channels.length} stages)`;
+    this.deepSupervision = arch.deepSupervision;
     this.encoder = this.registerModule('encoder', new PlainEncoder(arch, o.generator));
     this.decoder = this.registerModule('decoder', new PlainDecoder(arch, o.generator));
   }
@@ -110,7 +111,7 @@ export class PlainUNet extends SegmentationNetwork {
 
   forward(x: Tensor): NetworkOutput {
     const skips = this.encode(x);
-    const { logits, region } = this.decoder.run(skips, this.arch.deepSupervision);
+    const { logits, region } = this.decoder.run(skips, this.deepSupervision);
     return { logits, encoderFeatures: skips, regionFeatures: region };
   }
 
@@ -138,7 +139,7 @@ export class PlainUNet extends SegmentationNetwork {
       const r = blockRow(`decoder.stages.${k}`, st, st, joined, batch);
       rows.push({ ...r.row, activationBytes: r.row.activationBytes + featureBytes(joined, batch) });
       s = r.output;
-      if (this.arch.deepSupervision || k === n - 1) rows.push(blockRow(`decoder.seg_layers.${k}`, d.seg_layers.at(k), shapedConv(d.seg_layers.at(k)), s, batch).row);
+      if (this.deepSupervision || k === n - 1) rows.push(blockRow(`decoder.seg_layers.${k}`, d.seg_layers.at(k), shapedConv(d.seg_layers.at(k)), s, batch).row);
       else rows.push({ ...blockRow(`decoder.seg_layers.${k}`, d.seg_layers.at(k), shapedConv(d.seg_layers.at(k)), s, batch).row, activationBytes: 0, note: 'unused without deep supervision' });
     }
     return rows;

@@ -43,6 +43,7 @@ export class PSPSegNet extends SegmentationNetwork {
     this.classes = arch.classes;
     this.stages = S;
     this.displayName = `PSP-Seg ${arch.variant ?? `(${S} stages)`}`;
+    this.deepSupervision = arch.deepSupervision;
 
     // Registered in execution order (names, init order with a generator, parameter order).
     this.stem = this.registerModule('stem', new Conv3d(arch.inChannels, C[0]!, 1, { generator: g }));
@@ -99,7 +100,7 @@ export class PSPSegNet extends SegmentationNetwork {
       const level = i - 1;
       const d = level === 0 ? this.dec0.forward(u) : this.decs[level]!.forward(u);
       if (d !== u) u.dispose();
-      if (level >= 1 && this.heads[level]) deep.push(this.heads[level]!.forward(d));
+      if (level >= 1 && this.deepSupervision && this.heads[level]) deep.push(this.heads[level]!.forward(d));
       if (level === 1) region = d;
       y = d;
     }
@@ -136,7 +137,10 @@ export class PSPSegNet extends SegmentationNetwork {
       else {
         s = addPrm(`dec${i - 1}`, this.decs[i - 1]!, s);
         const h = this.heads[i - 1];
-        if (h) deep.unshift(blockRow(`head${i - 1}`, h, shapedConv(h), s, batch).row);
+        if (h) {
+          const r = blockRow(`head${i - 1}`, h, shapedConv(h), s, batch).row;
+          deep.unshift(this.deepSupervision ? r : { ...r, activationBytes: 0, note: 'deep supervision off' });
+        }
       }
     }
     add(blockRow('head', this.head, shapedConv(this.head), s, batch));

@@ -46,11 +46,12 @@ export class ParallelRedundantModule extends Module implements ShapedBlock {
     let sum: Tensor | null = null;
     for (const [j, block] of this.blocks) {
       if (this._states[j] !== 'active' || exclude?.has(j)) continue;
-      const contribution = block.forward(x);
-      // Accumulate in place into the first contribution: additions save nothing for backward,
-      // and a multiplication's output is not saved either, so no extra buffers are needed.
-      if (sum === null) sum = contribution.add_(x);
-      else { sum.add_(contribution); contribution.dispose(); }
+      const e = block.branch(x);
+      // Accumulate in place into the first weighted branch (a multiplication's output is not saved
+      // for backward, nor are sums'): later branches are added with one fused w * e + sum.
+      if (sum === null) sum = e.mul(block.scale).add_(x);
+      else sum.addcmul_(e, block.scale);
+      e.dispose();
     }
     if (sum === null) return x;
     const y = sum.leakyRelu(LRELU_SLOPE);
