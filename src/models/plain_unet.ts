@@ -131,16 +131,17 @@ export class PlainUNet extends SegmentationNetwork {
     const d = this.decoder, n = d.stages.length;
     for (let k = 0; k < n; k++) {
       const t = d.transpconvs.at(k);
-      const up: FeatureShape = [t.outChannels, ...s.slice(1).map((v, a) => v * t.stride[a]!)] as FeatureShape;
-      // The upsampled map only lives until the concatenation, which is what the first conv keeps.
-      rows.push({ ...blockRow(`decoder.transpconvs.${k}`, t, { outputShape: () => up, activationBytes: () => 0 }, s, batch).row });
+      const up: FeatureShape = [t.outChannels, s[1] * t.stride[0], s[2] * t.stride[1], s[3] * t.stride[2]];
+      // The upsampled map lives only until the concatenation; the concatenation is what the next conv keeps.
+      rows.push({ name: `decoder.transpconvs.${k}`, type: 'ConvTranspose3d', depth: 0, output: [batch, ...up], params: t.numParameters(), activationBytes: 0 });
       const joined = withChannels(up, 2 * up[0]);
       const st = d.stages.at(k);
       const r = blockRow(`decoder.stages.${k}`, st, st, joined, batch);
       rows.push({ ...r.row, activationBytes: r.row.activationBytes + featureBytes(joined, batch) });
       s = r.output;
-      if (this.deepSupervision || k === n - 1) rows.push(blockRow(`decoder.seg_layers.${k}`, d.seg_layers.at(k), shapedConv(d.seg_layers.at(k)), s, batch).row);
-      else rows.push({ ...blockRow(`decoder.seg_layers.${k}`, d.seg_layers.at(k), shapedConv(d.seg_layers.at(k)), s, batch).row, activationBytes: 0, note: 'unused without deep supervision' });
+      const seg = d.seg_layers.at(k), used = this.deepSupervision || k === n - 1;
+      const row = blockRow(`decoder.seg_layers.${k}`, seg, shapedConv(seg), s, batch).row;
+      rows.push(used ? row : { ...row, activationBytes: 0, note: 'deep supervision off' });
     }
     return rows;
   }
