@@ -4,8 +4,9 @@ import { check } from './check.js';
 import { demo } from './demo.js';
 import { evaluate } from './evaluate.js';
 import { info } from './info.js';
+import { model } from './model.js';
 import { plan } from './plan.js';
 import { predict } from './predict.js';
 import { preprocess } from './preprocess.js';
 
-export const commands: readonly Command[] = [check, demo, evaluate, info, plan, predict, preprocess];
+export const commands: readonly Command[] = [check, demo, evaluate, info, model, plan, predict, preprocess];

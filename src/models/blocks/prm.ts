@@ -1,0 +1,109 @@
+/**
+ * Parallel redundant module (PRM): `LReLU(x + sum over ACTIVE blocks j of w_j * EB_j(x))`; with no
+ * active block it is the identity and returns `x` itself, unchanged.
+ *
+ * Blocks are children `b{j}`, j the index in the kernel list. Each block is in one of three states:
+ * - active: computed;
+ * - masked: skipped in the forward pass (no compute), parameters kept, can be unmasked;
+ * - deleted: its parameters are gone (Module.deleteModule). The survivors keep their names, so a
+ *   checkpoint of a pruned model names the same tensors as the model rebuilt from its architecture.
+ */
+import { type Generator, type Tensor } from '../../tensor/index.js';
+import { Module } from '../../nn/index.js';
+import { type FeatureShape, type ShapedBlock, type Triple, LRELU_SLOPE, featureBytes } from '../shapes.js';
+import { EfficientBlock } from './efficient_block.js';
+
+export type BlockState = 'active' | 'masked' | 'deleted';
+export const BLOCK_STATES: readonly BlockState[] = ['active', 'masked', 'deleted'];
+
+export class ParallelRedundantModule extends Module implements ShapedBlock {
+  private readonly blocks = new Map<number, EfficientBlock>();
+  private readonly _states: BlockState[];
+
+  /** `states` (default: all active) lets a saved architecture be rebuilt; deleted blocks are not created. */
+  constructor(readonly channels: number, readonly kernels: readonly Triple[], readonly ratio: number,
+    o: { normAffine: boolean; generator?: Generator; states?: readonly BlockState[] }) {
+    super();
+    if (kernels.length === 0) throw new Error('ParallelRedundantModule: needs at least one branch kernel');
+    if (o.states && o.states.length !== kernels.length)
+      throw new Error(`ParallelRedundantModule: ${o.states.length} block states for ${kernels.length} kernels`);
+    this._states = o.states ? [...o.states] : kernels.map(() => 'active');
+    kernels.forEach((k, j) => {
+      if (this._states[j] === 'deleted') return;
+      this.blocks.set(j, this.registerModule(`b${j}`, new EfficientBlock(channels, channels, k, ratio, o)));
+    });
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.forwardExcluding(x);
+  }
+
+  /**
+   * The output with the blocks in `exclude` skipped as well as the masked ones (pruning evaluates
+   * candidate maskings this way without changing the module's state).
+   */
+  forwardExcluding(x: Tensor, exclude?: ReadonlySet<number>): Tensor {
+    let sum: Tensor | null = null;
+    for (const [j, block] of this.blocks) {
+      if (this._states[j] !== 'active' || exclude?.has(j)) continue;
+      const e = block.branch(x);
+      // Accumulate in place into the first weighted branch (a multiplication's output is not saved
+      // for backward, nor are sums'): later branches are added with one fused w * e + sum.
+      if (sum === null) sum = e.mul(block.scale).add_(x);
+      else sum.addcmul_(e, block.scale);
+      e.dispose();
+    }
+    if (sum === null) return x;
+    const y = sum.leakyRelu(LRELU_SLOPE);
+    sum.dispose();
+    return y;
+  }
+
+  // ---- block states --------------------------------------------------------------------------
+  get states(): readonly BlockState[] { return this._states; }
+  state(j: number): BlockState { this.checkIndex(j); return this._states[j]!; }
+  indicesIn(state: BlockState): number[] { return this._states.flatMap((s, j) => (s === state ? [j] : [])); }
+  get numActive(): number { return this.indicesIn('active').length; }
+  /** The block at index j (undefined once deleted). */
+  block(j: number): EfficientBlock | undefined { return this.blocks.get(j); }
+
+  mask(j: number): void {
+    if (this.state(j) === 'deleted') throw new Error(`PRM block b${j} is deleted and cannot be masked`);
+    this._states[j] = 'masked';
+  }
+  unmask(j: number): void {
+    if (this.state(j) === 'deleted') throw new Error(`PRM block b${j} is deleted and cannot be restored`);
+    this._states[j] = 'active';
+  }
+  /** Deletes block j for good: its parameters leave the module (drop them from the optimiser too). */
+  deleteBlock(j: number): void {
+    if (this.state(j) === 'deleted') return;
+    this.deleteModule(`b${j}`);
+    this.blocks.delete(j);
+    this._states[j] = 'deleted';
+  }
+  /** Deletes every masked block; returns their indices. */
+  deleteMasked(): number[] {
+    const masked = this.indicesIn('masked');
+    for (const j of masked) this.deleteBlock(j);
+    return masked;
+  }
+
+  private checkIndex(j: number): void {
+    if (!Number.isInteger(j) || j < 0 || j >= this.kernels.length)
+      throw new Error(`PRM block index ${j} out of range 0..${this.kernels.length - 1}`);
+  }
+
+  // ---- shapes --------------------------------------------------------------------------------
+  outputShape(input: FeatureShape): FeatureShape {
+    if (input[0] !== this.channels) throw new Error(`PRM(${this.channels}): input has ${input[0]} channels`);
+    return input;
+  }
+
+  /** Each active block's own, plus the sum (saved by the LReLU) and the output; nothing when identity. */
+  activationBytes(input: FeatureShape, batch: number): number {
+    const active = this.indicesIn('active');
+    if (active.length === 0) return 0;
+    return active.reduce((n, j) => n + this.blocks.get(j)!.activationBytes(input, batch), 0) + 2 * featureBytes(input, batch);
+  }
+}

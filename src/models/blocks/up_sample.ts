@@ -1,0 +1,37 @@
+/**
+ * PSP-Seg's UpSample, C_in -> C_out at twice the resolution: nearest x2, then conv 1x1x1.
+ *
+ * Computed as conv 1x1x1 first, then nearest x2: the same function (a 1x1x1 conv acts on each voxel
+ * alone, and nearest upsampling only copies voxels), with 8x fewer multiply-adds and without keeping
+ * the upsampled C_in-channel map for backward.
+ */
+import { F, type Generator, type Tensor } from '../../tensor/index.js';
+import { Conv3d, Module } from '../../nn/index.js';
+import { type FeatureShape, type ShapedBlock, featureBytes } from '../shapes.js';
+
+export class UpSample extends Module implements ShapedBlock {
+  readonly conv: Conv3d;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, o: { generator?: Generator } = {}) {
+    super();
+    this.conv = this.registerModule('conv', new Conv3d(inChannels, outChannels, 1, { generator: o.generator }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const c = this.conv.forward(x);
+    const [, , d, h, w] = c.shape;
+    const y = F.interpolate(c, { size: [2 * d!, 2 * h!, 2 * w!], mode: 'nearest' });
+    c.dispose();
+    return y;
+  }
+
+  outputShape(input: FeatureShape): FeatureShape {
+    if (input[0] !== this.inChannels) throw new Error(`UpSample(${this.inChannels}->${this.outChannels}): input has ${input[0]} channels`);
+    return [this.outChannels, 2 * input[1], 2 * input[2], 2 * input[3]];
+  }
+
+  /** Only the output (the network adds the skip into it in place; the next block saves the sum). */
+  activationBytes(input: FeatureShape, batch: number): number {
+    return featureBytes(this.outputShape(input), batch);
+  }
+}
