@@ -12,9 +12,9 @@ export interface ForegroundCase {
   shape: readonly number[];
 }
 
-const BINS = 4096;
-/** Collect the candidates once a histogram bin holds at most this many values. */
-const COLLECT_LIMIT = 1 << 20;
+/** Histogram bins per pass, and the bin size up to which a bin's values are collected and sorted. */
+export interface PercentileSearch { bins?: number; collectLimit?: number }
+const DEFAULT_SEARCH: Required<PercentileSearch> = { bins: 4096, collectLimit: 1 << 20 };
 
 function channelViews(cases: readonly ForegroundCase[], ch: number): { values: Float32Array; label: ArrayLike<number> }[] {
   return cases.map((c, k) => {
@@ -27,18 +27,19 @@ function channelViews(cases: readonly ForegroundCase[], ch: number): { values: F
 }
 
 /** The value of 0-based rank `rank` among the foreground values (sorted ascending). */
-function valueAtRank(views: ReturnType<typeof channelViews>, rank: number, min: number, max: number): number {
+function valueAtRank(views: ReturnType<typeof channelViews>, rank: number, min: number, max: number, search: Required<PercentileSearch>): number {
+  const bins = search.bins;
   let lo = min, hi = max, below = 0; // every candidate lies in [lo, hi]; `below` values lie under lo
   for (;;) {
     if (lo === hi) return lo;
     const width = hi - lo;
-    const bin = (v: number) => Math.min(BINS - 1, Math.floor(((v - lo) / width) * BINS));
-    const counts = new Float64Array(BINS);
+    const bin = (v: number) => Math.min(bins - 1, Math.floor(((v - lo) / width) * bins));
+    const counts = new Float64Array(bins);
     for (const { values, label } of views)
       for (let i = 0; i < values.length; i++) if (label[i]! > 0) { const v = values[i]!; if (v >= lo && v <= hi) counts[bin(v)]!++; }
     let j = 0, acc = below;
     while (acc + counts[j]! <= rank) acc += counts[j++]!;
-    if (counts[j]! <= COLLECT_LIMIT) {
+    if (counts[j]! <= search.collectLimit) {
       const inBin = new Float32Array(counts[j]!);
       let n = 0;
       for (const { values, label } of views)
@@ -67,7 +68,9 @@ function lerp(a: number, b: number, t: number): number {
  * Percentile `q` (0..100) of the foreground intensities of each channel, over all cases. NaN for a
  * channel when no case has a foreground voxel.
  */
-export function foregroundPercentile(cases: readonly ForegroundCase[], q = 0.5): number[] {
+export function foregroundPercentile(cases: readonly ForegroundCase[], q = 0.5, search: PercentileSearch = {}): number[] {
+  const s = { ...DEFAULT_SEARCH, ...search };
+  if (!(Number.isInteger(s.bins) && s.bins >= 2 && s.collectLimit >= 1)) throw new RangeError('foregroundPercentile: bins must be an integer >= 2, collectLimit >= 1');
   if (!(q >= 0 && q <= 100)) throw new RangeError(`foregroundPercentile: q must be in [0, 100], got ${q}`);
   if (cases.length === 0) throw new Error('foregroundPercentile: no cases');
   const channels = cases[0]!.shape[0]!;
@@ -82,8 +85,8 @@ export function foregroundPercentile(cases: readonly ForegroundCase[], q = 0.5):
       }
     if (n === 0) return NaN;
     const h = (q / 100) * (n - 1), below = Math.floor(h), t = h - below;
-    const a = valueAtRank(views, below, min, max);
+    const a = valueAtRank(views, below, min, max, s);
     if (t === 0 || below + 1 >= n) return a;
-    return lerp(a, valueAtRank(views, below + 1, min, max), t);
+    return lerp(a, valueAtRank(views, below + 1, min, max, s), t);
   });
 }

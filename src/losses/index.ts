@@ -6,5 +6,5 @@ export { diceCrossEntropy, type DiceCEOptions } from './dice_ce.js';
 export { targetRepresentation } from './target_representation.js';
 export { regionLocalization, regionMapLoss } from './region_localization.js';
 export { maskInput } from './mask_input.js';
-export { foregroundPercentile, type ForegroundCase } from './foreground_percentile.js';
+export { foregroundPercentile, type ForegroundCase, type PercentileSearch } from './foreground_percentile.js';
 export { pspsegLoss } from './pspseg_loss.js';
