@@ -433,10 +433,10 @@ def weight_rule(name, shape):
     leaf = name.rsplit('.', 1)[-1]
     parent = name.rsplit('.', 2)[-2] if name.count('.') else ''
     if leaf == 'scale':
-        return 0.0, 0.5
-    if len(shape) == 5:  # conv weight: uniform with the Kaiming-normal std sqrt(2 / fan_in)
+        return 0.0, 0.25
+    if len(shape) == 5:  # conv weight: uniform with the Kaiming-normal std sqrt(2 / fan_in); heads 4x smaller (logits O(1))
         fan_in = int(np.prod(shape[1:]))
-        return 0.0, math.sqrt(6.0 / fan_in)
+        return 0.0, math.sqrt(6.0 / fan_in) / (4 if name.startswith('head') else 1)
     if parent.startswith('norm') and leaf == 'weight':
         return 1.0, 0.2
     return 0.0, 0.1  # conv and norm biases
@@ -449,7 +449,7 @@ def deterministic_weights(model):
         u = hash_uniform(name, p.numel())
         v = (off + amp * u).astype(np.float32).reshape(list(p.shape))
         state[name] = torch.from_numpy(v)
-        rules.append({'name': name, 'shape': list(p.shape), 'offset': off, 'amplitude': amp})
+        rules.append({'name': name, 'shape': list(p.shape), 'offset': off, 'amplitude': amp, 'sum': float(v.astype(np.float64).sum())})
     return state, rules
 
 
@@ -569,55 +569,88 @@ def make_loss_fixture():
 
 
 # parameters whose full gradients the network fixture keeps (the rest: one norm each)
-GRAD_PARAMS = ['stem.weight', 'enc0.norm.weight', 'down1.conv1.bias', 'enc1.b2.scale', 'enc1.b1.conv.weight',
-               'enc4.b0.reduce.weight', 'up4.conv.bias', 'dec1.b3.norm2.bias', 'dec2.b1.scale', 'dec0.conv.bias',
-               'head.weight', 'head.bias', 'head1.weight', 'head2.bias']
+# (no bias of a conv that an InstanceNorm follows: its gradient is 0 up to rounding)
+GRAD_PARAMS = ['stem.weight', 'stem.bias', 'enc0.norm.weight', 'down1.skip.bias', 'enc1.b2.scale', 'enc1.b1.conv.weight',
+               'enc4.b0.reduce.weight', 'up4.conv.bias', 'dec1.b3.norm2.bias', 'dec2.b1.scale', 'dec0.norm.bias',
+               'head.weight', 'head1.weight', 'head2.bias']
 
 
-def make_network_fixture(affine):
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
-    net = PSPSegNet('S', 1, 3, deep_supervision=True, affine=affine)
-    state, rules = deterministic_weights(net)
-    net.load_state_dict(state)
-    net = net.double()
-    g = torch.Generator().manual_seed(7)
+NETWORK_SEED = 7
+GRAD_FLOOR = 0.01  # gradient comparisons: error relative to max(own norm, GRAD_FLOOR * global norm)
+
+
+def network_case(seed):
+    """Input, label (with an ignored slab) and fill value of the network fixture."""
+    g = torch.Generator().manual_seed(seed)
     B, full = 2, (32, 32, 32)
     label = blob_label(g, (B, 1, *full), 3)
     label[1, :, 28:, :, :] = IGNORE
-    image = torch.randn((B, 1, *full), generator=g, dtype=torch.float64) * 0.5 + label.double() * 0.7
-    image = image.to(torch.float32).double()  # what the float32 fixture stores
+    image = (torch.randn((B, 1, *full), generator=g, dtype=torch.float64) * 0.5 + label.double() * 0.7).float()
+    fill = float(np.float32(np.percentile(image.numpy()[label.numpy() > 0], 0.5)))
+    return image, label, fill
+
+
+def network_step(state, affine, image, label, fill, config, dtype):
+    """Forward (with the masked encoder pass under no_grad), loss and backward of PSP-Seg S at `dtype`."""
+    net = PSPSegNet('S', 1, 3, deep_supervision=True, affine=affine)
+    net.load_state_dict(state)
+    net = net.to(dtype)
+    x = image.to(dtype)
     targets = ds_targets(label, 4)
-    fill = float(np.percentile(image.numpy()[label.numpy() > 0], 0.5))
-    fill = float(np.float32(fill))
-    masked = mask_input(image, label, fill)
     with torch.no_grad():
-        masked_feats = net.encode(masked)
-    out = net(image)
-    config = {'kind': 'dcce+fd'}
+        masked_feats = net.encode(mask_input(x, label, fill))
+    out = net(x)
     total, terms, _ = pspseg_loss(out, masked_feats, targets, config)
     total.backward()
-    norms = {n: (float(p.grad.norm()) if p.grad is not None else 0.0) for n, p in net.named_parameters()}
+    grads = {n: (p.grad.detach().double() if p.grad is not None else torch.zeros_like(p, dtype=torch.float64))
+             for n, p in net.named_parameters()}
+    return {'logits': [l.detach().double() for l in out['logits']], 'terms': terms, 'grads': grads, 'targets': targets,
+            'numParameters': sum(p.numel() for p in net.parameters())}
+
+
+def compare_steps(a, ref):
+    """How far step `a` lands from `ref`, with the measures the TypeScript test uses."""
+    G = math.sqrt(sum(float(g.norm()) ** 2 for g in ref['grads'].values()))
+    floor = GRAD_FLOOR * G
+    return {
+        'logits': max(rel_err(x, y) for x, y in zip(a['logits'], ref['logits'])),
+        'terms': max(abs(a['terms'][k] - v) / abs(v) for k, v in ref['terms'].items()),
+        'gradNorm': abs(math.sqrt(sum(float(g.norm()) ** 2 for g in a['grads'].values())) - G) / G,
+        'paramGradNorms': max(abs(float(a['grads'][n].norm()) - float(g.norm())) / max(float(g.norm()), floor) for n, g in ref['grads'].items()),
+        'paramGrads': max(float((a['grads'][n] - ref['grads'][n]).norm()) / max(float(ref['grads'][n].norm()), floor) for n in GRAD_PARAMS),
+    }
+
+
+def make_network_fixture(affine, seed=NETWORK_SEED):
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    state, rules = deterministic_weights(PSPSegNet('S', 1, 3, deep_supervision=True, affine=affine))
+    image, label, fill = network_case(seed)
+    config = {'kind': 'dcce+fd'}
+    ref = network_step(state, affine, image, label, fill, config, torch.float64)
+    f32 = compare_steps(network_step(state, affine, image, label, fill, config, torch.float32), ref)
+    norms = {n: float(g.norm()) for n, g in ref['grads'].items()}
     T = {'image': image, 'label': label.to(torch.int8)}
-    for i, t in enumerate(targets):
+    for i, t in enumerate(ref['targets']):
         T[f'target{i}'] = t.to(torch.int8)
-    for i, x in enumerate(out['logits']):
-        T[f'logits{i}'] = x.detach()
+    for i, x in enumerate(ref['logits']):
+        T[f'logits{i}'] = x.float()
     for n in GRAD_PARAMS:
-        T[f'grad.{n}'] = dict(net.named_parameters())[n].grad
-    T = {k: (v.detach().to(torch.float32) if v.dtype == torch.float64 else v) for k, v in T.items()}
+        T[f'grad.{n}'] = ref['grads'][n].float()
     meta = {
         'about': 'written by scripts/torch_pspseg.py --network-fixture: PSP-Seg S, float64 reference; weights from `weights` '
-                 '(value = offset + amplitude * u(name, i), see hash_uniform); tensors in network_reference.safetensors',
-        'variant': 'S', 'inChannels': 1, 'classes': 3, 'deepSupervision': True, 'affine': affine,
-        'fillValue': fill, 'config': config, 'terms': terms,
-        'numParameters': sum(p.numel() for p in net.parameters()),
-        'gradNorm': math.sqrt(sum(v * v for v in norms.values())), 'gradNorms': norms,
-        'gradParams': GRAD_PARAMS, 'weights': rules,
+                 '(value = float32(offset + amplitude * u(name, i)), see hash_uniform); tensors in network_reference.safetensors',
+        'variant': 'S', 'inChannels': 1, 'classes': 3, 'deepSupervision': True, 'affine': affine, 'seed': seed,
+        'fillValue': fill, 'config': config, 'terms': ref['terms'], 'numParameters': ref['numParameters'],
+        'gradNorm': math.sqrt(sum(v * v for v in norms.values())), 'gradFloor': GRAD_FLOOR, 'gradNorms': norms,
+        'gradParams': GRAD_PARAMS,
+        'float32PyTorchError': f32,
+        'weights': rules,
     }
     save_safetensors(os.path.join(FIXTURES, 'network_reference.safetensors'), T)
     with open(os.path.join(FIXTURES, 'network_reference.json'), 'w') as f:
         json.dump(meta, f, indent=1)
-    print('network fixture:', terms, 'grad norm', meta['gradNorm'])
+    print('network fixture:', ref['terms'], 'grad norm', meta['gradNorm'])
+    print('float32 PyTorch vs this float64 reference:', f32)
 
 
 def counts():
@@ -652,6 +685,7 @@ def main():
     ap.add_argument('--classes', type=int, default=3)
     ap.add_argument('--no-deep-supervision', action='store_true')
     ap.add_argument('--no-affine', action='store_true')
+    ap.add_argument('--seed', type=int, default=NETWORK_SEED, help='data seed of the network fixture')
     a = ap.parse_args()
     if not (a.counts or a.loss_fixture or a.network_fixture or a.save_weights):
         ap.print_help()
@@ -662,7 +696,7 @@ def main():
     if a.loss_fixture:
         make_loss_fixture()
     if a.network_fixture:
-        make_network_fixture(not a.no_affine)
+        make_network_fixture(not a.no_affine, a.seed)
     if a.save_weights:
         net = PSPSegNet(a.variant, a.in_channels, a.classes, not a.no_deep_supervision, not a.no_affine)
         state, _ = deterministic_weights(net)
