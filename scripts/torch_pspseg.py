@@ -272,10 +272,8 @@ def dice_ce(logits, target, batch_dice, smooth=1e-5):
     sum_gt = (onehot * mask).sum(axes)
     dc = (2 * intersect + smooth) / torch.clip(sum_gt + sum_pred + smooth, 1e-8)
     dice = -dc.mean()
-    if valid.sum() > 0:
-        ce = F.cross_entropy(logits, target[:, 0], ignore_index=IGNORE)
-    else:
-        ce = logits.sum() * 0
+    # the mean over non-ignored voxels, 0 when there are none (nnU-Net skips CE then), without a device sync
+    ce = F.cross_entropy(logits, target[:, 0], ignore_index=IGNORE, reduction='sum') / valid.sum().clamp_min(1)
     return dice, ce
 
 
@@ -311,7 +309,8 @@ DEFAULT_CONFIG = dict(kind='dcce+fd', lambdaTR=0.1, lambdaRL=0.1, rlVariant='cod
                       deepSupervisionWeights=None)
 
 
-def pspseg_loss(out, masked_feats, targets, config):
+def pspseg_loss(out, masked_feats, targets, config, numbers=True):
+    """(total tensor, terms as floats, per-level floats); numbers=False leaves the terms as tensors (no syncs)."""
     c = {**DEFAULT_CONFIG, **config}
     logits = out['logits']
     w = c['deepSupervisionWeights'] or ds_weights(len(logits))
@@ -322,7 +321,7 @@ def pspseg_loss(out, masked_feats, targets, config):
             levels.append(None)
             continue
         d, e = dice_ce(lg, t, c['batchDice'], c['smooth'])
-        levels.append({'dice': d.item(), 'ce': e.item()})
+        levels.append({'dice': d.item(), 'ce': e.item()} if numbers else None)
         dice = dice + w[i] * d
         ce = ce + w[i] * e
     seg = dice + ce
@@ -334,12 +333,14 @@ def pspseg_loss(out, masked_feats, targets, config):
     else:
         total = seg
     terms.update(total=total, tr=tr, rl=rl)
+    if not numbers:
+        return total, terms, levels
     return total, {k: (None if v is None else float(v)) for k, v in terms.items()}, levels
 
 
 def mask_input(image, label, fill):
     """Every voxel whose label is not foreground (background, ignore) takes the fill value (per channel)."""
-    fill = torch.as_tensor(fill, dtype=image.dtype).reshape(1, -1, *([1] * (image.dim() - 2)))
+    fill = torch.as_tensor(fill, dtype=image.dtype, device=image.device).reshape(1, -1, *([1] * (image.dim() - 2)))
     return torch.where(label > 0, image, fill)
 
 
