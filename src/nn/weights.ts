@@ -1,8 +1,8 @@
 /** Saving and loading a module's weights as safetensors. */
-import { type Module } from './module.js';
+import { type AnyModule } from './module.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 
-export function saveWeights(path: string, model: Module, metadata: Record<string, string> = {}): void {
+export function saveWeights(path: string, model: AnyModule, metadata: Record<string, string> = {}): void {
   saveSafetensors(path, model.stateDict(), metadata);
 }
 
@@ -10,7 +10,7 @@ export function saveWeights(path: string, model: Module, metadata: Record<string
  * Loads weights into `model`. strict (default): keys must match exactly. Errors name the file
  * and the key. Returns the file's metadata and what did not match (non-strict).
  */
-export function loadWeights(path: string, model: Module, { strict = true } = {}) {
+export function loadWeights(path: string, model: AnyModule, { strict = true } = {}) {
   const file = loadSafetensors(path);
   try {
     const result = model.loadStateDict(file.tensors, { strict });
