@@ -7,6 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Shape3 } from '../data/grid.js';
 import { CONFIG_FILE, DEFAULTS, type LossConfig, type NetworkConfig, type TrainConfig, CONFIG_VERSION, defaultModelName, defaultOptimizer, loadConfig } from './config.js';
+import type { NetworkBuilder, TrainingLoss } from './interfaces.js';
 import { buildLoss, buildNetwork } from './registry.js';
 import { type PreprocessedDataset, loadCases, openPreprocessed } from './preprocessed.js';
 import { type Fold, SPLITS_FILE, foldCases } from './splits.js';
@@ -39,6 +40,9 @@ export interface TrainRequest {
   force?: boolean;
   quiet?: boolean;
   hooks?: TrainingHooks;
+  /** The network and loss for a configuration (default: registry.ts). */
+  buildNetwork?: (config: TrainConfig) => NetworkBuilder;
+  buildLoss?: (config: TrainConfig) => TrainingLoss;
   print?: (line: string) => void;
   onEpochEnd?: (log: EpochLog) => void;
 }
@@ -126,8 +130,8 @@ export async function runTraining(r: TrainRequest): Promise<RunResult> {
     config = await freshConfig(r, d, name, network);
   }
 
-  const builder = buildNetwork(config);
-  const loss = buildLoss(config);
+  const builder = (r.buildNetwork ?? buildNetwork)(config);
+  const loss = (r.buildLoss ?? buildLoss)(config);
   config.patchSize.forEach((n, i) => {
     if (n % builder.patchMultiple) throw new Error(`patch size ${config.patchSize.join('x')}: axis ${i} (${n}) must be a multiple of ${builder.patchMultiple} for --arch ${config.network.arch}`);
   });
