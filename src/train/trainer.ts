@@ -147,9 +147,10 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
   let opt: Optimizer;
   let logs: EpochLog[] = [];
   let ema: number | null = null, bestEma: number | null = null, startEpoch = 0;
-  if (s.resume) {
-    const ckpt = newestCheckpoint(out);
-    if (!ckpt) throw new Error(`${out}: no checkpoint to continue from (start the run without --continue)`);
+  // nnU-Net: continuing a run that died before its first checkpoint starts it afresh
+  const ckpt = s.resume ? newestCheckpoint(out) : null;
+  if (s.resume && !ckpt) print(`${out}: no checkpoint yet; starting the run from epoch 0`);
+  if (ckpt) {
     try {
       if (ckpt.state.configHash !== configHash(c))
         throw new CheckpointError(ckpt.statePath, `written by a run with other settings than ${join(out, CONFIG_FILE)} (config hash ${ckpt.state.configHash} vs ${configHash(c)})`);
@@ -192,7 +193,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
     for (const kind of kinds) saveCheckpoint(out, kind, net.stateDict(), opt, state);
     await writeFileAtomic(join(out, ARCHITECTURE_FILE), [`${JSON.stringify(architecture, null, 2)}\n`]);
   };
-  if (!s.resume) await writeFileAtomic(join(out, ARCHITECTURE_FILE), [`${JSON.stringify(s.builder.describe(net), null, 2)}\n`]);
+  if (!ckpt) await writeFileAtomic(join(out, ARCHITECTURE_FILE), [`${JSON.stringify(s.builder.describe(net), null, 2)}\n`]);
 
   try {
     for (let epoch = startEpoch; epoch < c.epochs; epoch++) {

@@ -1,9 +1,10 @@
 /**
- * pspseg demo [DATASET]: the main job on the bundled real data until the PSP-Seg training
- * pipeline lands. Checks, plans and preprocesses the dataset (each step resumes), then trains a
- * small 3D U-shaped network on augmented patches and reports a validation Dice.
+ * pspseg demo [DATASET]: the main job on the bundled real data. Checks, plans and preprocesses the
+ * dataset (each step resumes), then trains the small 3D U-Net on fold 0 with the trainer (a short
+ * schedule: 6 epochs of 40 steps) and reports the validation pseudo Dice. Option parsing and the
+ * order of the steps live here; the work is done by src/data and src/train.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,91 +12,54 @@ import { checkDataset } from '../../data/check.js';
 import { readDataset } from '../../data/dataset.js';
 import { planDataset } from '../../data/plan.js';
 import { loadPlan, savePlan } from '../../data/plan_file.js';
-import { caseFilePath, preprocessDataset } from '../../data/preprocess.js';
-import { readCaseFile } from '../../data/case_file.js';
-import { caseArraysFromChannels, type CaseArrays } from '../../data/sampling.js';
-import { BatchLoader } from '../../data/loader.js';
+import { preprocessDataset } from '../../data/preprocess.js';
 import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../../data/work_dir.js';
-import { F, Generator, type Tensor, engineConfig, noGrad, tidy } from '../../tensor/index.js';
-import { Conv3d, InstanceNorm3d, LeakyReLU, Module, Sequential, saveWeights } from '../../nn/index.js';
-import { SGD, clipGradNorm, polyLR } from '../../optim/index.js';
+import { engineConfig } from '../../tensor/index.js';
+import { runTraining } from '../../train/run.js';
+import { PROGRESS_FILE } from '../../train/trainer.js';
 import { Progress } from '../../util/progress.js';
-import { lineChartSvg } from '../../util/svg_plot.js';
 
 export const summary = 'the main job on bundled data: check, plan, preprocess, train a small 3D net';
 
 const USAGE = `usage: pspseg demo [DATASET] [options]
 
 DATASET defaults to ../shared/data/Task04_Hippocampus. Work files go to $PSPSEG_WORK/<dataset>/
-(default ./pspseg_work/<dataset>/); planning and preprocessing are skipped when already done.
+(default ./pspseg_work/<dataset>/); planning and preprocessing are skipped when already done. The
+model goes to <work>/models/demo/fold_0/ (started afresh each time).
 
 options:
-  --iterations N   training steps (default 240)
+  --epochs N       epochs (default 6)
+  --iterations N   training steps per epoch (default 40)
   --batch N        batch size (default 2)
   --seed N         random seed (default 0)
   -h, --help       this text`;
 
-/** conv -> instance norm -> leaky ReLU */
-const convBlock = (cin: number, cout: number, g: Generator, stride = 1) =>
-  new Sequential(new Conv3d(cin, cout, 3, { stride, generator: g }), new InstanceNorm3d(cout), new LeakyReLU(0.01));
-
-/**
- * A small U-shaped network: three resolutions, additive skips, nearest upsampling. Enough context
- * to find the hippocampus in a few hundred CPU steps; the PSP-Seg network replaces it later.
- */
-export class SmallUNet extends Module {
-  constructor(inChannels: number, classes: number, g: Generator, readonly widths = [16, 32, 64]) {
-    super();
-    const [a, b, c] = widths;
-    this.enc0 = this.registerModule('enc0', new Sequential(convBlock(inChannels, a, g), convBlock(a, a, g)));
-    this.enc1 = this.registerModule('enc1', new Sequential(convBlock(a, b, g, 2), convBlock(b, b, g)));
-    this.enc2 = this.registerModule('enc2', new Sequential(convBlock(b, c, g, 2), convBlock(c, c, g)));
-    this.up2 = this.registerModule('up2', new Conv3d(c, b, 1, { generator: g }));
-    this.dec1 = this.registerModule('dec1', convBlock(b, b, g));
-    this.up1 = this.registerModule('up1', new Conv3d(b, a, 1, { generator: g }));
-    this.dec0 = this.registerModule('dec0', convBlock(a, a, g));
-    this.head = this.registerModule('head', new Conv3d(a, classes, 1, { generator: g }));
-  }
-  private readonly enc0: Sequential;
-  private readonly enc1: Sequential;
-  private readonly enc2: Sequential;
-  private readonly up2: Conv3d;
-  private readonly dec1: Sequential;
-  private readonly up1: Conv3d;
-  private readonly dec0: Sequential;
-  private readonly head: Conv3d;
-  forward(x: Tensor): Tensor {
-    const up = (m: Conv3d, t: Tensor) => m.forward(F.interpolate(t, { scaleFactor: 2, mode: 'nearest' }));
-    const s0 = this.enc0.forward(x);
-    const s1 = this.enc1.forward(s0);
-    const bottom = this.enc2.forward(s1);
-    const d1 = this.dec1.forward(up(this.up2, bottom).add(s1));
-    return this.head.forward(this.dec0.forward(up(this.up1, d1).add(s0)));
-  }
-}
-
-/** Cross-entropy + soft Dice over foreground classes; label -1 is ignored by both. */
-export function segmentationLoss(logits: Tensor, target: Tensor, classes: number): Tensor {
-  const t = target.squeeze(1);
-  const ce = F.crossEntropy(logits, t, { ignoreIndex: -1 });
-  const valid = t.ge(0).unsqueeze(1).to('float32');
-  const probs = logits.softmax(1).mul(valid);
-  const onehot = F.oneHot(t.clamp(0), classes).permute([0, 4, 1, 2, 3]).to('float32').mul(valid);
-  const dims = [0, 2, 3, 4];
-  const tp = probs.mul(onehot).sum(dims);
-  const dice = tp.mul(2).add(1e-5).div(probs.sum(dims).add(onehot.sum(dims)).add(1e-5));
-  return ce.sub(dice.slice(0, 1).mean());
+function positiveInt(v: string | undefined, flag: string, fallback: number, min = 1): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got '${v}'`);
+  return n;
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args, allowPositionals: true,
-    options: { iterations: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let values, positionals, epochs: number, iterations: number, batchSize: number, seed: number;
+  try {
+    ({ values, positionals } = parseArgs({
+      args, allowPositionals: true,
+      options: {
+        epochs: { type: 'string' }, iterations: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+    epochs = positiveInt(values.epochs, '--epochs', 6);
+    iterations = positiveInt(values.iterations, '--iterations', 40);
+    batchSize = positiveInt(values.batch, '--batch', 2);
+    seed = positiveInt(values.seed, '--seed', 0, 0);
+  } catch (err) {
+    console.error(`pspseg demo: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
   if (values.help) { console.log(USAGE); return 0; }
-  const iterations = Number(values.iterations ?? 240);
-  const batchSize = Number(values.batch ?? 2);
-  const seed = Number(values.seed ?? 0);
   const datasetPath = resolve(positionals[0] ?? join('..', 'shared', 'data', 'Task04_Hippocampus'));
   const cfg = engineConfig();
   console.log(`engine: libtorch ${cfg.torchVersion}, ${cfg.threads} threads, oneDNN ${cfg.mkldnn ? 'on' : 'off'}`);
@@ -125,84 +89,16 @@ export async function run(args: string[]): Promise<number> {
   const pre = await preprocessDataset(dataset, plan, { outDir, onCase: (id) => progress.tick(1, id) });
   progress.finish(`${pre.processed.length} done, ${pre.skipped.length} up to date`);
 
-  // 4. load cases; hold out every 5th for validation
-  const cases: CaseArrays[] = [];
-  for (const c of dataset.cases) {
-    const p = await readCaseFile(caseFilePath(outDir, c.id));
-    cases.push(caseArraysFromChannels(c.id, p.images, p.properties.shape, p.label!, p.classLocations));
-  }
-  const train = cases.filter((_, i) => i % 5 !== 0);
-  const val = cases.filter((_, i) => i % 5 === 0);
-  const classes = 1 + Math.max(...plan.labels.map((l) => l.value));
-
-  // 5. train
-  const g = new Generator(seed);
-  const model = new SmallUNet(plan.channels.length, classes, g);
-  const lr0 = 1e-2;
-  const opt = new SGD(model.namedParameters(), { lr: lr0, momentum: 0.99, nesterov: true, weightDecay: 3e-5 });
-  console.log(`model: ${model.numParameters().toLocaleString()} parameters; training ${iterations} steps, batch ${batchSize}, ${train.length} training cases`);
-  // channels normalised inside the body only are zeroed outside it after augmentation (nnU-Net)
-  const maskedChannels = plan.channels.flatMap((c, i) => (c.useMask ? [i] : []));
-  const loader = new BatchLoader({ cases: train, patchSize: plan.patchSize, batchSize, seed, numBatches: iterations, maskedChannels });
-  const bar = new Progress('train', iterations);
-  let window: number[] = [];
-  const curve: number[] = [];
-  const losses: number[] = [];
-  let step = 0;
-  for await (const batch of loader) {
-    opt.lr = polyLR(lr0, step, iterations);
-    const loss = tidy(() => {
-      opt.zeroGrad();
-      const l = segmentationLoss(model.forward(batch.image), batch.target[0], classes);
-      l.backward();
-      clipGradNorm(model.parameters(), 12);
-      opt.step();
-      return l.item();
-    });
-    batch.dispose();
-    window.push(loss);
-    losses.push(loss);
-    step++;
-    bar.tick(1, `loss ${loss.toFixed(3)}`);
-    if (step % 40 === 0 || step === iterations) {
-      const mean = window.reduce((a, b) => a + b, 0) / window.length;
-      curve.push(mean);
-      console.log(`  steps ${step - window.length + 1}-${step}: mean loss ${mean.toFixed(4)}`);
-      window = [];
-    }
-  }
-  bar.finish();
-
-  // 6. validate: hard Dice per class, tp/fp/fn summed over the validation batches (nnU-Net's pseudo Dice)
-  model.eval();
-  const valLoader = new BatchLoader({ cases: val, patchSize: plan.patchSize, batchSize, seed: seed + 1, augment: false, numBatches: 20, maskedChannels });
-  const tp = new Array(classes).fill(0), fp = new Array(classes).fill(0), fn = new Array(classes).fill(0);
-  for await (const batch of valLoader) {
-    noGrad(() => tidy(() => {
-      const pred = model.forward(batch.image).argmax(1);
-      const target = batch.target[0].squeeze(1);
-      const valid = target.ge(0);
-      for (let c = 1; c < classes; c++) {
-        const p = pred.eq(c).logicalAnd(valid), t = target.eq(c);
-        tp[c] += p.logicalAnd(t).sum().item();
-        fp[c] += p.logicalAnd(t.logicalNot()).sum().item();
-        fn[c] += t.logicalAnd(p.logicalNot()).sum().item();
-      }
-    }));
-    batch.dispose();
-  }
-  const dice = plan.labels.filter((l) => l.value > 0).map((l) => ({ name: l.name, dice: (2 * tp[l.value]) / (2 * tp[l.value] + fp[l.value] + fn[l.value]) }));
-  console.log(`validation (${val.length} held-out cases, 20 batches): ${dice.map((d) => `${d.name} Dice ${d.dice.toFixed(3)}`).join(', ')}`);
-  console.log(`loss: ${curve[0]?.toFixed(4)} (first ${Math.min(40, iterations)} steps) -> ${curve[curve.length - 1]?.toFixed(4)} (last)`);
-
-  const weights = join(work, 'demo_model.safetensors');
-  saveWeights(weights, model, { description: 'pspseg demo SmallUNet', classes: String(classes) });
-  await writeFile(join(work, 'demo_loss.json'), JSON.stringify({ loss: losses, lossPer40Steps: curve, dice }, null, 1));
-  const smooth = losses.map((_, i) => { const w = losses.slice(Math.max(0, i - 19), i + 1); return w.reduce((a, b) => a + b, 0) / w.length; });
-  const svg = join(work, 'demo_loss.svg');
-  await writeFile(svg, lineChartSvg('demo training loss (CE - soft Dice)', [{ name: 'loss', values: losses, color: '#9ecae1' }, { name: 'mean of 20', values: smooth }]));
-  console.log(`saved ${weights} and the loss curve ${svg}`);
-  opt.dispose();
-  model.dispose();
+  // 4. train the small U-Net on fold 0 (nnU-Net's split) and validate every epoch
+  const valIterations = 10;
+  const r = await runTraining({
+    workDir: work, fold: 0, arch: 'small', name: 'demo', epochs, iterations, valIterations, batch: batchSize, seed, force: true,
+  });
+  const first = r.logs[0]!, last = r.logs[r.logs.length - 1]!;
+  const dice = r.config.dataset.labels.map((l, i) => `${l.name} Dice ${last.pseudoDice[i]!.toFixed(3)}`).join(', ');
+  console.log(`validation (${r.config.valCases.length} held-out cases, ${valIterations} batches of patches): ${dice}`);
+  console.log(`loss: ${first.trainLoss.toFixed(4)} (epoch 1) -> ${last.trainLoss.toFixed(4)} (epoch ${last.epoch + 1}); ` +
+    `time waiting for data ${(100 * r.logs.reduce((a, e) => a + e.dataWaitSeconds, 0) / r.logs.reduce((a, e) => a + e.epochSeconds, 0)).toFixed(1)}% of the epochs`);
+  console.log(`saved ${join(r.outDir, 'checkpoint_final.safetensors')} and the training curves ${join(r.outDir, PROGRESS_FILE)}`);
   return 0;
 }
