@@ -278,8 +278,8 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
 
       const meanDice = dice.mean();
       ema = updateEma(ema, meanDice, c.emaMomentum);
-      // nnU-Net: the first epoch always sets the best; later ones when the EMA rises
-      const isBest = bestEma === null ? true : ema > bestEma;
+      // nnU-Net: the first epoch always sets the best; later ones when the EMA rises (an undefined best, NaN, is beaten by anything)
+      const isBest = bestEma === null || Number.isNaN(bestEma) || ema > bestEma;
       if (isBest) bestEma = ema;
       const record: EpochLog = {
         epoch, lr,
