@@ -195,6 +195,11 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
   };
   if (!ckpt) await writeFileAtomic(join(out, ARCHITECTURE_FILE), [`${JSON.stringify(s.builder.describe(net), null, 2)}\n`]);
 
+  // Each phase's loader is made one phase early (validation's when training starts, the next
+  // epoch's training loader when validation starts), so its workers start and fill their queue
+  // while the step works instead of at the start of the phase.
+  let nextTrain: BatchLoader | null = null;
+  let nextVal: BatchLoader | null = null;
   try {
     for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
       const t0 = performance.now();
@@ -216,7 +221,9 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
       const losses: number[] = [];
       const terms: Record<string, number[]> = Object.fromEntries(s.loss.termNames.map((t) => [t, []]));
       const bar = s.quiet ? null : new Progress(`epoch ${epoch + 1}/${c.epochs}`, c.iterations);
-      const loader = trainLoader(epoch);
+      const loader = nextTrain ?? trainLoader(epoch);
+      nextTrain = null;
+      nextVal = valLoader(epoch);
       try {
         for (let i = 0; i < c.iterations; i++) {
           const tw = performance.now();
@@ -251,7 +258,9 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
       const dice = new PseudoDice(c.dataset.labels.map((l) => l.value));
       const valLosses: number[] = [];
       const valTerms: Record<string, number[]> = Object.fromEntries(s.loss.termNames.map((t) => [t, []]));
-      const vloader = valLoader(epoch);
+      const vloader = nextVal ?? valLoader(epoch);
+      nextVal = null;
+      if (epoch + 1 < c.epochs) nextTrain = trainLoader(epoch + 1);
       try {
         for (let i = 0; i < c.valIterations; i++) {
           const tw = performance.now();
@@ -303,6 +312,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
     }
     return { logs, startEpoch, bestEma, numParameters: net.numParameters() };
   } finally {
+    await Promise.all([nextTrain, nextVal].map((l) => l?.close()));
     opt.dispose();
     net.dispose();
   }
