@@ -2,13 +2,21 @@
  * The one place where a configuration becomes a network and a loss. Adding a network or a loss
  * means adding a case here: `buildNetwork` returns how to create, describe and rebuild it,
  * `buildLoss` the loss the trainer minimises.
+ *
+ * Wiring PSP-Seg (src/models, src/losses): `psp` / `plain` return a NetworkBuilder like
+ * smallUNetBuilder: create(seed) = the network for config.dataset.inChannels / classes,
+ * config.network.variant and deepSupervision, initialised from a Generator(seed); describe = its
+ * architecture JSON (after pruning too); restore = the network from that JSON (checkFits first);
+ * outputScales = [1,1,1], [.5,.5,.5], ... one per logits entry. The `psp` loss: termNames
+ * ['seg', 'tr', 'rl'], maskInput = (image, target) => maskInput(image, target, fill) with the fill
+ * from config.dataset.foregroundFill, compute = the loss with config.loss.lambdaTR / lambdaRL.
  */
 import { z } from 'zod';
 import { Generator } from '../tensor/index.js';
 import { SmallUNet } from '../models/small_unet.js';
 import { diceCeLoss } from '../losses/dice_ce.js';
 import type { TrainConfig } from './config.js';
-import type { NetworkBuilder, TrainableNetwork, TrainingLoss } from './interfaces.js';
+import type { NetworkBuilder, TrainingLoss } from './interfaces.js';
 
 const smallArchitecture = z.object({
   kind: z.literal('small-unet'),
@@ -63,5 +71,3 @@ export function buildLoss(config: TrainConfig): TrainingLoss {
     case 'psp': return notWired('--loss psp (Dice+CE + TR + RL)');
   }
 }
-
-export type { TrainableNetwork };
