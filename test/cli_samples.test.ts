@@ -5,49 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataRoot, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
+import { SAMPLES_DIR, layoutSample as layout, samples } from './helpers/sample_datasets.js';
 import { check } from '../src/cli/commands/check.js';
 import { plan } from '../src/cli/commands/plan.js';
 import { preprocess } from '../src/cli/commands/preprocess.js';
 import { loadPlan } from '../src/data/plan/plan_file.js';
 
-interface SampleDataset {
-  name: string;
-  channels: string[];
-  labels: Record<string, number>;
-  cases: { images: string[]; label: string }[];
-}
-
-const s = (...p: string[]) => join(dataRoot, 'samples', ...p);
-const brats = (c: string) => ({ images: [s('brats2015', c, 'Flair_subtrMeanDivStd.nii.gz'), s('brats2015', c, 'T1c_subtrMeanDivStd.nii.gz')], label: s('brats2015', c, 'OTMultiClass.nii.gz') });
-const samples: SampleDataset[] = [
-  { name: 'SpleenCT', channels: ['CT'], labels: { background: 0, spleen: 1 }, cases: [{ images: [s('spleen_ct', 'spleen2_ct.nii.gz')], label: s('spleen_ct', 'spleen2_ct_seg.nii.gz') }] },
-  { name: 'CordT1', channels: ['T1'], labels: { background: 0, cord: 1 }, cases: [{ images: [s('spinalcord', 't1', 't1w.nii.gz')], label: s('spinalcord', 't1', 't1w_seg-manual.nii.gz') }] },
-  { name: 'CordT2Levels', channels: ['T2'], labels: { background: 0, C2: 2, C3: 3, C4: 4, C5: 5 }, cases: [{ images: [s('spinalcord', 't2', 't2.nii.gz')], label: s('spinalcord', 't2', 't2_seg-manual_labeled.nii.gz') }] },
-  { name: 'CordT2sGM', channels: ['T2star'], labels: { background: 0, grey_matter: 1 }, cases: [{ images: [s('spinalcord', 't2s', 't2s.nii.gz')], label: s('spinalcord', 't2s', 't2s_gmseg_manual.nii.gz') }] },
-  { name: 'Brats', channels: ['FLAIR', 'T1c'], labels: { background: 0, necrosis: 1, edema: 2, non_enhancing: 3, enhancing: 4 }, cases: [brats('brats_2013_pat0005_1'), brats('brats_2013_pat0006_1')] },
-];
-
-function layout(root: string, d: SampleDataset): string {
-  const dir = join(root, d.name);
-  mkdirSync(join(dir, 'imagesTr'), { recursive: true });
-  mkdirSync(join(dir, 'labelsTr'), { recursive: true });
-  d.cases.forEach((c, i) => {
-    const id = `${d.name.toLowerCase()}_${String(i).padStart(3, '0')}`;
-    c.images.forEach((img, ch) => symlinkSync(img, join(dir, 'imagesTr', `${id}_${String(ch).padStart(4, '0')}.nii.gz`)));
-    symlinkSync(c.label, join(dir, 'labelsTr', `${id}.nii.gz`));
-  });
-  writeFileSync(join(dir, 'dataset.json'), JSON.stringify({
-    name: d.name, channel_names: Object.fromEntries(d.channels.map((c, i) => [String(i), c])), labels: d.labels,
-    numTraining: d.cases.length, file_ending: '.nii.gz',
-  }));
-  return dir;
-}
-
 for (const d of samples) {
-  test(`check, plan and preprocess work on the ${d.name} sample`, { skip: !existsSync(s()) && 'no shared data' }, async (t) => {
+  test(`check, plan and preprocess work on the ${d.name} sample`, { skip: !existsSync(SAMPLES_DIR) && 'no shared data' }, async (t) => {
     const root = tempDir(t, 'pspseg-samples-');
     const dir = layout(root, d);
     const work = join(root, 'work');

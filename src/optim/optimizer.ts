@@ -2,7 +2,7 @@
  * Optimiser base: a list of named parameters with per-parameter state tensors. Parameters are
  * named so that state survives saving/loading and pruning (which removes parameters mid-run).
  */
-import { type Device, type Tensor, loadSafetensors, noGrad, saveSafetensors, tidy } from '../tensor/index.js';
+import { type Device, type SafetensorsFile, type Tensor, loadSafetensors, noGrad, saveSafetensors, tidy } from '../tensor/index.js';
 
 export type NamedParameters = Iterable<[string, Tensor]>;
 
@@ -74,17 +74,29 @@ export abstract class Optimizer {
     this.params.set(name, p);
   }
 
-  /** Saves state tensors and counters as safetensors (keys `<param>::<slot>`). */
-  saveState(path: string): void {
+  /**
+   * The state as safetensors content: tensors keyed `<param>::<slot>` (the optimiser's own, not
+   * copies) and string metadata (optimiser name, lr, step and per-parameter counts, hyperparameters).
+   */
+  exportState(): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
     const tensors = new Map<string, Tensor>();
     for (const [n, slots] of this.state) for (const [k, t] of slots) tensors.set(`${n}::${k}`, t);
-    saveSafetensors(path, tensors, {
-      optimizer: this.constructor.name,
-      lr: String(this.lr),
-      step: String(this.stepCount),
-      counts: JSON.stringify(Object.fromEntries(this.counts)),
-      hyper: JSON.stringify(this.hyper()),
-    });
+    return {
+      tensors,
+      metadata: {
+        optimizer: this.constructor.name,
+        lr: String(this.lr),
+        step: String(this.stepCount),
+        counts: JSON.stringify(Object.fromEntries(this.counts)),
+        hyper: JSON.stringify(this.hyper()),
+      },
+    };
+  }
+
+  /** Saves state tensors and counters as safetensors (keys `<param>::<slot>`). */
+  saveState(path: string): void {
+    const { tensors, metadata } = this.exportState();
+    saveSafetensors(path, tensors, metadata);
   }
 
   /**
@@ -92,19 +104,27 @@ export abstract class Optimizer {
    * dropped. Everything is validated before anything changes, so a bad file leaves the state as it was.
    */
   loadState(path: string): void {
-    const { tensors, metadata } = loadSafetensors(path);
+    this.importState(loadSafetensors(path), path);
+  }
+
+  /**
+   * `loadState` on content already read (e.g. a checkpoint's state file): takes ownership of the
+   * tensors (those not adopted are freed). `source` names the file in errors.
+   */
+  importState({ tensors, metadata }: SafetensorsFile, source: string): void {
+    const path = source;
     const incoming = new Map<string, Map<string, Tensor>>();
     try {
       if (metadata.optimizer && metadata.optimizer !== this.constructor.name)
         throw new Error(`${path}: optimizer state is for ${metadata.optimizer}, not ${this.constructor.name}`);
       for (const [key, t] of tensors) {
         const [n, k] = key.split('::');
-        const p = this.params.get(n);
+        const p = this.params.get(n!);
         if (!p || !k) continue;
         if (t.shape.join() !== p.shape.join())
           throw new Error(`${path}: state '${key}' has shape [${t.shape}] but the parameter has [${p.shape}]`);
-        if (!incoming.has(n)) incoming.set(n, new Map());
-        incoming.get(n)!.set(k, t);
+        if (!incoming.has(n!)) incoming.set(n!, new Map());
+        incoming.get(n!)!.set(k, t);
       }
       for (const slots of this.state.values()) for (const t of slots.values()) t.dispose();
       this.state.clear();

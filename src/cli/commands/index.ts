@@ -8,5 +8,6 @@ import { model } from './model.js';
 import { plan } from './plan.js';
 import { predict } from './predict.js';
 import { preprocess } from './preprocess.js';
+import { train } from './train.js';
 
-export const commands: readonly Command[] = [check, demo, evaluate, info, model, plan, predict, preprocess];
+export const commands: readonly Command[] = [check, demo, evaluate, info, model, plan, predict, preprocess, train];

@@ -1,0 +1,41 @@
+/**
+ * Trainer benchmark: does the loader keep up? Plans and preprocesses the hippocampus cases into a
+ * temporary work folder, then trains the small U-Net on fold 0 at the planned patch size, batch 2,
+ * and reports the share of the epoch time the training step spent waiting for data, and the time
+ * per iteration. Environment: BENCH_DATASET (default ../shared/data/Task04_Hippocampus),
+ * BENCH_EPOCHS (2), BENCH_ITERATIONS (250), BENCH_VAL_ITERATIONS (50), BENCH_WORKERS (loader
+ * default). Last line: one JSON object {"epochs", "iterations", "s_per_iteration", "data_wait_pct"}.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readDataset } from '../src/data/dataset/dataset.js';
+import { planDataset } from '../src/data/plan/plan.js';
+import { savePlan } from '../src/data/plan/plan_file.js';
+import { preprocessDataset } from '../src/data/preprocess/preprocess_dataset.js';
+import { PLAN_FILE, PREPROCESSED_DIR } from '../src/data/dataset/work_dir.js';
+import { runTraining } from '../src/train/run.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const datasetPath = resolve(root, process.env.BENCH_DATASET ?? '../shared/data/Task04_Hippocampus');
+const env = (k: string, d: number) => Number(process.env[k] ?? d);
+const epochs = env('BENCH_EPOCHS', 2), iterations = env('BENCH_ITERATIONS', 250), valIterations = env('BENCH_VAL_ITERATIONS', 50);
+const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
+
+const dataset = readDataset(datasetPath);
+const work = await mkdtemp(join(tmpdir(), 'pspseg-bench-train-'));
+try {
+  const { plan } = await planDataset(dataset);
+  await savePlan(join(work, PLAN_FILE), plan);
+  await preprocessDataset(dataset, plan, { outDir: join(work, PREPROCESSED_DIR) });
+  const r = await runTraining({ workDir: work, fold: 0, arch: 'small', name: 'bench', epochs, iterations, valIterations, batch: 2, workers, quiet: true });
+  const total = r.logs.reduce((a, e) => a + e.epochSeconds, 0);
+  const wait = r.logs.reduce((a, e) => a + e.dataWaitSeconds, 0);
+  const train = r.logs.reduce((a, e) => a + e.trainSeconds, 0);
+  console.log(JSON.stringify({
+    epochs, iterations, s_per_iteration: Number((train / (epochs * iterations)).toFixed(4)), data_wait_pct: Number(((100 * wait) / total).toFixed(2)),
+  }));
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,143 @@
+/**
+ * A training run's settings as plain data: every value the run uses, written to config.json in
+ * the fold folder and read back (validated) by `--continue`. Defaults are nnU-Net v2's with
+ * PSP-Seg's changes (method.md section 3); the patch and batch come from the plan.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { writeFileAtomic } from '../util/atomic_write.js';
+
+export const CONFIG_FILE = 'config.json';
+export const CONFIG_VERSION = 1;
+
+const posInt = z.number().int().positive();
+const triple = z.tuple([posInt, posInt, posInt]);
+
+export const networkConfigSchema = z.object({
+  /** psp: PSP-Seg; plain: the plain U-Net baseline; small: the demo's small U-Net. */
+  arch: z.enum(['psp', 'plain', 'small']),
+  /** PSP-Seg size (S, B, L); null for the others. */
+  variant: z.enum(['S', 'B', 'L']).nullable(),
+  deepSupervision: z.boolean(),
+}).strict();
+
+export const lossConfigSchema = z.object({
+  /** dice_ce: segmentation only; psp: Dice+CE + lambdaTR * TR + lambdaRL * RL. */
+  name: z.enum(['dice_ce', 'psp']),
+  lambdaTR: z.number().nonnegative(),
+  lambdaRL: z.number().nonnegative(),
+}).strict();
+
+export const optimizerConfigSchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('sgd'), lr: z.number().positive(), momentum: z.number().min(0), nesterov: z.boolean(), weightDecay: z.number().min(0) }).strict(),
+  z.object({ name: z.literal('adamw'), lr: z.number().positive(), beta1: z.number(), beta2: z.number(), eps: z.number().positive(), weightDecay: z.number().min(0) }).strict(),
+]);
+
+export const trainConfigSchema = z.object({
+  version: z.literal(CONFIG_VERSION),
+  /** The model's folder name under <work>/models/. */
+  name: z.string().min(1),
+  dataset: z.object({
+    name: z.string(),
+    workDir: z.string(),
+    preprocessedDir: z.string(),
+    planHash: z.string(),
+    inChannels: posInt,
+    /** Network output channels: 1 + the largest label value. */
+    classes: z.number().int().min(2),
+    /** Foreground labels scored by the pseudo Dice. */
+    labels: z.array(z.object({ name: z.string(), value: z.number().int().positive() }).strict()).min(1),
+    /** Per channel: the value TR's masked input gets outside the label (the normalised 0.5th foreground percentile). */
+    foregroundFill: z.array(z.number().nullable()),
+    /** Channels normalised inside the body only (zeroed outside it after augmentation). */
+    maskedChannels: z.array(z.number().int().min(0)),
+  }).strict(),
+  fold: z.union([z.number().int().min(0), z.literal('all')]),
+  splitSource: z.string(),
+  trainCases: z.array(z.string()).min(1),
+  valCases: z.array(z.string()).min(1),
+  network: networkConfigSchema,
+  loss: lossConfigSchema,
+  optimizer: optimizerConfigSchema,
+  epochs: posInt,
+  iterations: posInt,
+  valIterations: posInt,
+  batchSize: posInt,
+  patchSize: triple,
+  /** lr = lr0 * (1 - epoch / epochs)^polyExponent, set at the start of each epoch. */
+  polyExponent: z.number().positive(),
+  gradClip: z.number().positive(),
+  /** EMA of the pseudo Dice: old * emaMomentum + new * (1 - emaMomentum). */
+  emaMomentum: z.number().min(0).max(1),
+  oversampleForeground: z.number().min(0).max(1),
+  seed: z.number().int().min(0),
+  /** Where the run executes; not part of the run's identity (a continued run may move). */
+  runtime: z.object({ device: z.string(), workers: z.number().int().min(0).nullable() }).strict(),
+}).strict();
+
+export type NetworkConfig = z.infer<typeof networkConfigSchema>;
+export type LossConfig = z.infer<typeof lossConfigSchema>;
+export type OptimizerConfig = z.infer<typeof optimizerConfigSchema>;
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+/** method.md section 3. */
+export const DEFAULTS = {
+  epochs: 1000,
+  iterations: 250,
+  valIterations: 50,
+  polyExponent: 0.9,
+  gradClip: 12,
+  emaMomentum: 0.9,
+  oversampleForeground: 0.33,
+  seed: 0,
+  lambdaTR: 0.1,
+  lambdaRL: 0.1,
+  sgd: { lr: 1e-2, momentum: 0.99, nesterov: true, weightDecay: 3e-5 },
+  adamw: { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2 },
+} as const;
+
+export function defaultOptimizer(name: 'sgd' | 'adamw', lr?: number): OptimizerConfig {
+  return name === 'sgd' ? { name, ...DEFAULTS.sgd, lr: lr ?? DEFAULTS.sgd.lr } : { name, ...DEFAULTS.adamw, lr: lr ?? DEFAULTS.adamw.lr };
+}
+
+export function defaultModelName(n: NetworkConfig): string {
+  return n.arch === 'psp' ? `psp_${n.variant ?? 'S'}` : n.arch;
+}
+
+export class ConfigFileError extends Error {
+  constructor(readonly path: string, problem: string) { super(`${path}: ${problem}`); this.name = 'ConfigFileError'; }
+}
+
+/** Reads and validates a config.json; errors name the file and the field. */
+export async function loadConfig(path: string): Promise<TrainConfig> {
+  let raw: unknown;
+  try { raw = JSON.parse(await readFile(path, 'utf8')); } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigFileError(path, code === 'ENOENT' ? 'no such file (nothing to continue: start the run without --continue)'
+      : err instanceof SyntaxError ? `not valid JSON: ${err.message}` : (err as Error).message);
+  }
+  const parsed = trainConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new ConfigFileError(path, `${i.path.join('.') || 'the file'}: ${i.message}`);
+  }
+  return parsed.data;
+}
+
+export async function saveConfig(path: string, config: TrainConfig): Promise<void> {
+  trainConfigSchema.parse(config); // never write what could not be read back
+  await writeFileAtomic(path, [`${JSON.stringify(config, null, 2)}\n`]);
+}
+
+/** Identifies the run's mathematics (everything but `runtime`); checkpoints record it. */
+export function configHash(config: TrainConfig): string {
+  const { runtime: _runtime, ...rest } = config;
+  return createHash('sha256').update(stableStringify(rest)).digest('hex').slice(0, 16);
+}
+
+function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}

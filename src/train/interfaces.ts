@@ -1,0 +1,66 @@
+/**
+ * What the trainer needs from a network and a loss, as small structural interfaces: any
+ * `Module<[Tensor], NetworkOutput>` with `encode` fits TrainableNetwork; registry.ts turns a
+ * configuration into one of each.
+ */
+import type { Device, Tensor } from '../tensor/index.js';
+
+/** Structurally the NetworkOutput of src/models/network.ts. */
+export interface NetworkOutputLike {
+  /** [full resolution, 1/2, 1/4, ...]; length 1 without deep supervision. */
+  logits: Tensor[];
+  /** Encoder outputs (skips and bottleneck), for TR. */
+  encoderFeatures: Tensor[];
+  /** Decoder stage 1 output, for RL; null when the network has none. */
+  regionFeatures: Tensor | null;
+}
+
+export interface TrainableNetwork {
+  forward(x: Tensor): NetworkOutputLike;
+  /** The encoder alone: the same list as forward's encoderFeatures (TR's gradient-free second pass). */
+  encode(x: Tensor): Tensor[];
+  namedParameters(): [string, Tensor][];
+  parameters(): Tensor[];
+  stateDict(): Map<string, Tensor>;
+  loadStateDict(state: Map<string, Tensor>, o?: { strict?: boolean }): { missing: string[]; unexpected: string[] };
+  numParameters(): number;
+  train(on?: boolean): unknown;
+  eval(): unknown;
+  to(device: Device): unknown;
+  dispose(): void;
+}
+
+/**
+ * How to make, describe and rebuild one kind of network. The description is plain JSON
+ * (architecture.json, and every checkpoint's state: pruning changes the architecture mid-run).
+ */
+export interface NetworkBuilder {
+  /** A new network, weights initialised from `seed`. */
+  create(seed: number): TrainableNetwork;
+  /** The network's current architecture as JSON. */
+  describe(net: TrainableNetwork): unknown;
+  /** A network with the architecture `description` (read from `source`, named in errors); weights are loaded afterwards. */
+  restore(description: unknown, source: string): TrainableNetwork;
+  /** Per-axis scale of each output's logits relative to the patch (deep-supervision targets): [[1,1,1], [0.5,0.5,0.5], ...]. */
+  outputScales(net: TrainableNetwork): [number, number, number][];
+  /** Patch sizes must be multiples of this per axis. */
+  patchMultiple: number;
+}
+
+export interface LossResult {
+  /** The scalar to minimise (part of the autograd graph). */
+  total: Tensor;
+  /** Each term's value (e.g. { seg, tr, rl }), logged per epoch. */
+  terms: Record<string, number>;
+}
+
+/**
+ * A training loss. When `maskInput` is set the trainer runs `network.encode(maskInput(image,
+ * target))` without gradients and hands the features over (TR); otherwise `maskedFeatures` is null.
+ */
+export interface TrainingLoss {
+  /** The names of the terms `compute` reports, in log order. */
+  readonly termNames: readonly string[];
+  maskInput?: (image: Tensor, target: Tensor) => Tensor;
+  compute(output: NetworkOutputLike, maskedFeatures: Tensor[] | null, targets: Tensor[]): LossResult;
+}

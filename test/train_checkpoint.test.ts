@@ -1,0 +1,124 @@
+/**
+ * Checkpoint pairs: a bit-identical round trip of weights and optimiser state (SGD and AdamW), the
+ * newest complete pair found after a save interrupted at each point, and damaged files named in errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Generator, noGrad, randn, randint, tidy, type Tensor } from '../src/tensor/index.js';
+import { AdamW, type Optimizer, SGD } from '../src/optim/index.js';
+import { SmallUNet } from '../src/models/small_unet.js';
+import { parseLossConfig, pspsegLoss } from '../src/losses/index.js';
+
+const diceCeLoss = (logits: Tensor[], targets: Tensor[]): Tensor =>
+  pspsegLoss({ logits, encoderFeatures: [], regionFeatures: null }, null, targets, parseLossConfig({ kind: 'dcce' })).loss;
+import { loadWeights } from '../src/nn/weights.js';
+import { type TrainerStateInput, disposeCheckpoint, loadCheckpoint, saveCheckpoint, stateFile, weightsFile } from '../src/train/checkpoint.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'pspseg-ckpt-'));
+const bytesOf = (m: Map<string, Tensor>) => new Map([...m].map(([k, t]) => [k, Buffer.from(t.toBytes()).toString('hex')]));
+
+function trained(opt: 'sgd' | 'adamw', steps: number): { net: SmallUNet; opt: Optimizer } {
+  const net = new SmallUNet(1, 3, new Generator(1), [4, 8, 8]);
+  const o = opt === 'sgd' ? new SGD(net.namedParameters(), { lr: 0.01, momentum: 0.99, nesterov: true, weightDecay: 3e-5 })
+    : new AdamW(net.namedParameters(), { lr: 1e-3 });
+  const g = new Generator(2);
+  for (let i = 0; i < steps; i++) tidy(() => {
+    o.zeroGrad();
+    const x = randn([2, 1, 8, 8, 8], { generator: g });
+    const y = randint(0, 3, [2, 1, 8, 8, 8], g);
+    diceCeLoss(net.forward(x).logits, [y]).backward();
+    o.step();
+  });
+  return { net, opt: o };
+}
+
+const state = (epoch: number): TrainerStateInput => ({
+  epoch, configHash: 'abc', architecture: { kind: 'small-unet' }, logs: [], ema: 0.5, bestEma: 0.6,
+  rng: { seed: 0, scheme: 'test' }, pruning: { masked: ['enc1.b0'] },
+});
+
+for (const kind of ['sgd', 'adamw'] as const) {
+  test(`checkpoint round trip (${kind}): weights and optimiser state bit-identical, trainer state intact`, () => {
+    const dir = tmp();
+    const a = trained(kind, 3);
+    saveCheckpoint(dir, 'latest', a.net.stateDict(), a.opt, state(7));
+    const c = loadCheckpoint(dir, 'latest')!;
+    assert.equal(c.state.epoch, 7);
+    assert.deepEqual(c.state.pruning, { masked: ['enc1.b0'] });
+    assert.equal(c.weightsPath, weightsFile(dir, 'latest'));
+
+    const b = trained(kind, 0); // same architecture, untouched weights, empty optimiser
+    loadWeights(c.weightsPath, b.net);
+    assert.deepEqual(bytesOf(b.net.stateDict()), bytesOf(a.net.stateDict()), 'weights');
+    b.opt.importState(c.optimizerState, c.statePath);
+    const sa = a.opt.exportState(), sb = b.opt.exportState();
+    assert.ok(sa.tensors.size > 0);
+    assert.deepEqual(bytesOf(sb.tensors), bytesOf(sa.tensors), 'optimiser state tensors');
+    assert.deepEqual(sb.metadata, sa.metadata, 'optimiser counters, lr, step');
+    a.net.dispose(); a.opt.dispose(); b.net.dispose(); b.opt.dispose();
+  });
+}
+
+test('an interrupted save leaves a complete checkpoint: the newest pair whose weights match their state', () => {
+  const a = trained('sgd', 1);
+  const older = tmp(), newer = tmp();
+  saveCheckpoint(older, 'latest', a.net.stateDict(), a.opt, state(1));
+  noGrad(() => tidy(() => { a.net.parameters()[0]!.add_(1); })); // epoch 2's weights differ
+  saveCheckpoint(newer, 'latest', a.net.stateDict(), a.opt, state(2));
+  const W = (d: string) => weightsFile(d, 'latest'), S = (d: string) => stateFile(d, 'latest');
+  const scenario = (files: [string, string][]) => {
+    const d = tmp();
+    for (const [from, to] of files) copyFileSync(from, join(d, to));
+    const c = loadCheckpoint(d, 'latest')!;
+    disposeCheckpoint(c);
+    return c.state.epoch;
+  };
+  const w = 'checkpoint_latest.safetensors', s = 'checkpoint_latest.state.safetensors';
+  // killed after writing both .next files, before any rename: the .next pair is complete and newer
+  assert.equal(scenario([[W(older), w], [S(older), s], [W(newer), `${w}.next`], [S(newer), `${s}.next`]]), 2);
+  // killed between the renames: new weights, old state, new state still under .next
+  assert.equal(scenario([[W(newer), w], [S(older), s], [S(newer), `${s}.next`]]), 2);
+  // killed after writing the weights only: the committed pair
+  assert.equal(scenario([[W(older), w], [S(older), s], [W(newer), `${w}.next`]]), 1);
+  // the very first save, killed between the renames
+  assert.equal(scenario([[W(newer), w], [S(newer), `${s}.next`]]), 2);
+  a.net.dispose(); a.opt.dispose();
+});
+
+test('a truncated, corrupt or half-missing checkpoint is an error naming the file', () => {
+  const a = trained('sgd', 1);
+  const good = tmp();
+  saveCheckpoint(good, 'best', a.net.stateDict(), a.opt, state(3));
+  const copy = () => {
+    const d = tmp();
+    copyFileSync(weightsFile(good, 'best'), weightsFile(d, 'best'));
+    copyFileSync(stateFile(good, 'best'), stateFile(d, 'best'));
+    return d;
+  };
+  const expectError = (d: string, file: string, re: RegExp) =>
+    assert.throws(() => loadCheckpoint(d, 'best'), (err: Error) => err instanceof Error && err.message.includes(file) && re.test(err.message), `${file} ${re}`);
+
+  const truncated = copy();
+  truncateSync(weightsFile(truncated, 'best'), 1000);
+  expectError(truncated, weightsFile(truncated, 'best'), /1000 bytes that do not match .*interrupted save or a damaged file/);
+
+  const flipped = copy();
+  const bytes = readFileSync(weightsFile(flipped, 'best'));
+  bytes[bytes.length - 5] ^= 0xff; // same size, other content
+  writeFileSync(weightsFile(flipped, 'best'), bytes);
+  expectError(flipped, weightsFile(flipped, 'best'), /do not match/);
+
+  const corrupt = copy();
+  writeFileSync(stateFile(corrupt, 'best'), Buffer.from('not a safetensors file at all, just text'));
+  expectError(corrupt, stateFile(corrupt, 'best'), /header length|not valid JSON|too short/);
+
+  const halfMissing = tmp();
+  copyFileSync(weightsFile(good, 'best'), weightsFile(halfMissing, 'best'));
+  expectError(halfMissing, stateFile(halfMissing, 'best'), /missing/);
+
+  assert.equal(loadCheckpoint(tmp(), 'best'), null, 'no checkpoint at all is not an error');
+  a.net.dispose(); a.opt.dispose();
+});
