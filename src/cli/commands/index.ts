@@ -8,6 +8,7 @@ import { model } from './model.js';
 import { plan } from './plan.js';
 import { predict } from './predict.js';
 import { preprocess } from './preprocess.js';
+import { report } from './report.js';
 import { train } from './train.js';
 
-export const commands: readonly Command[] = [check, demo, evaluate, info, model, plan, predict, preprocess, train];
+export const commands: readonly Command[] = [check, demo, evaluate, info, model, plan, predict, preprocess, report, train];

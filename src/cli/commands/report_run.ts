@@ -1,0 +1,15 @@
+/** `pspseg report` at work (loaded when the command runs). */
+import { resolve } from 'node:path';
+import { writeReport } from '../../report/report.js';
+import type { ReportOptions } from './report.js';
+
+export async function runReport(folder: string, o: ReportOptions): Promise<number> {
+  const { path, inputs } = await writeReport(resolve(folder), {
+    summary: o.summary === undefined ? undefined : resolve(o.summary),
+    output: o.output === undefined ? undefined : resolve(o.output),
+  });
+  const lacking = inputs.files.filter((f) => f.status !== 'read');
+  for (const f of lacking) console.error(`note: ${f.what} ${f.status}: ${f.path}${f.detail ? ` (${f.detail})` : ''}`);
+  console.log(path);
+  return 0;
+}

@@ -1,0 +1,87 @@
+/**
+ * Section "Pruning and final architecture": the block-state grid over the epochs (pruning.svg, or
+ * redrawn from the checkpoint's pruning state), the pruning events, and which blocks of which PRM
+ * the final network keeps (architecture.json).
+ */
+import { formatPruningEvent } from '../pruning/events.js';
+import { GRID_COLOURS, pruningGridSvg } from '../pruning/grid_svg.js';
+import { kernelLabel } from '../pruning/prunable.js';
+import type { PruningEvent } from '../pruning/state.js';
+import type { ArchitectureView, FoldInputs } from './fold_inputs.js';
+import { code, esc, fmtInt, notice, pre, table } from './html.js';
+import { inlineSvg } from './svg_inline.js';
+
+const STATE_COLOUR: Record<string, string> = { active: GRID_COLOURS.A.fill, masked: GRID_COLOURS.M.fill, deleted: GRID_COLOURS.D.fill };
+
+/** The PRMs of an S-stage PSP-Seg network in execution order (as src/models names them). */
+function prmNames(stages: number): string[] {
+  const enc = Array.from({ length: stages - 1 }, (_, i) => `enc${i + 1}`);
+  const dec = Array.from({ length: Math.max(stages - 2, 0) }, (_, i) => `dec${stages - 2 - i}`);
+  return [...enc, ...dec];
+}
+
+const stageOf = (name: string): number => Number(name.replace(/^\D+/, ''));
+
+function pspArchitectureTable(a: ArchitectureView): string {
+  const channels = a.channels ?? [];
+  const kernels = a.kernels ?? [];
+  const rows = prmNames(channels.length).map((name) => {
+    const states = a.blocks?.[name] ?? kernels.map(() => 'active');
+    const chips = kernels.map((k, j) => {
+      const state = states[j] ?? 'active';
+      return `<span class="chip ${esc(state)}" style="background:${STATE_COLOUR[state] ?? '#ccc'}" title="block b${j}, kernel ${kernelLabel(k)}: ${esc(state)}">${kernelLabel(k)}</span>`;
+    }).join(' ');
+    const kept = states.filter((s) => s === 'active').length;
+    const role = name === `enc${channels.length - 1}` ? 'bottleneck' : name.startsWith('enc') ? 'encoder' : 'decoder';
+    return [name, role, { html: String(channels[stageOf(name)] ?? ''), sort: channels[stageOf(name)] ?? 0 }, { html: chips }, { html: `${kept} / ${kernels.length}`, sort: kept }];
+  });
+  const legend = Object.entries(STATE_COLOUR).map(([s, c]) => `<span class="chip" style="background:${c}">${s}</span>`).join(' ');
+  return `<p>PSP-Seg${a.variant ? ` ${esc(a.variant)}` : ''}: ${channels.length} resolution stages with ${channels.join(', ')} channels.
+Every parallel redundant module (PRM) starts with ${kernels.length} parallel blocks, one per kernel shape; a PRM whose
+blocks are all deleted becomes a plain identity connection. Block states: ${legend}.</p>` +
+    table(['PRM', 'where', 'channels', 'blocks (kernel)', 'kept'], rows, { textColumns: 2 });
+}
+
+function otherArchitecture(a: ArchitectureView): string {
+  const kind = a.kind === 'small-unet' ? 'a small U-Net (the demo network)' : a.kind === 'plain' ? "nnU-Net's plain U-Net" : `a '${esc(a.kind)}' network`;
+  return `<p>The network is ${kind}; it has no parallel blocks, so there is nothing to prune. Its description (architecture.json):</p>` +
+    pre(JSON.stringify(a, null, 1));
+}
+
+function eventsTable(events: readonly PruningEvent[]): string {
+  const rows = events.map((e) => {
+    const blocks = e.blocks.map((b) => `${b.module}.b${b.block} (${kernelLabel(b.kernel)})`).join(', ') || '\u2013';
+    return [
+      { html: String(e.epoch + 1), sort: e.epoch }, `${e.kind} (${e.reason})`, blocks, { html: String(e.step), sort: e.step },
+      { html: fmtInt(e.parametersBefore), sort: e.parametersBefore }, { html: fmtInt(e.parametersAfter), sort: e.parametersAfter },
+      { html: fmtInt(e.activeParametersAfter), sort: e.activeParametersAfter },
+    ];
+  });
+  return table(['epoch', 'event', 'blocks', 'prune step', 'parameters before', 'after', 'in use after'], rows, { textColumns: 3, sortable: true, id: 'pruning-events' });
+}
+
+export function pruningSection(f: FoldInputs): string {
+  const out = ['<section id="pruning"><h2>Pruning and final architecture</h2>'];
+  const a = f.architecture;
+  const pruned = f.pruningEvents.length > 0 || f.pruningState !== null || f.pruningSvg !== null;
+  if (pruned) {
+    out.push(`<p>PSP-Seg trains a network with several parallel blocks per module and removes the least useful ones while it
+trains: when the loss stops improving, the blocks whose removal costs least are <em>masked</em> (switched off); if the
+loss recovers they are <em>deleted</em> for good, otherwise they are <em>restored</em>. The grid shows every block's state
+per epoch, the line above it the number of parameters.</p>`);
+    const svg = f.pruningSvg ?? (f.pruningState ? pruningGridSvg(f.pruningState) : null);
+    if (svg) out.push(`<figure class="wide">${inlineSvg(svg, 'pruning grid: block states per epoch')}</figure>`);
+    else out.push(notice(`The pruning grid (${code('pruning.svg')}) was not found and no checkpoint holds a pruning state to redraw it from.`));
+    if (f.pruningEvents.length) {
+      out.push('<h3>Pruning events</h3>', eventsTable(f.pruningEvents));
+      out.push(`<details><summary>as the trainer printed them</summary>${pre(f.pruningEvents.map(formatPruningEvent).join('\n'))}</details>`);
+    }
+  } else if (a?.kind === 'psp') {
+    out.push(notice('This PSP-Seg model was not pruned: the training log holds no pruning event, so every block is the one it was built with.'));
+  }
+  out.push('<h3>Final architecture</h3>');
+  if (!a) out.push(notice(`The network description (${code('architecture.json')}) was not found.`));
+  else out.push(a.kind === 'psp' ? pspArchitectureTable(a) : otherArchitecture(a));
+  out.push('</section>');
+  return out.join('\n');
+}
