@@ -42,6 +42,7 @@ svg.chart { max-width: 100%; height: auto; border: 1px solid var(--line); border
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 8px 16px; }
 .charts figure { margin: 0; }
 .chip { display: inline-block; padding: 0 6px; margin: 1px 0; border-radius: 3px; font-size: 12px; color: #111; border: 1px solid rgba(0,0,0,.15); }
+.chip.deleted { text-decoration: line-through; color: #777; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 9px; font-size: 12px; color: #fff; text-decoration: none; }
 .badge.best { background: #2e7d32; } .badge.median { background: #6d6d6d; } .badge.worst { background: #c0392b; }
 .case { margin: 18px 0 26px; }

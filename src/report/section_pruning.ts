@@ -33,13 +33,14 @@ function pspArchitectureTable(a: ArchitectureView): string {
     }).join(' ');
     const kept = states.filter((s) => s === 'active').length;
     const role = name === `enc${channels.length - 1}` ? 'bottleneck' : name.startsWith('enc') ? 'encoder' : 'decoder';
-    return [name, role, { html: String(channels[stageOf(name)] ?? ''), sort: channels[stageOf(name)] ?? 0 }, { html: chips }, { html: `${kept} / ${kernels.length}`, sort: kept }];
+    return [name, role, { html: chips }, { html: String(channels[stageOf(name)] ?? ''), sort: channels[stageOf(name)] ?? 0 },
+      { html: `${kept} / ${kernels.length}${kept === 0 && !states.includes('masked') ? ' (identity)' : ''}`, sort: kept }];
   });
   const legend = Object.entries(STATE_COLOUR).map(([s, c]) => `<span class="chip" style="background:${c}">${s}</span>`).join(' ');
   return `<p>PSP-Seg${a.variant ? ` ${esc(a.variant)}` : ''}: ${channels.length} resolution stages with ${channels.join(', ')} channels.
 Every parallel redundant module (PRM) starts with ${kernels.length} parallel blocks, one per kernel shape; a PRM whose
 blocks are all deleted becomes a plain identity connection. Block states: ${legend}.</p>` +
-    table(['PRM', 'where', 'channels', 'blocks (kernel)', 'kept'], rows, { textColumns: 2 });
+    table(['PRM', 'where', 'blocks (kernel)', 'channels', 'kept'], rows, { textColumns: 3, id: 'final-architecture' });
 }
 
 function otherArchitecture(a: ArchitectureView): string {
