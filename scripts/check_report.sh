@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Renders a report.html (pspseg report) in headless Chromium and fails on what a reader would hit:
 #   - a reference to http:// or https:// in the file (the report must make no network request);
-#   - a console error or an uncaught script error while the page loads (network requests are
-#     blocked, so one would show up here as a failed load too);
-#   - a picture the browser cannot decode, or a missing section (checked in the DOM after load by a
-#     probe script added to a temporary copy of the page).
+#   - a console error, an uncaught script error or a failed load while the page loads (network
+#     requests are blocked, so one would show up as a failed load), a picture the browser cannot
+#     decode, or a missing section: recorded by probe scripts in a temporary copy of the page and
+#     read back from the DOM after load (--dump-dom); Chromium's own log is searched too.
 # Writes a screenshot (default: beside the report, .png) for a person to look at.
 # Not a CI requirement: it needs Chromium (Debian: apt-get install -y chromium).
 #
@@ -46,16 +46,26 @@ if grep -E 'CONSOLE|Uncaught|net::ERR_' "$work/shot.log" | grep -v -E ':INFO:CON
   echo "check_report: errors while rendering:" >&2; cat "$work/errors" >&2; fail=1
 fi
 
-# 3. A copy with a probe that records, after load, which pictures failed to decode and which sections are there.
-probe='<script>window.addEventListener("load",function(){var bad=[];document.querySelectorAll("img").forEach(function(i){if(!i.complete||!i.naturalWidth)bad.push(i.alt||i.src.slice(0,40));});var s=[];document.querySelectorAll("section[id]").forEach(function(x){s.push(x.id);});document.body.setAttribute("data-probe","images="+document.images.length+";bad="+bad.length+";sections="+s.join(","));});</script>'
+# 3. A copy with probes: one first in <head> records script errors, failed loads and console.error
+#    (new headless Chromium does not log the page's console); one after load records pictures that
+#    did not decode and the sections present, after sorting every sortable table by each column
+#    (the per-case table must then be in ascending order of mean Dice).
+early='<script>window.__errors=[];window.addEventListener("error",function(e){var t=e.target;__errors.push(e.message||("failed to load "+((t&&(t.src||t.href))||"?").slice(0,60)));},true);(function(){var ce=console.error;console.error=function(){__errors.push("console.error: "+[].join.call(arguments," "));ce.apply(console,arguments);};})();</script>'
+late='<script>window.addEventListener("load",function(){document.querySelectorAll("table.sortable thead th").forEach(function(h){h.click();h.click();});var pc=document.getElementById("per-case");if(pc){pc.tHead.rows[0].cells[2].click();var v=[].map.call(pc.tBodies[0].rows,function(r){return Number(r.cells[2].getAttribute("data-sort"));}).filter(isFinite);for(var k=1;k<v.length;k++)if(v[k]<v[k-1])__errors.push("per-case table not sorted by mean Dice");}var bad=[];document.querySelectorAll("img").forEach(function(i){if(!i.complete||!i.naturalWidth)bad.push(i.alt||i.src.slice(0,40));});var s=[];document.querySelectorAll("section[id]").forEach(function(x){s.push(x.id);});document.body.setAttribute("data-probe","images="+document.images.length+";bad="+bad.length+";errors="+__errors.length+";sections="+s.join(","));document.body.setAttribute("data-errors",__errors.concat(bad.map(function(b){return "picture not decoded: "+b;})).join(" | "));});</script>'
 copy="$work/probe.html"
-sed "s#</body>#${probe//&/\\&}</body>#" "$report" > "$copy"
+# the report's own <head> is the first; the probes go right after it and right before </body>
+# (index/substr, not sub: the scripts hold '&', which sub would replace by the match)
+awk -v early="$early" -v late="$late" '
+  !e && (i = index($0, "<head>")) { $0 = substr($0, 1, i + 5) early substr($0, i + 6); e = 1 }
+  (i = index($0, "</body>")) { $0 = substr($0, 1, i - 1) late substr($0, i) }
+  { print }' "$report" > "$copy"
 run_chrome --virtual-time-budget=10000 --dump-dom "file://$copy" > "$work/dom.html" 2> "$work/dom.log" || {
   echo "check_report: Chromium --dump-dom failed:" >&2; tail -20 "$work/dom.log" >&2; exit 1; }
 result=$(grep -o 'data-probe="[^"]*"' "$work/dom.html" || true)
 [ -n "$result" ] || { echo "check_report: the page did not finish loading (no probe result)" >&2; exit 1; }
 echo "check_report: $result"
-case "$result" in *";bad=0;"*) ;; *) echo "check_report: some pictures did not decode" >&2; fail=1 ;; esac
+case "$result" in *";bad=0;errors=0;"*) ;; *)
+  echo "check_report: errors in the page: $(grep -o 'data-errors="[^"]*"' "$work/dom.html")" >&2; fail=1 ;; esac
 for s in dataset training pruning cost evaluation examples files; do
   case "$result" in *"$s"*) ;; *) echo "check_report: section '$s' missing" >&2; fail=1 ;; esac
 done
