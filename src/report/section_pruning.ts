@@ -8,7 +8,7 @@ import { GRID_COLOURS, pruningGridSvg } from '../pruning/grid_svg.js';
 import { kernelLabel } from '../pruning/prunable.js';
 import type { PruningEvent } from '../pruning/state.js';
 import type { ArchitectureView, FoldInputs } from './fold_inputs.js';
-import { code, esc, fmtInt, notice, pre, table } from './html.js';
+import { code, esc, facts, fmtInt, notice, pre, table } from './html.js';
 import { inlineSvg } from './svg_inline.js';
 
 const STATE_COLOUR: Record<string, string> = { active: GRID_COLOURS.A.fill, masked: GRID_COLOURS.M.fill, deleted: GRID_COLOURS.D.fill };
@@ -45,8 +45,9 @@ blocks are all deleted becomes a plain identity connection. Block states: ${lege
 
 function otherArchitecture(a: ArchitectureView): string {
   const kind = a.kind === 'small-unet' ? 'a small U-Net (the demo network)' : a.kind === 'plain' ? "nnU-Net's plain U-Net" : `a '${esc(a.kind)}' network`;
+  const rows = Object.entries(a).filter(([k]) => k !== 'kind').map(([k, v]): [string, string] => [k, esc(JSON.stringify(v))]);
   return `<p>The network is ${kind}; it has no parallel blocks, so there is nothing to prune. Its description (architecture.json):</p>` +
-    pre(JSON.stringify(a, null, 1));
+    facts(rows);
 }
 
 function eventsTable(events: readonly PruningEvent[]): string {
