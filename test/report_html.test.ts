@@ -140,10 +140,14 @@ test('report: per-case table holds the Dice counted by hand, and marks best, med
 });
 
 test('report: three slice pictures per shown case, PNGs of the sizes the spacing implies', () => {
-  const mm = Math.max(...SHAPE.map((n, i) => n * SPACING[i]!)) / PANEL_LONG_SIDE;
-  const px = (axis: number) => Math.round((SHAPE[axis]! * SPACING[axis]!) / mm);
-  // axial: x across, y down; coronal: x across, z down; sagittal: y across, z down; reference | gap | prediction
-  const expected = [[px(0), px(1)], [px(0), px(2)], [px(1), px(2)]].map(([w, h]) => [2 * w! + PANEL_GAP, h]);
+  const mm = SHAPE.map((n, i) => n * SPACING[i]!); // 20, 16, 24 mm
+  // axial: x across, y down; coronal: x across, z down; sagittal: y across, z down; the longer side
+  // PANEL_LONG_SIDE pixels, the other in proportion; reference | gap | prediction
+  const size = (h: number, v: number) => {
+    const scale = PANEL_LONG_SIDE / Math.max(mm[h]!, mm[v]!);
+    return [2 * Math.round(mm[h]! * scale) + PANEL_GAP, Math.round(mm[v]! * scale)];
+  };
+  const expected = [size(0, 1), size(0, 2), size(1, 2)];
   for (const id of CASES) {
     const m = new RegExp(`<article class="case" id="case-${id}">([\\s\\S]*?)</article>`).exec(html);
     assert.ok(m, `pictures of ${id}`);

@@ -36,17 +36,20 @@ test('views: without an orientation the voxel axes are shown unflipped and unnam
   assert.ok(views.every((v) => v.edges.left === '' && !/axial|coronal|sagittal/.test(v.name)));
 });
 
-test('slice grid: anisotropic voxels give pictures in true proportions, one scale for all three views', () => {
+test('slice grid: anisotropic voxels give pictures in true proportions, the longer side of each view fixed', () => {
   const shape = [20, 16, 8], spacing = [1, 1, 3]; // 20 x 16 x 24 mm
-  const mm = millimetresPerPixel(shape, spacing, 200);
-  assert.equal(mm, 24 / 200);
-  const [axial, coronal, sagittal] = planeViews('LPS').map((v) => sliceGrid(shape, spacing, v, 4, mm));
-  assert.deepEqual([axial!.width, axial!.height], [Math.round(20 / 0.12), Math.round(16 / 0.12)]);
-  assert.deepEqual([coronal!.width, coronal!.height], [Math.round(20 / 0.12), 200]);
+  const views = planeViews('LPS');
+  assert.deepEqual(views.map((v) => millimetresPerPixel(shape, spacing, v, 200)), [20 / 200, 24 / 200, 24 / 200]);
+  const [axial, coronal, sagittal] = views.map((v) => sliceGrid(shape, spacing, v, 4, millimetresPerPixel(shape, spacing, v, 200)));
+  assert.deepEqual([axial!.width, axial!.height], [200, 160]); // 20 x 16 mm at 0.1 mm
+  assert.deepEqual([coronal!.width, coronal!.height], [Math.round(20 / 0.12), 200]); // 20 x 24 mm at 0.12 mm
   assert.deepEqual([sagittal!.width, sagittal!.height], [Math.round(16 / 0.12), 200]);
   // each z voxel spans 3 mm = 25 rows of the coronal picture
   const rowsOfZ = (z: number) => [...Array(200).keys()].filter((r) => Math.floor(coronal!.voxel[r * coronal!.width]! / (20 * 16)) === z).length;
   assert.deepEqual([0, 1, 7].map(rowsOfZ), [25, 25, 25]);
+  // and each x voxel 1 mm = 10 columns of the axial one
+  const colsOfX = (x: number) => [...Array(200).keys()].filter((c) => axial!.voxel[c]! % 20 === x).length;
+  assert.deepEqual([0, 9, 19].map(colsOfX), [10, 10, 10]);
 });
 
 test('slice grid: corners land where the orientation says (RAS axial: R and A at the top left)', () => {

@@ -14,8 +14,8 @@ import { type Voxels, percentileWindow, renderPanel, sideBySide } from './overla
 import { pngDataUri } from './png.js';
 import { type PlaneView, millimetresPerPixel, planeViews, sliceCentre, sliceGrid } from './slices.js';
 
-/** Longest side of a panel in pixels (over the three views of a case). */
-export const PANEL_LONG_SIDE = 200;
+/** Longer side of a panel in pixels. */
+export const PANEL_LONG_SIDE = 180;
 
 export type CaseRole = 'best' | 'median' | 'worst';
 
@@ -108,10 +108,9 @@ export async function caseOverlay(ranked: RankedCase, summaryFile: string, datas
   const image = await caseImage(e.case, dataset, ref, notes);
   const window = image ? percentileWindow(image.data) : { low: 0, high: 1 };
   const refData = ref.data as Voxels, predData = pred.data as Voxels;
-  const centre = sliceCentre(Array.from(refData, Number), ref.shape);
-  const mmPerPixel = millimetresPerPixel(ref.shape, ref.spacing, longSide);
+  const centre = sliceCentre(refData instanceof BigInt64Array ? Array.from(refData, Number) : refData, ref.shape);
   const pictures = planeViews(ref.orientation).map((view): PlanePicture => {
-    const grid = sliceGrid(ref.shape, ref.spacing, view, centre[view.fixedAxis]!, mmPerPixel);
+    const grid = sliceGrid(ref.shape, ref.spacing, view, centre[view.fixedAxis]!, millimetresPerPixel(ref.shape, ref.spacing, view, longSide));
     const both = sideBySide([renderPanel(grid, image?.data ?? null, window, refData), renderPanel(grid, image?.data ?? null, window, predData)]);
     return { view, slice: centre[view.fixedAxis]!, width: both.width, height: both.height, panelWidth: grid.width, dataUri: pngDataUri(both) };
   });

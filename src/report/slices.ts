@@ -3,8 +3,9 @@
  * (patient's right on the picture's left, anterior at the top), coronal (right on the left,
  * superior at the top) and sagittal (anterior on the left, superior at the top). Which voxel axis is
  * which comes from the orientation codes of the NIfTI affine (src/io orientation); a volume with no
- * clear orientation is shown along its voxel axes. Pixels are square in millimetres: every picture
- * of a case uses the same scale, so anisotropic voxels keep their true proportions.
+ * clear orientation is shown along its voxel axes. Pixels are square in millimetres, so anisotropic
+ * voxels keep their true proportions; each view gets its own scale (its longer side a fixed number
+ * of pixels), so that the thin slab of a few thick slices still shows its in-plane view large.
  */
 
 /** World axes of the orientation letters: R/L 0, A/P 1, S/I 2. */
@@ -65,9 +66,9 @@ export interface SliceGrid {
   voxel: Int32Array;
 }
 
-/** Millimetres per pixel for pictures whose longest side (over all three views) is `longSide` pixels. */
-export function millimetresPerPixel(shape: readonly number[], spacing: readonly number[], longSide: number): number {
-  return Math.max(...[0, 1, 2].map((a) => shape[a]! * spacing[a]!)) / longSide;
+/** Millimetres per pixel for a picture of one view whose longer side is `longSide` pixels. */
+export function millimetresPerPixel(shape: readonly number[], spacing: readonly number[], view: PlaneView, longSide: number): number {
+  return Math.max(shape[view.hAxis]! * spacing[view.hAxis]!, shape[view.vAxis]! * spacing[view.vAxis]!) / longSide;
 }
 
 /** The pixel grid of one view through voxel index `at` of its fixed axis, `mmPerPixel` per pixel (nearest voxel). */
