@@ -178,10 +178,10 @@ test('report: no evaluation: the sections say how to produce one; a named --summ
     const page = (await buildReport(toy.fold)).html;
     const ev = section(page, 'evaluation');
     assert.match(ev, /No evaluation found/);
-    assert.match(ev, /pspseg predict -m \S+fold_0 -o \S+fold_0\/validation/);
+    assert.match(ev, /pspseg predict -m \S+fold_0 \\\n  -o \S+fold_0\/validation/);
     assert.match(ev, /-i \S+imagesTr\/toy_a\.nii\.gz/);
     assert.doesNotMatch(ev, /toy_d\.nii/, 'only the validation cases');
-    assert.match(ev, /pspseg evaluate \S+validation \S+Toy --model/);
+    assert.match(ev, /pspseg evaluate \S+validation \\\n  \S+Toy \\\n  --model \S+fold_0 --allow-missing/);
     assert.match(section(page, 'examples'), /need an evaluation/);
     assert.doesNotMatch(page, /<img/);
     assert.match(section(page, 'files'), /evaluation summary[\s\S]*?missing/);

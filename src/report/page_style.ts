@@ -36,6 +36,8 @@ tbody tr:hover { background: #f9fafb; }
 .missing { color: var(--muted); font-style: italic; }
 .notice { background: #fff8e6; border: 1px solid #f0d58c; border-radius: 6px; padding: 10px 14px; margin: 10px 0; max-width: 1000px; }
 .notice p { margin: 4px 0; }
+.notice pre { background: #fff; max-height: 220px; margin: 4px 0 8px; }
+ol.steps { margin: 4px 0; padding-left: 22px; }
 .hint { color: var(--muted); font-size: 13px; }
 figure { margin: 8px 0 16px; }
 svg.chart { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }

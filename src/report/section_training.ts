@@ -65,7 +65,10 @@ export function trainingSection(f: FoldInputs): string {
   const out = ['<section id="training"><h2>Training</h2>'];
   const logs = f.epochs;
   if (!logs.length) {
-    out.push(notice(`No epoch was found in the training log (${code('training_log.jsonl')}); the model folder may be from a run that has not finished an epoch.`));
+    const log = f.files.find((x) => x.what === 'training log');
+    out.push(notice(log?.status === 'missing'
+      ? `The training log (${code('training_log.jsonl')}) was not found, so there are no training curves.`
+      : `No epoch was found in the training log (${code('training_log.jsonl')}); the run may not have finished an epoch.`));
     if (f.progressSvg) out.push('<p>The trainer\'s own plot (progress.svg):</p>', `<figure>${inlineSvg(f.progressSvg, 'training progress')}</figure>`);
     out.push('</section>');
     return out.join('\n');
