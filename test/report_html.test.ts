@@ -202,7 +202,9 @@ test('report: a model that was not pruned has no grid; missing optional files ar
   writeFileSync(join(fold, 'architecture.json'), JSON.stringify({ kind: 'small-unet', inChannels: 1, classes: 3, widths: [16, 32, 64] }));
   const log = readFileSync(join(toy.fold, 'training_log.jsonl'), 'utf8').split('\n').filter((l) => l && !l.includes('"pruning"'));
   writeFileSync(join(fold, 'training_log.jsonl'), `${log.join('\n')}\n`);
+  writeFileSync(join(fold, 'checkpoint_latest.state.safetensors'), 'oops');
   const { html: page, inputs } = await buildReport(fold);
+  assert.deepEqual(inputs.files.filter((f) => f.what === 'checkpoint state').map((f) => [f.status, f.detail]), [['unreadable', 'too short to be a safetensors file']]);
   const p = section(page, 'pruning');
   assert.doesNotMatch(p, /<svg/);
   assert.match(p, /nothing to prune/);

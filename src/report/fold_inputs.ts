@@ -110,10 +110,10 @@ export function parseTrainingLogLines(text: string): { epochs: EpochLog[]; event
   return { epochs, events, skipped };
 }
 
-/** The pruning state of the newest checkpoint that has one (final, latest, best). */
-function readPruningState(folder: string): { state: PruningState | null; path: string | null; problem?: string } {
+/** The pruning state of the newest checkpoint that has one (final, latest, best), and any state file that could not be read. */
+function readPruningState(folder: string): { state: PruningState | null; path: string | null; problems: { path: string; message: string }[] } {
   let best: { state: PruningState; epoch: number; path: string } | null = null;
-  let problem: string | undefined;
+  const problems: { path: string; message: string }[] = [];
   for (const kind of ['final', 'latest', 'best']) {
     const path = join(folder, `checkpoint_${kind}.state.safetensors`);
     if (!existsSync(path)) continue;
@@ -126,10 +126,10 @@ function readPruningState(folder: string): { state: PruningState | null; path: s
       const epoch = parsed.epoch ?? 0;
       if (!best || epoch > best.epoch) best = { state, epoch, path };
     } catch (err) {
-      problem = `${path}: ${message(err)}`;
+      problems.push({ path, message: withoutPath(message(err), path) });
     }
   }
-  return best ? { state: best.state, path: best.path } : { state: null, path: null, problem };
+  return { state: best?.state ?? null, path: best?.path ?? null, problems };
 }
 
 export async function readFoldInputs(folderIn: string, o: ReadFoldOptions = {}): Promise<FoldInputs> {
@@ -189,7 +189,7 @@ export async function readFoldInputs(folderIn: string, o: ReadFoldOptions = {}):
   if (pruningSvg !== null) note({ what: 'pruning grid', path: gridPath, status: 'read', optional: true });
   else if (pruningEvents.length || ps.state) note({ what: 'pruning grid', path: gridPath, status: 'missing', optional: true,
     detail: ps.state ? `redrawn from ${ps.path}` : 'no checkpoint holds a pruning state to redraw it from' });
-  if (ps.problem) note({ what: 'checkpoint state', path: ps.problem.split(': ')[0]!, status: 'unreadable', detail: ps.problem.split(': ').slice(1).join(': '), optional: true });
+  for (const p of ps.problems) note({ what: 'checkpoint state', path: p.path, status: 'unreadable', detail: p.message, optional: true });
 
   // plan.json and dataset.json
   const planCandidates = [

@@ -54,7 +54,7 @@ function keyEpochs(logs: readonly EpochLog[], names: readonly string[]): string 
   if (!best) best = last;
   const rows = [...(best === last ? [['best and last', best] as const] : [['best (highest EMA)', best] as const, ['last', last] as const])];
   return table(
-    ['epoch', 'which', 'training loss', 'validation loss', ...names.map((n) => `pseudo Dice ${n}`), 'EMA', 'time'],
+    ['epoch', 'which', 'training loss', 'validation loss', ...names.map((n) => `pseudo Dice ${esc(n)}`), 'EMA', 'time'],
     rows.map(([which, e]) => [String(e.epoch + 1), which, fmtNumber(e.trainLoss, 4), fmtNumber(e.valLoss, 4),
       ...names.map((_, i) => fmtNumber(e.pseudoDice[i], 3)), fmtNumber(e.ema, 3), fmtDuration(e.epochSeconds)]),
     { textColumns: 2 },
