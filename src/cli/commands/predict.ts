@@ -4,7 +4,7 @@ import { defineCommand, type OptionValues } from '../command.js';
 const options = {
   input: { type: 'strings', short: 'i', placeholder: 'PATH', help: 'input folder or image file' },
   output: { type: 'string', short: 'o', placeholder: 'DIR', help: 'output folder (created)' },
-  model: { type: 'string', short: 'm', placeholder: 'DIR', help: "fold folder written by 'pspseg train' (…/models/<name>/fold_<k>)" },
+  model: { type: 'string', short: 'm', placeholder: 'DIR', help: "fold folder written by 'pspseg train' (<work>/models/<name>/fold_<k>)" },
   checkpoint: { type: 'string', default: 'final', placeholder: 'NAME', help: 'final, best or latest' },
   val: { type: 'boolean', help: "only the model's validation cases among the inputs (its fold's, config.json)" },
   'no-tta': { type: 'boolean', help: 'no mirroring test-time augmentation' },
