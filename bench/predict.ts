@@ -1,108 +1,196 @@
 /**
- * Prediction benchmark: `pspseg predict`'s pipeline on Task04_Hippocampus images with a small
- * two-level U-Net built from src/nn (a stand-in until src/models' builder is wired in): plan by hand
- * (1 mm, patch 40x56x40 as nnU-Net plans it, z-score), a model folder in a temporary directory, then
- * predictCases with and without mirroring. Environment: BENCH_CASES (default 4), BENCH_DATASET,
- * BENCH_DEVICE (cpu), BENCH_WIDTH (channels at full resolution, default 16).
- * Last line: one JSON object with seconds per case (TTA, no TTA) and the peak RSS.
+ * Prediction benchmark: the hippocampus validation cases of fold 0 with a PSP-Seg S model, our
+ * sliding window against the same procedure in PyTorch (bench/torch_predict.py: nnU-Net v2's
+ * sliding window with scripts/torch_pspseg.py's network) on the same weights and the same
+ * preprocessed arrays, mirroring on and off, then our whole pipeline (`pspseg predict`: reading,
+ * preprocessing, sliding window, back to the input grid, writing).
+ *
+ * Model: BENCH_MODEL (a fold folder), else <work>/models/psp_S/fold_0 when `pspseg train --arch psp`
+ * trained one, else an untrained PSP-Seg S made here in a fold-folder layout
+ * (<work>/models/bench_psp_S/fold_0: Kaiming-initialised from seed 0, PRM weights 0.5 so that every
+ * block counts; accuracy does not matter here). <work> is BENCH_WORK or the dataset's work folder
+ * ($PSPSEG_WORK/Hippocampus); the plan there is used, or made.
+ *
+ * Both sides time the sliding window alone (input array to cropped logits), case by case in turns
+ * (each waits while the other runs), with the same number of threads and the same glibc allocator
+ * settings, after one untimed forward.
+ * The argmax of both must agree on > 99.9% of the voxels. Environment: BENCH_DATASET, BENCH_WORK,
+ * BENCH_MODEL, BENCH_CASES (default: every validation case), BENCH_THREADS (default: libtorch's).
+ * Last line: one JSON object {cases, ours_s_per_case, torch_s_per_case, ratio, ours_no_tta_s_per_case,
+ * peak_rss_mb, ...} (per case: TTA network time, ratio = ours / torch).
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_FOREGROUND_SAMPLING } from '../src/data/preprocess/foreground_locations.js';
-import { DEFAULT_RESAMPLING } from '../src/data/preprocess/resample.js';
-import { PLAN_VERSION, type Plan } from '../src/data/plan/plan_schema.js';
-import { savePlan } from '../src/data/plan/plan_file.js';
+import { readDataset } from '../src/data/dataset/dataset.js';
+import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../src/data/dataset/work_dir.js';
+import { planDataset } from '../src/data/plan/plan.js';
+import { loadPlan, savePlan } from '../src/data/plan/plan_file.js';
+import type { Plan } from '../src/data/plan/plan_schema.js';
+import { planHash } from '../src/data/preprocess/preprocessing_plan.js';
 import { listInputCases } from '../src/infer/input_cases.js';
-import { type InferenceNetwork, loadModelFolder } from '../src/infer/model_folder.js';
+import { loadModelFolder } from '../src/infer/model_folder.js';
 import { predictCases } from '../src/infer/predict.js';
-import { Conv3d, InstanceNorm3d, Module, saveWeights } from '../src/nn/index.js';
-import { type Device, F, type Tensor, engineConfig } from '../src/tensor/index.js';
+import { predictSlidingWindow } from '../src/infer/predict_logits.js';
+import { preprocessForPrediction } from '../src/infer/preprocess_input.js';
+import { PSPSegNet, buildNetwork, checkPatchSize, pspArchitecture, saveArchitecture } from '../src/models/index.js';
+import { saveWeights } from '../src/nn/index.js';
+import { Generator, engineConfig, inferenceMode, noGrad, saveSafetensors, setThreads, tensor, zeros } from '../src/tensor/index.js';
+import { foldCases, SPLITS_FILE } from '../src/train/splits.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const datasetPath = resolve(root, process.env.BENCH_DATASET ?? '../shared/data/Task04_Hippocampus');
-const numCases = Number(process.env.BENCH_CASES ?? 4);
-const device = (process.env.BENCH_DEVICE ?? 'cpu') as Device;
-const width = Number(process.env.BENCH_WIDTH ?? 16);
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dataRoot = process.env.PSPSEG_DATA ?? resolve(repo, '..', 'shared', 'data');
+const datasetPath = resolve(process.env.BENCH_DATASET ?? join(dataRoot, 'Task04_Hippocampus'));
+if (process.env.BENCH_THREADS) setThreads(Number(process.env.BENCH_THREADS));
+const threads = engineConfig().threads;
+const load0 = loadavg();
 
-class ConvNormAct extends Module {
-  readonly conv: Conv3d; readonly norm: InstanceNorm3d;
-  constructor(cin: number, cout: number, stride = 1) {
-    super();
-    this.conv = this.registerModule('conv', new Conv3d(cin, cout, 3, { stride }));
-    this.norm = this.registerModule('norm', new InstanceNorm3d(cout));
-  }
-  forward(x: Tensor): Tensor { return this.norm.forward(this.conv.forward(x)).leakyRelu(0.01); }
+const dataset = readDataset(datasetPath);
+const work = resolve(process.env.BENCH_WORK ?? datasetWorkDir(dataset.name));
+mkdirSync(work, { recursive: true });
+
+async function thePlan(): Promise<Plan> {
+  const path = join(work, PLAN_FILE);
+  if (existsSync(path)) return loadPlan(path);
+  console.log(`planning ${dataset.name} into ${path}`);
+  const { plan } = await planDataset(dataset);
+  await savePlan(path, plan);
+  return plan;
 }
 
-/** Two resolution levels, additive skip, 3 classes. */
-class SmallUNet extends Module<[Tensor], { logits: Tensor[] }> {
-  readonly enc0: ConvNormAct; readonly down: ConvNormAct; readonly enc1: ConvNormAct; readonly up: Conv3d; readonly dec0: ConvNormAct; readonly head: Conv3d;
-  constructor(cin: number, c: number, classes: number) {
-    super();
-    this.enc0 = this.registerModule('enc0', new ConvNormAct(cin, c));
-    this.down = this.registerModule('down', new ConvNormAct(c, 2 * c, 2));
-    this.enc1 = this.registerModule('enc1', new ConvNormAct(2 * c, 2 * c));
-    this.up = this.registerModule('up', new Conv3d(2 * c, c, 1));
-    this.dec0 = this.registerModule('dec0', new ConvNormAct(c, c));
-    this.head = this.registerModule('head', new Conv3d(c, classes, 1));
+/** An untrained PSP-Seg S in a fold-folder layout (config.json with the fields prediction reads). */
+function makeModel(dir: string, plan: Plan, trainCases: string[], valCases: string[]): void {
+  mkdirSync(dir, { recursive: true });
+  const classes = 1 + Math.max(...plan.labels.map((l) => l.value));
+  const net = buildNetwork(pspArchitecture({ variant: 'S', inChannels: plan.channels.length, classes, deepSupervision: true }), { generator: new Generator(0) });
+  try {
+    checkPatchSize(plan.patchSize, net.totalStride(), net.displayName);
+    noGrad(() => { for (const [name, p] of net.namedParameters()) if (name.endsWith('.scale')) p.fill_(0.5); });
+    saveWeights(join(dir, 'checkpoint_final.safetensors'), net, { epoch: '0', writer: 'bench/predict.ts (untrained)' });
+    saveArchitecture(join(dir, 'architecture.json'), net.architecture());
+  } finally {
+    net.dispose();
   }
-  forward(x: Tensor): { logits: Tensor[] } {
-    const s = this.enc0.forward(x);
-    const b = this.enc1.forward(this.down.forward(s));
-    const u = this.up.forward(F.interpolate(b, { scaleFactor: 2, mode: 'nearest' }));
-    return { logits: [this.head.forward(this.dec0.forward(s.add(u)))] };
-  }
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify({
+    note: 'bench/predict.ts: an untrained PSP-Seg S in the layout pspseg train writes (the fields prediction reads)',
+    name: 'bench_psp_S', fold: 0,
+    dataset: {
+      name: dataset.name, workDir: work, preprocessedDir: join(work, PREPROCESSED_DIR), planHash: planHash(plan), inChannels: plan.channels.length, classes,
+      labels: plan.labels.filter((l) => l.value > 0).map((l) => ({ name: l.name, value: l.value })),
+    },
+    trainCases, valCases, patchSize: plan.patchSize,
+  }, null, 2)}\n`);
 }
 
-const stats = { mean: 0, std: 1, median: 0, min: 0, max: 1, percentile_00_5: 0, percentile_99_5: 1 };
-const plan: Plan = {
-  version: PLAN_VERSION, dataset: { name: 'Hippocampus', root: datasetPath, numCases: 260 },
-  labels: [{ name: 'background', value: 0 }, { name: 'Anterior', value: 1 }, { name: 'Posterior', value: 2 }],
-  channels: [{ name: 'MRI', scheme: 'zscore', useMask: false, intensity: stats, foregroundPercentile005Normalized: -1 }],
-  transposeForward: [0, 1, 2], transposeBackward: [0, 1, 2], targetSpacing: [1, 1, 1], medianSpacing: [1, 1, 1], medianShape: [36, 50, 35],
-  medianRelativeSizeAfterCropping: 1, resampling: structuredClone(DEFAULT_RESAMPLING), foregroundSampling: { ...DEFAULT_FOREGROUND_SAMPLING },
-  patchSize: [40, 56, 40], batchSize: 9, numPools: 3, voxelBudget: 1_000_000,
+const plan = await thePlan();
+const split = await foldCases(join(work, SPLITS_FILE), dataset.cases.map((c) => c.id), 0);
+const modelDir = process.env.BENCH_MODEL ? resolve(process.env.BENCH_MODEL)
+  : [join(work, 'models', 'psp_S', 'fold_0'), join(work, 'models', 'bench_psp_S', 'fold_0')].find((d) => existsSync(join(d, 'checkpoint_final.safetensors')))
+  ?? (() => { const d = join(work, 'models', 'bench_psp_S', 'fold_0'); makeModel(d, plan, split.train, split.val); return d; })();
+const model = await loadModelFolder(modelDir, 'final');
+if (!(model.network instanceof PSPSegNet)) throw new Error(`${modelDir}: not a PSP-Seg network (the PyTorch side runs PSP-Seg only)`);
+const numCases = Math.min(Number(process.env.BENCH_CASES ?? Infinity), model.config.valCases.length);
+const val = new Set(model.config.valCases.slice(0, numCases));
+const cases = listInputCases([join(datasetPath, 'imagesTr')], model.inChannels).filter((c) => val.has(c.id));
+const patch = model.patchSize;
+const cfg = engineConfig();
+console.log(`${cases.length} validation case(s) of fold 0, ${model.network.displayName} (${model.network.numParameters()} parameters) from ${modelDir}, `
+  + `patch ${patch.join('x')}, mirror axes ${model.mirrorAxes.join(',')}; ${threads} thread(s), torch ${cfg.torchVersion}; load average ${load0.map((l) => l.toFixed(2)).join(' ')}`);
+
+// PyTorch with glibc tuned as our addon tunes it at start-up (mallopt: no mmap, no trim), as bench:engine's
+// "tuned" PyTorch: its default allocator would make the comparison about glibc, not the procedure.
+const TUNED_MALLOC = 'glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_max=0';
+const handover = await mkdtemp(join(tmpdir(), 'pspseg-bench-predict-'));
+const py = spawn('/usr/bin/python3', [
+  join(repo, 'bench', 'torch_predict.py'), '--architecture', join(modelDir, 'architecture.json'), '--weights', model.checkpoint.file,
+  '--patch', patch.join(','), '--step', '0.5', '--mirror-axes', model.mirrorAxes.join(','), '--threads', String(threads),
+], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, GLIBC_TUNABLES: TUNED_MALLOC } });
+const answers = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
+const nextAnswer = async (): Promise<Record<string, unknown>> => {
+  const r = await answers.next();
+  if (r.done) throw new Error('bench/torch_predict.py ended early (its error is above)');
+  return JSON.parse(r.value) as Record<string, unknown>;
 };
+interface Answer { seconds: number; voxels: number; agree: number }
+const ask = async (req: object): Promise<Answer> => { py.stdin.write(`${JSON.stringify(req)}\n`); return (await nextAnswer()) as unknown as Answer; };
 
-const work = await mkdtemp(join(tmpdir(), 'pspseg-bench-predict-'));
 try {
-  const dir = join(work, 'models', 'small', 'fold_0');
-  await mkdir(dir, { recursive: true });
-  await savePlan(join(dir, 'plan.json'), plan);
-  await writeFile(join(dir, 'config.json'), JSON.stringify({ mirrorAxes: [0, 1, 2] }));
-  await writeFile(join(dir, 'architecture.json'), JSON.stringify({ width }));
-  const builder = (a: unknown): InferenceNetwork => new SmallUNet(1, (a as { width: number }).width, 3);
-  const net = builder({ width });
-  saveWeights(join(dir, 'checkpoint_final.safetensors'), net as unknown as Module);
-  const params = net.numParameters();
-  net.dispose();
+  const ready = await nextAnswer();
+  console.log(`PyTorch side ready: ${JSON.stringify(ready)}`);
+  inferenceMode(() => { const x = zeros([1, model.inChannels, ...patch]); model.network.forward(x).logits.forEach((t) => t.dispose()); x.dispose(); }); // warm-up
 
-  const input = join(work, 'input');
-  await mkdir(input);
-  const images = (await readdir(join(datasetPath, 'imagesTr'))).filter((f) => f.endsWith('.nii.gz') && !f.startsWith('.')).sort().slice(0, numCases);
-  const { symlink } = await import('node:fs/promises');
-  for (const f of images) await symlink(join(datasetPath, 'imagesTr', f), join(input, f.replace('.nii.gz', '_0000.nii.gz')));
-
-  const model = await loadModelFolder(dir, 'final', { builder, device });
-  const cases = listInputCases([input], 1);
-  const cfg = engineConfig();
-  console.log(`${cases.length} hippocampus case(s), small U-Net ${params} parameters, ${device}, ${cfg.threads} threads, torch ${cfg.torchVersion}`);
-  const result: Record<string, number> = {};
-  for (const tta of [true, false]) {
-    const r = await predictCases(model, cases, { outDir: join(work, `out_${tta}`), tta, device, progress: false, onCase: process.env.BENCH_VERBOSE ? (c) => console.log(c.id, c.seconds, `rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`) : undefined });
-    const ok = r.cases.filter((c) => c.status === 'ok');
-    const per = ok.reduce((s, c) => s + c.seconds!, 0) / ok.length;
-    const pre = ok.reduce((s, c) => s + c.preprocess_seconds!, 0) / ok.length;
-    console.log(`${tta ? 'TTA (8 mirrorings)' : 'no TTA'}: ${per.toFixed(3)} s per case inference (+${pre.toFixed(3)} s preprocessing, overlapped), `
-      + `${ok[0]?.windows} window(s), total ${r.total_seconds.toFixed(2)} s for ${ok.length} cases, peak RSS ${r.peak_rss_mb} MB`);
-    result[tta ? 'seconds_per_case_tta' : 'seconds_per_case_no_tta'] = Number(per.toFixed(3));
-    result[tta ? 'total_seconds_tta' : 'total_seconds_no_tta'] = r.total_seconds;
-    result.peak_rss_mb = r.peak_rss_mb;
+  const time = { ours: { tta: 0, plain: 0 }, torch: { tta: 0, plain: 0 } };
+  let voxels = 0, agree = 0, worst = 1;
+  const pairRatios: number[] = []; // ours / torch per case (TTA): robust to load that changes over the run
+  const classVoxels = new Array<number>(model.numClasses).fill(0); // of our TTA argmax: an agreement on one class only would say little
+  for (const [i, c] of cases.entries()) {
+    const { case: pc } = await preprocessForPrediction({ case: c.files, plan: model.plan });
+    const shape = pc.properties.shape;
+    const image = join(handover, `${c.id}.safetensors`);
+    const all = new Float32Array(pc.images.reduce((n, im) => n + im.length, 0));
+    pc.images.reduce((o, im) => { all.set(im, o); return o + im.length; }, 0);
+    const t = tensor(all, [pc.images.length, ...shape]);
+    saveSafetensors(image, new Map([['image', t]]));
+    t.dispose();
+    const line: string[] = [];
+    for (const tta of [true, false]) {
+      const t0 = performance.now();
+      const sw = predictSlidingWindow(model.network, pc.images, shape, { patchSize: patch, numClasses: model.numClasses, step: 0.5, mirrorAxes: tta ? model.mirrorAxes : [] });
+      const ours = (performance.now() - t0) / 1000;
+      const labels = new Uint8Array(sw.logits[0]!.length);
+      for (let v = 0; v < labels.length; v++) {
+        let best = 0;
+        for (let k = 1; k < sw.logits.length; k++) if (sw.logits[k]![v]! > sw.logits[best]![v]!) best = k;
+        labels[v] = best;
+        if (tta) classVoxels[best]!++;
+      }
+      const oursFile = join(handover, `${c.id}.${tta ? 'tta' : 'plain'}.safetensors`);
+      const lt = tensor(labels, shape, { dtype: 'uint8' });
+      saveSafetensors(oursFile, new Map([['labels', lt]]));
+      lt.dispose();
+      const r = await ask({ id: c.id, image, tta, ours: oursFile });
+      time.ours[tta ? 'tta' : 'plain'] += ours;
+      if (tta) pairRatios.push(ours / r.seconds);
+      time.torch[tta ? 'tta' : 'plain'] += r.seconds;
+      voxels += r.voxels; agree += r.agree;
+      worst = Math.min(worst, r.agree / r.voxels);
+      line.push(`${tta ? 'TTA' : 'no TTA'} ours ${ours.toFixed(3)} s, torch ${r.seconds.toFixed(3)} s (${sw.windows} window(s), argmax agree ${((100 * r.agree) / r.voxels).toFixed(3)}%)`);
+    }
+    console.log(`[${i + 1}/${cases.length}] ${c.id} ${shape.join('x')}: ${line.join('; ')}`);
   }
-  model.network.dispose();
-  console.log(JSON.stringify({ cases: cases.length, params, device, ...result }));
+  py.stdin.end();
+
+  // our whole pipeline: read, preprocess (overlapped in a worker), sliding window, back to the input grid, write
+  const pipeline = await predictCases(model, cases, { outDir: join(handover, 'pipeline'), tta: true, progress: false });
+  const n = cases.length;
+  const r3 = (x: number): number => Number(x.toFixed(3));
+  const result = {
+    cases: n,
+    ours_s_per_case: r3(time.ours.tta / n),
+    torch_s_per_case: r3(time.torch.tta / n),
+    ratio: r3(time.ours.tta / time.torch.tta),
+    ratio_median_per_case: r3([...pairRatios].sort((a, b) => a - b)[Math.floor(pairRatios.length / 2)]!),
+    ours_no_tta_s_per_case: r3(time.ours.plain / n),
+    torch_no_tta_s_per_case: r3(time.torch.plain / n),
+    ratio_no_tta: r3(time.ours.plain / time.torch.plain),
+    ours_pipeline_s_per_case: r3(pipeline.total_seconds / n),
+    argmax_agreement: Number((agree / voxels).toFixed(6)),
+    argmax_agreement_worst_case: Number(worst.toFixed(6)),
+    class_fractions: classVoxels.map((v) => Number((v / classVoxels.reduce((a, b) => a + b, 0)).toFixed(4))),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    threads,
+    load_average_start: load0.map((l) => Number(l.toFixed(2))),
+    load_average_end: loadavg().map((l) => Number(l.toFixed(2))),
+  };
+  if (pipeline.failed) console.log(`pipeline: ${pipeline.failed} case(s) failed: ${pipeline.cases.filter((c) => c.status === 'failed').map((c) => `${c.id}: ${c.error}`).join('; ')}`);
+  if (result.argmax_agreement < 0.999) console.log(`WARNING: the argmax agrees on only ${(100 * result.argmax_agreement).toFixed(3)}% of the voxels`);
+  console.log(JSON.stringify(result));
 } finally {
-  await rm(work, { recursive: true, force: true });
+  if (py.exitCode === null) py.kill();
+  model.network.dispose();
+  await rm(handover, { recursive: true, force: true });
 }

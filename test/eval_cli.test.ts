@@ -17,6 +17,7 @@ import { parseSummaryJson, type EvaluationSummary } from '../src/eval/summary.js
 import { writeNifti } from '../src/io/nifti.js';
 import type { Volume } from '../src/io/volume.js';
 import { repoRoot } from './helpers.js';
+import { pspArchitecture } from '../src/models/architecture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pspseg-eval-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -177,15 +178,26 @@ test('a dataset folder gives references and label names; model and predict logs 
     name: 'Boxes', modality: { 0: 'MRI' }, labels: { 0: 'background', 1: 'front', 2: 'back', 3: 'never' },
     training: Object.keys(REF).map((id) => ({ image: `./imagesTr/${id}.nii.gz`, label: `./labelsTr/${id}.nii.gz` })),
   }));
+  // A fold folder as 'pspseg train' writes it: the trainer's epoch records (other fields left out here) and
+  // a pruned PSP-Seg S (1 channel, 3 classes, no deep-supervision heads): method.md gives the unpruned
+  // count, 5,368,735; enc1 lost block 1 and masks block 2, each (C 32, hidden 16, kernel 1x3x3 / 3x1x3)
+  // 32*16+16 + 16*32*9+32 + 1 (scale) = 5169 parameters.
   const model = join(tmp, 'model');
   mkdirSync(model);
-  writeFileSync(join(model, 'training_log.jsonl'), [
-    { epoch: 0, epoch_time_s: 10, peak_rss_mb: 900 }, { epoch: 1, epoch_time_s: 12, peak_rss_mb: 1100 }, { epoch: 2, epoch_time_s: 14 },
-  ].map((e) => JSON.stringify(e)).join('\n'));
-  writeFileSync(join(model, 'architecture.json'), JSON.stringify({ variant: 'S', parameters: { total: 1234, active: 1000 } }));
+  const epochRecord = (epoch: number, epochSeconds: number, peakRssMB: number, numParameters: number) => ({
+    epoch, lr: 0.01, trainLoss: 1, trainTerms: {}, valLoss: 1, valTerms: {}, pseudoDice: [0.5], meanPseudoDice: 0.5, ema: 0.5, best: false,
+    epochSeconds, trainSeconds: epochSeconds - 1, valSeconds: 1, dataWaitSeconds: 0, peakRssMB, numParameters,
+  });
+  writeFileSync(join(model, 'training_log.jsonl'), [epochRecord(0, 10, 900, 5_368_735), epochRecord(1, 12, 1100, 5_368_735), epochRecord(2, 14, 1000, 5_363_566)]
+    .map((e) => `${JSON.stringify(e)}\n`).join(''));
+  const arch = pspArchitecture({ variant: 'S', classes: 3, deepSupervision: false });
+  writeFileSync(join(model, 'architecture.json'), JSON.stringify({ ...arch, blocks: { enc1: ['active', 'deleted', 'masked', 'active'] } }));
   const preds = join(tmp, 'preds_ds');
   await writeCases(preds, PRED);
-  writeFileSync(join(preds, 'predict_log.json'), JSON.stringify({ cases: [{ case: 'case_a', seconds: 1.5 }, { case: 'case_b', seconds: 2.5, peak_rss_mb: 700 }] }));
+  writeFileSync(join(preds, 'predict_log.json'), JSON.stringify({
+    model, checkpoint: 'final', device: 'cpu', step: 0.5, tta: true, mirror_axes: [0, 1, 2], failed: 1, peak_rss_mb: 700, total_seconds: 5,
+    cases: [{ id: 'case_a', status: 'ok', seconds: 1.5 }, { id: 'case_b', status: 'ok', seconds: 2.5 }, { id: 'case_c', status: 'failed', error: 'unreadable' }],
+  }));
 
   const r = await runCli([preds, ds, '--quiet', '--allow-missing', '--model', model]);
   assert.equal(r.code, 0, r.err);
@@ -197,10 +209,18 @@ test('a dataset folder gives references and label names; model and predict logs 
   assert.match(r.out, /^1\s+front\s+2\s/m);
   const t = s.resources.training!;
   assert.deepEqual([t.epochs_logged, t.mean_epoch_time_s, t.total_epoch_time_s, t.peak_rss_mb], [3, 12, 36, 1100]);
-  assert.deepEqual(t.parameters, { 'parameters.total': 1234, 'parameters.active': 1000 });
+  assert.deepEqual(t.parameters, { initial: 5_368_735, total: 5_368_735 - 5169, active: 5_368_735 - 2 * 5169 });
   assert.deepEqual(t.missing, []);
   const inf = s.resources.inference!;
-  assert.deepEqual([inf.cases, inf.mean_case_time_s, inf.total_time_s, inf.peak_rss_mb], [2, 2, 4, 700]);
+  assert.deepEqual([inf.cases, inf.mean_case_time_s, inf.total_time_s, inf.peak_rss_mb, inf.tta, inf.device], [2, 2, 4, 700, true, 'cpu']);
+
+  // A log in another format is an error naming the file and the line, not a silent gap.
+  const other = join(tmp, 'model_other');
+  mkdirSync(other);
+  writeFileSync(join(other, 'training_log.jsonl'), `${JSON.stringify(epochRecord(0, 10, 900, 1))}\n${JSON.stringify({ epoch: 1, epoch_time_s: 12 })}\n`);
+  const r3 = await runCli([preds, ds, '--quiet', '--allow-missing', '--model', other]);
+  assert.equal(r3.code, 1);
+  assert.ok(r3.err.includes(`${join(other, 'training_log.jsonl')}: line 2: epochSeconds: Required`), r3.err);
 
   // A model folder without its files: figures missing, named.
   const empty = join(tmp, 'model_empty');

@@ -23,11 +23,24 @@ import { PLAN_VERSION, type Plan } from '../src/data/plan/plan_schema.js';
 import { savePlan } from '../src/data/plan/plan_file.js';
 import { type Module, saveWeights } from '../src/nn/index.js';
 import { fromHalfBits } from '../src/infer/float16.js';
-import { type InferenceNetwork, loadModelFolder, setNetworkBuilder } from '../src/infer/model_folder.js';
+import { type InferenceNetwork, type NetworkBuilder, loadModelFolder } from '../src/infer/model_folder.js';
+import { planHash } from '../src/data/preprocess/preprocessing_plan.js';
 import { predict } from '../src/cli/commands/predict.js';
-import { predictOptions } from '../src/cli/commands/predict_run.js';
+import { predictOptions, runPredict } from '../src/cli/commands/predict_run.js';
 
-const run = (argv: string[]) => predict.run(argv);
+// The test's "architecture": a threshold on one input channel (its threshold is the checkpoint's weight).
+const thresholdBuilder: NetworkBuilder = (arch) => {
+  const a = arch as { kind: string; channel: number };
+  if (a.kind !== 'threshold') throw new Error(`unknown kind ${a.kind}`);
+  return new ThresholdNet(a.channel) as InferenceNetwork;
+};
+
+/** `pspseg predict ARGV` with the threshold networks. */
+function run(argv: string[]): Promise<number> {
+  const p = predict.parse(argv);
+  if (p.help) throw new Error('no --help here');
+  return runPredict(predictOptions(p.options), { builder: thresholdBuilder });
+}
 /** The options predict would run with; null for --help. */
 function parsePredictArgs(argv: string[]) {
   const p = predict.parse(argv);
@@ -37,14 +50,6 @@ import { liveTensorCount } from '../src/tensor/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pspseg-predict-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
-
-// The test's "architecture": a threshold on one input channel (its threshold is the checkpoint's weight).
-setNetworkBuilder((arch, ctx) => {
-  const a = arch as { kind: string; channel: number };
-  if (a.kind !== 'threshold') throw new Error(`unknown kind ${a.kind}`);
-  if (ctx.numClasses !== 2) throw new Error(`expected 2 classes, the plan says ${ctx.numClasses}`);
-  return new ThresholdNet(a.channel) as InferenceNetwork;
-});
 
 const T_FINAL = 20.25, T_BEST = 11.25;
 
@@ -63,18 +68,28 @@ function basePlan(over: Partial<Plan>): Plan {
   };
 }
 
-/** A model folder: config, architecture, checkpoints final and best; the plan inside or three levels up. */
-async function makeModel(name: string, plan: Plan, channel: number, planInFolder = true): Promise<string> {
+/**
+ * A model folder as the trainer writes it (config.json's dataset fields, architecture, checkpoints final
+ * and best); the plan in the dataset's work folder (as the trainer leaves it) or, when the work folder
+ * moved, three levels up.
+ */
+async function makeModel(name: string, plan: Plan, channel: number, planInWorkDir = true): Promise<string> {
   const work = join(root, name);
   const dir = join(work, 'models', 'm', 'fold_0');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ dataset: 'predict_test', mirrorAxes: [0, 1, 2], epochs: 1 }));
+  const workDir = planInWorkDir ? work : join(root, `${name}_moved_away`);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({
+    version: 1, name: 'm', fold: 0, valCases: ['rampcase'], trainCases: ['other'], patchSize: plan.patchSize,
+    dataset: {
+      name: 'predict_test', workDir, preprocessedDir: join(workDir, 'preprocessed'), planHash: planHash(plan),
+      inChannels: plan.channels.length, classes: 2, labels: [{ name: 'above', value: 1 }], foregroundFill: [0], maskedChannels: [],
+    },
+  }));
   writeFileSync(join(dir, 'architecture.json'), JSON.stringify({ kind: 'threshold', channel }));
-  await savePlan(join(planInFolder ? dir : work, 'plan.json'), plan);
+  await savePlan(join(work, 'plan.json'), plan);
   for (const [ckpt, t] of [['final', T_FINAL], ['best', T_BEST]] as const) {
     const net = new ThresholdNet(channel, t);
-    saveWeights(join(dir, `checkpoint_${ckpt}.safetensors`), net as unknown as Module);
-    writeFileSync(join(dir, `checkpoint_${ckpt}.json`), JSON.stringify({ epoch: 1 }));
+    saveWeights(join(dir, `checkpoint_${ckpt}.safetensors`), net as unknown as Module, { epoch: ckpt === 'final' ? '3' : '2' });
     net.dispose();
   }
   return dir;
@@ -175,7 +190,7 @@ test('predict: labels equal the thresholded input in the original geometry (anis
   assert.equal(good.windows, 2); assert.equal(good.forwards, 16); // 2 windows x 8 mirrorings
 });
 
-test('predict: --no-tta gives the same labels for this point-wise network; --checkpoint best loads other weights; plan found three levels up', async () => {
+test('predict: --no-tta gives the same labels for this point-wise network; --checkpoint best loads other weights; plan found three levels up when the work folder moved', async () => {
   const model = await makeModel('aniso_up', anisotropicPlan, 0, false);
   const input = join(root, 'aniso_in2');
   mkdirSync(input);
@@ -224,15 +239,28 @@ test('predict: a case missing a channel is reported, the others written', async 
   assert.match(log.cases[1].error, /missing channel file\(s\) half_0001/);
 });
 
-test('model folder: missing checkpoint and missing builder are clear errors', async () => {
-  const model = await makeModel('errors', basePlan({}), 0);
-  await assert.rejects(loadModelFolder(model, 'latest'), /checkpoint 'latest' not found \(available: checkpoint_best\.safetensors, checkpoint_final\.safetensors\)/);
+test('model folder: what it reads, and clear errors naming the file', async () => {
+  const plan = basePlan({});
+  const model = await makeModel('errors', plan, 0);
+  await assert.rejects(loadModelFolder(model, 'latest', { builder: thresholdBuilder }),
+    /checkpoint 'latest' not found \(available: checkpoint_best\.safetensors, checkpoint_final\.safetensors\)/);
   await assert.rejects(loadModelFolder(join(root, 'nowhere')), /model folder does not exist/);
-  const m = await loadModelFolder(model, 'final', { builder: (a, ctx) => new ThresholdNet((a as { channel: number }).channel + ctx.inChannels - 1) as InferenceNetwork });
-  assert.deepEqual(m.mirrorAxes, [0, 1, 2]);
+  const m = await loadModelFolder(model, 'final', { builder: thresholdBuilder });
+  assert.deepEqual(m.mirrorAxes, [0, 1, 2], "the trainer's augmentation mirrors every axis");
   assert.equal(m.numClasses, 2); assert.equal(m.inChannels, 1);
-  assert.deepEqual(m.checkpoint.state, { epoch: 1 });
+  assert.deepEqual(m.labels, [{ name: 'background', value: 0 }, { name: 'above', value: 1 }]);
+  assert.equal(m.checkpoint.epoch, 3);
+  assert.equal(m.planFile, join(root, 'errors', 'plan.json'));
   m.network.dispose();
+
+  // src/models' networks by default: a threshold description is none of them
+  await assert.rejects(loadModelFolder(model), (e: Error) => e.message.startsWith(join(model, 'architecture.json')) && /not a network description/.test(e.message));
+  // the dataset planned again: the plan found is not the one the model trained with
+  await savePlan(join(root, 'errors', 'plan.json'), { ...plan, targetSpacing: [1.5, 1, 1] });
+  await assert.rejects(loadModelFolder(model, 'final', { builder: thresholdBuilder }), /the plan the model trained with \([0-9a-f]+\) is not found: .*plan\.json is plan [0-9a-f]+ \(was the dataset planned again\?\)/);
+  // a config.json without the dataset's fields
+  writeFileSync(join(model, 'config.json'), JSON.stringify({ name: 'm', fold: 0, valCases: [] }));
+  await assert.rejects(loadModelFolder(model, 'final', { builder: thresholdBuilder }), (e: Error) => e.message.startsWith(join(model, 'config.json')) && /dataset: Required/.test(e.message));
 });
 
 test('predict options: numeric options are validated with errors naming the option', () => {

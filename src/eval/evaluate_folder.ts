@@ -41,7 +41,7 @@ export async function evaluateFolder(o: EvaluateFolderOptions): Promise<Evaluati
   const names = new Map((declared ?? []).map((c) => [c.key, c.name]));
   // Read before the long part, so a wrong --model path fails at once.
   const resources = {
-    training: o.modelFolder ? readTrainingResources(o.modelFolder) : null,
+    training: o.modelFolder ? await readTrainingResources(o.modelFolder) : null,
     inference: readInferenceResources(o.predictions),
   };
 

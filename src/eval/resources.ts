@@ -1,20 +1,17 @@
 /**
- * Cost figures to put beside the quality metrics in summary.json: training (from a model folder the
- * trainer wrote) and inference (from the predictor's log). Both readers are tolerant: they take the
- * fields they find, under the names listed below, and list what they did not find.
- *
- * Model folder:
- *  - training_log.jsonl: one JSON object per epoch with `epoch`, the epoch's time in seconds
- *    (`epoch_time_s`, or epoch_seconds / epoch_time / time_s / seconds / duration_s) and the process's
- *    peak resident memory in MB (`peak_rss_mb`, or peak_memory_mb / max_rss_mb / rss_peak_mb).
- *  - architecture.json: parameter counts, any top-level number whose key contains 'param' (also one
- *    level down in an object under such a key, e.g. {"parameters": {"total": 1, "active": 1}}).
- * Prediction folder:
- *  - predict_log.json: {"cases": [{"case": id, "seconds": s, "peak_rss_mb": m}, ...], "peak_rss_mb": m}
- *    (`cases` may also be an object keyed by case id; seconds also as time_s / inference_time_s).
+ * Cost figures to put beside the quality metrics in summary.json: training (from the fold folder
+ * `pspseg train` wrote) and inference (from the log `pspseg predict` wrote). Each reader has its own
+ * schema of the fields it reads (train and infer are siblings of eval, not imported):
+ *  - training_log.jsonl: one object per epoch with `epoch`, `epochSeconds` (hook, training and
+ *    validation), `peakRssMB` (the process's peak so far) and `numParameters` (after that epoch's pruning);
+ *  - architecture.json: the network's description; the network is rebuilt through src/models and
+ *    its parameters counted (after pruning: deleted blocks are gone, masked ones do not count as active);
+ *  - predict_log.json: `cases` [{ id, status, seconds }], `peak_rss_mb`, `tta`, `device`.
+ * A file that is absent is listed under `missing`; one that is there but unreadable is an error naming it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
 import { EvaluationError } from './evaluation_error.js';
 
 export interface TrainingResources {
@@ -23,41 +20,74 @@ export interface TrainingResources {
   mean_epoch_time_s: number | null;
   total_epoch_time_s: number | null;
   peak_rss_mb: number | null;
+  /**
+   * `total`: the parameters of the network architecture.json describes (after pruning); `active`: those
+   * its forward uses (masked blocks left out); `initial`: the first logged epoch's (before pruning).
+   */
   parameters: Record<string, number>;
-  /** Figures asked for but not found, e.g. 'peak_rss_mb (training_log.jsonl)'. */
+  /** Files not found, e.g. 'training_log.jsonl'. */
   missing: string[];
 }
 
 export interface InferenceResources {
   file: string;
+  /** Cases predicted (failed ones left out). */
   cases: number;
   mean_case_time_s: number | null;
   total_time_s: number | null;
   peak_rss_mb: number | null;
+  tta: boolean | null;
+  device: string | null;
   missing: string[];
 }
 
-const EPOCH_TIME_KEYS = ['epoch_time_s', 'epoch_seconds', 'epoch_time', 'time_s', 'seconds', 'duration_s'];
-const PEAK_RSS_KEYS = ['peak_rss_mb', 'peak_memory_mb', 'max_rss_mb', 'rss_peak_mb'];
-const CASE_TIME_KEYS = ['seconds', 'time_s', 'inference_time_s', 'predict_time_s', 'duration_s'];
+export const TRAINING_LOG_FILE = 'training_log.jsonl';
+export const ARCHITECTURE_FILE = 'architecture.json';
+export const PREDICT_LOG_FILE = 'predict_log.json';
 
-type Json = Record<string, unknown>;
+/** The trainer's epoch record, the fields read here. */
+const epochSchema = z.object({
+  epoch: z.number().int().min(0),
+  epochSeconds: z.number(),
+  peakRssMB: z.number(),
+  numParameters: z.number().int(),
+});
 
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const firstNumber = (o: Json, keys: readonly string[]): number | undefined => {
-  for (const k of keys) if (finite(o[k])) return o[k];
-  return undefined;
-};
+const predictLogSchema = z.object({
+  cases: z.array(z.object({ id: z.string(), status: z.enum(['ok', 'failed']), seconds: z.number().optional() })),
+  peak_rss_mb: z.number(),
+  tta: z.boolean(),
+  device: z.string(),
+});
 
-function readJson(path: string): unknown {
-  try { return JSON.parse(readFileSync(path, 'utf8')); } catch (err) {
-    throw new EvaluationError(`${path}: cannot read as JSON: ${(err as Error).message}`);
-  }
+function readText(path: string): string {
+  try { return readFileSync(path, 'utf8'); } catch (err) { throw new EvaluationError(`${path}: cannot read: ${(err as Error).message}`); }
 }
 
-/** Training figures from a model folder; throws (naming the folder) only when it does not exist. */
-export function readTrainingResources(folder: string): TrainingResources {
+function parseJson(text: string, where: string): unknown {
+  try { return JSON.parse(text); } catch (err) { throw new EvaluationError(`${where} is not valid JSON: ${(err as Error).message}`); }
+}
+
+function issue(e: z.ZodError): string {
+  const i = e.issues[0]!;
+  return `${i.path.join('.') || 'value'}: ${i.message}`;
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** The network's parameters, rebuilt from its description (src/models is loaded only when asked). */
+async function architectureParameters(path: string): Promise<{ total: number; active: number }> {
+  const { networkFromDescription, parameterCounts } = await import('../models/from_description.js');
+  let net;
+  try { net = networkFromDescription(parseJson(readText(path), path), path); } catch (err) {
+    if (err instanceof EvaluationError) throw err;
+    throw new EvaluationError((err as Error).message);
+  }
+  try { return parameterCounts(net); } finally { net.dispose(); }
+}
+
+/** Training figures from a fold folder; throws (naming the folder or file) when it does not exist or a file is unreadable. */
+export async function readTrainingResources(folder: string): Promise<TrainingResources> {
   const dir = resolve(folder);
   if (!existsSync(dir)) throw new EvaluationError(`${dir}: no such model folder`);
   const missing: string[] = [];
@@ -65,62 +95,42 @@ export function readTrainingResources(folder: string): TrainingResources {
     folder: dir, epochs_logged: 0, mean_epoch_time_s: null, total_epoch_time_s: null, peak_rss_mb: null, parameters: {}, missing,
   };
 
-  const logPath = join(dir, 'training_log.jsonl');
-  if (!existsSync(logPath)) missing.push('training_log.jsonl');
+  const logPath = join(dir, TRAINING_LOG_FILE);
+  if (!existsSync(logPath)) missing.push(TRAINING_LOG_FILE);
   else {
-    const epochs = new Map<number, Json>(); // by epoch number: a resumed run may log an epoch twice; the last one counts
-    readFileSync(logPath, 'utf8').split('\n').forEach((line, i) => {
+    const epochs = new Map<number, z.infer<typeof epochSchema>>(); // by epoch: should an epoch be logged twice, the last one counts
+    readText(logPath).split('\n').forEach((line, i) => {
       if (!line.trim()) return;
-      let entry: unknown;
-      try { entry = JSON.parse(line); } catch { throw new EvaluationError(`${logPath}: line ${i + 1} is not JSON`); }
-      if (!isObject(entry)) return;
-      epochs.set(finite(entry.epoch) ? entry.epoch : epochs.size, entry);
+      const r = epochSchema.safeParse(parseJson(line, `${logPath}: line ${i + 1}`));
+      if (!r.success) throw new EvaluationError(`${logPath}: line ${i + 1}: ${issue(r.error)} (not a training log written by 'pspseg train'?)`);
+      epochs.set(r.data.epoch, r.data);
     });
-    out.epochs_logged = epochs.size;
-    const times = [...epochs.values()].map((e) => firstNumber(e, EPOCH_TIME_KEYS)).filter((t): t is number => t !== undefined);
-    if (times.length > 0) {
-      out.total_epoch_time_s = times.reduce((a, b) => a + b, 0);
-      out.mean_epoch_time_s = out.total_epoch_time_s / times.length;
-    } else missing.push(`epoch time (${EPOCH_TIME_KEYS[0]}) in training_log.jsonl`);
-    const peaks = [...epochs.values()].map((e) => firstNumber(e, PEAK_RSS_KEYS)).filter((t): t is number => t !== undefined);
-    if (peaks.length > 0) out.peak_rss_mb = Math.max(...peaks);
-    else missing.push(`${PEAK_RSS_KEYS[0]} in training_log.jsonl`);
+    const logged = [...epochs.values()].sort((a, b) => a.epoch - b.epoch);
+    out.epochs_logged = logged.length;
+    if (logged.length > 0) {
+      out.total_epoch_time_s = sum(logged.map((e) => e.epochSeconds));
+      out.mean_epoch_time_s = out.total_epoch_time_s / logged.length;
+      out.peak_rss_mb = Math.max(...logged.map((e) => e.peakRssMB));
+      out.parameters.initial = logged[0]!.numParameters;
+    }
   }
 
-  const archPath = join(dir, 'architecture.json');
-  if (!existsSync(archPath)) missing.push('architecture.json');
-  else {
-    const arch = readJson(archPath);
-    if (isObject(arch)) {
-      for (const [k, v] of Object.entries(arch)) {
-        if (!/param/i.test(k)) continue;
-        if (finite(v)) out.parameters[k] = v;
-        else if (isObject(v)) for (const [k2, v2] of Object.entries(v)) if (finite(v2)) out.parameters[`${k}.${k2}`] = v2;
-      }
-    }
-    if (Object.keys(out.parameters).length === 0) missing.push('parameter count in architecture.json');
-  }
+  const archPath = join(dir, ARCHITECTURE_FILE);
+  if (!existsSync(archPath)) missing.push(ARCHITECTURE_FILE);
+  else Object.assign(out.parameters, await architectureParameters(archPath));
   return out;
 }
 
 /** Inference figures from PREDICTIONS/predict_log.json, or null when there is no such file. */
 export function readInferenceResources(predictionFolder: string): InferenceResources | null {
-  const file = join(resolve(predictionFolder), 'predict_log.json');
+  const file = join(resolve(predictionFolder), PREDICT_LOG_FILE);
   if (!existsSync(file)) return null;
-  const log = readJson(file);
-  const missing: string[] = [];
-  const out: InferenceResources = { file, cases: 0, mean_case_time_s: null, total_time_s: null, peak_rss_mb: null, missing };
-  if (!isObject(log)) { missing.push('a JSON object'); return out; }
-  const raw = log.cases ?? log.per_case;
-  const cases = Array.isArray(raw) ? raw.filter(isObject) : isObject(raw) ? Object.values(raw).filter(isObject) : [];
-  out.cases = cases.length;
-  const times = cases.map((c) => firstNumber(c, CASE_TIME_KEYS)).filter((t): t is number => t !== undefined);
-  if (times.length > 0) {
-    out.total_time_s = times.reduce((a, b) => a + b, 0);
-    out.mean_case_time_s = out.total_time_s / times.length;
-  } else missing.push(`per-case ${CASE_TIME_KEYS[0]}`);
-  const peaks = [firstNumber(log, PEAK_RSS_KEYS), ...cases.map((c) => firstNumber(c, PEAK_RSS_KEYS))].filter((t): t is number => t !== undefined);
-  if (peaks.length > 0) out.peak_rss_mb = Math.max(...peaks);
-  else missing.push(PEAK_RSS_KEYS[0]!);
-  return out;
+  const r = predictLogSchema.safeParse(parseJson(readText(file), file));
+  if (!r.success) throw new EvaluationError(`${file}: ${issue(r.error)} (not a log written by 'pspseg predict'?)`);
+  const times = r.data.cases.filter((c) => c.status === 'ok' && c.seconds !== undefined).map((c) => c.seconds!);
+  const total = times.length ? sum(times) : null;
+  return {
+    file, cases: times.length, mean_case_time_s: total === null ? null : total / times.length, total_time_s: total,
+    peak_rss_mb: r.data.peak_rss_mb, tta: r.data.tta, device: r.data.device, missing: [],
+  };
 }

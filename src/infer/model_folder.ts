@@ -1,14 +1,14 @@
 /**
- * Loading a trained model folder, as `pspseg train` writes it
- * ($PSPSEG_WORK/<dataset>/models/<name>/fold_<k>/):
- *   config.json                      the training configuration (mirror axes of the augmentation)
- *   architecture.json                the network's JSON description (pruned or not)
- *   plan.json                        the plan the training data was preprocessed with (else found
- *                                    through the folder layout or the config: see findPlanFile)
- *   checkpoint_<final|best|latest>.safetensors (+ .json: the trainer's state, optional here)
+ * Loading a fold folder as `pspseg train` writes it ($PSPSEG_WORK/<dataset>/models/<name>/fold_<k>/):
+ *   config.json                      the run's settings: the dataset (work folder, plan hash, input
+ *                                    channels, classes, labels) and the fold's cases
+ *   architecture.json                the network's description (src/models: PSP-Seg pruned or not,
+ *                                    PlainUNet, the small U-Net)
+ *   checkpoint_<final|best|latest>.safetensors   the weights, loaded strictly
+ * and the plan the run trained with: the dataset work folder's plan.json (findPlan).
  *
- * The network itself is built by a pluggable builder (`setNetworkBuilder`): `infer` must not know
- * the architectures (src/models does), so the CLI registers the real one and tests their own.
+ * config.json is read with a schema of the few fields prediction needs: the trainer's full schema
+ * lives in src/train, a sibling that infer does not import.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,29 +17,18 @@ import type { AnyModule, Module } from '../nn/module.js';
 import { loadWeights } from '../nn/weights.js';
 import type { Device, Tensor } from '../tensor/index.js';
 import type { Plan } from '../data/plan/plan_schema.js';
+import type { Shape3 } from '../data/common/triple.js';
 import { loadPlan } from '../data/plan/plan_file.js';
-import { PLAN_FILE, datasetWorkDir } from '../data/dataset/work_dir.js';
+import { PLAN_FILE } from '../data/dataset/work_dir.js';
+import { planHash } from '../data/preprocess/preprocessing_plan.js';
+import { SegmentationNetwork } from '../models/network.js';
+import { networkFromDescription, validateDescription } from '../models/from_description.js';
 
 /** What prediction needs from a network: full-resolution logits first (deep-supervision outputs may follow). */
 export type InferenceNetwork = Module<[Tensor], { logits: Tensor[] }>;
 
-export interface BuildContext {
-  /** Input channels and output classes the plan implies (a builder may check them against the description). */
-  inChannels: number;
-  numClasses: number;
-  /** The architecture.json path, for error messages. */
-  file: string;
-}
-
-/** Rebuilds the network from its JSON description, with freshly initialised weights (the checkpoint overwrites them). */
-export type NetworkBuilder = (architecture: unknown, context: BuildContext) => InferenceNetwork;
-
-let registeredBuilder: NetworkBuilder | undefined;
-
-/** Installs the builder loadModelFolder uses when none is passed (the CLI registers src/models' one). */
-export function setNetworkBuilder(builder: NetworkBuilder | undefined): void {
-  registeredBuilder = builder;
-}
+/** Builds a network from a description other than src/models' (tests' own networks). */
+export type NetworkBuilder = (description: unknown, source: string) => InferenceNetwork;
 
 export const CHECKPOINTS = ['final', 'best', 'latest'] as const;
 export type CheckpointName = (typeof CHECKPOINTS)[number];
@@ -47,22 +36,53 @@ export type CheckpointName = (typeof CHECKPOINTS)[number];
 export const CONFIG_FILE = 'config.json';
 export const ARCHITECTURE_FILE = 'architecture.json';
 
+const posInt = z.number().int().positive();
+/** The fields of the trainer's config.json that prediction reads (others are ignored). */
+export const modelConfigSchema = z.object({
+  name: z.string(),
+  fold: z.union([z.number().int().min(0), z.literal('all')]),
+  dataset: z.object({
+    name: z.string(),
+    workDir: z.string(),
+    preprocessedDir: z.string(),
+    planHash: z.string(),
+    inChannels: posInt,
+    classes: z.number().int().min(2),
+    /** Foreground labels; output channel c is label value c (nnU-Net's consecutive labels). */
+    labels: z.array(z.object({ name: z.string(), value: posInt })).min(1),
+  }),
+  valCases: z.array(z.string()),
+  /** The patch the network trained on: the sliding window's (it may differ from the plan's). */
+  patchSize: z.tuple([posInt, posInt, posInt]),
+  /** Mirrored axes of the training augmentation. The trainer does not record them yet: it mirrors all three. */
+  mirrorAxes: z.array(z.number().int().min(0).max(2)).optional(),
+});
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+
+/** The trainer's augmentation mirrors every spatial axis (src/data/augment/mirror.ts' default). */
+const TRAINED_MIRROR_AXES = [0, 1, 2];
+
 export interface LoadedModel {
   dir: string;
   network: InferenceNetwork;
+  /** architecture.json as read. */
+  description: unknown;
   plan: Plan;
   planFile: string;
-  /** Label names and values of the plan; output channel c is class value c (nnU-Net's consecutive labels). */
+  /** Background and the config's foreground labels; output channel c is class value c. */
   labels: { name: string; value: number }[];
   numClasses: number;
   inChannels: number;
+  /** The sliding window's patch: the one the network trained on. */
+  patchSize: Shape3;
   /** Spatial axes (0..2, network array order) mirrored in training: the test-time mirroring uses these. */
   mirrorAxes: number[];
-  checkpoint: { name: CheckpointName; file: string; state: unknown };
-  config: Record<string, unknown>;
+  checkpoint: { name: CheckpointName; file: string; epoch: number | null };
+  config: ModelConfig;
 }
 
 export interface LoadModelOptions {
+  /** Default: src/models' networks. */
   builder?: NetworkBuilder;
   device?: Device;
 }
@@ -75,25 +95,13 @@ function readJson(path: string, what: string): unknown {
   let text: string;
   try { text = readFileSync(path, 'utf8'); } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ModelFolderError(path, code === 'ENOENT' ? `${what} not found (is this a folder written by 'pspseg train'?)` : (err as Error).message);
+    throw new ModelFolderError(path, code === 'ENOENT' ? `${what} not found (is this a fold folder written by 'pspseg train'?)` : (err as Error).message);
   }
   try { return JSON.parse(text); } catch (err) { throw new ModelFolderError(path, `not valid JSON: ${(err as Error).message}`); }
 }
 
-const mirrorAxesSchema = z.array(z.number().int().min(0).max(2));
-/** The parts of config.json prediction reads; everything else is kept but not checked here. */
-const configSchema = z.object({
-  mirrorAxes: mirrorAxesSchema.optional(),
-  augmentation: z.object({ mirrorAxes: mirrorAxesSchema.optional() }).passthrough().optional(),
-  dataset: z.union([z.string(), z.object({ name: z.string() }).passthrough()]).optional(),
-  workDir: z.string().optional(),
-  plan: z.string().optional(),
-  planFile: z.string().optional(),
-}).passthrough();
-type ModelConfig = z.infer<typeof configSchema>;
-
-function parseConfig(raw: unknown, path: string): ModelConfig {
-  const r = configSchema.safeParse(raw);
+export function readModelConfig(path: string): ModelConfig {
+  const r = modelConfigSchema.safeParse(readJson(path, 'training configuration'));
   if (!r.success) {
     const issue = r.error.issues[0]!;
     throw new ModelFolderError(path, `${issue.path.join('.') || 'config'}: ${issue.message}`);
@@ -101,28 +109,25 @@ function parseConfig(raw: unknown, path: string): ModelConfig {
   return r.data;
 }
 
-/** Mirror axes of the training augmentation (config.mirrorAxes or config.augmentation.mirrorAxes), default all three. */
-export function mirrorAxesOf(config: ModelConfig): number[] {
-  return [...(config.mirrorAxes ?? config.augmentation?.mirrorAxes ?? [0, 1, 2])];
-}
-
 /**
- * The plan of a model folder: its own plan.json; else a plan path named by the config (plan /
- * planFile); else plan.json of the dataset work folder (config.workDir, the folder three levels up
- * in the standard layout <work>/models/<name>/fold_<k>, or $PSPSEG_WORK/<config.dataset>/).
+ * The plan the run trained with: the first plan.json whose hash is config.dataset.planHash among the
+ * fold folder's own (a model folder shipped with its plan), the dataset work folder's
+ * (config.dataset.workDir, or its preprocessed folder), and the work folder three levels up
+ * (<work>/models/<name>/fold_<k>: a work folder that moved).
  */
-export function findPlanFile(dir: string, config: ModelConfig): string {
-  const datasetName = typeof config.dataset === 'string' ? config.dataset : config.dataset?.name;
-  const candidates = [
-    join(dir, PLAN_FILE),
-    ...[config.planFile, config.plan].filter((p): p is string => typeof p === 'string').map((p) => resolve(dir, p)),
-    ...(config.workDir ? [join(resolve(dir, config.workDir), PLAN_FILE)] : []),
-    join(dir, '..', '..', '..', PLAN_FILE),
-    ...(datasetName ? [join(datasetWorkDir(datasetName), PLAN_FILE)] : []),
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new ModelFolderError(dir, `no plan: looked for ${candidates.map((p) => resolve(p)).join(', ')}`);
-  return resolve(found);
+export async function findPlan(dir: string, config: ModelConfig): Promise<{ plan: Plan; file: string }> {
+  const candidates = [...new Set([
+    join(dir, PLAN_FILE), join(config.dataset.workDir, PLAN_FILE), join(config.dataset.preprocessedDir, PLAN_FILE), join(dir, '..', '..', '..', PLAN_FILE),
+  ].map((p) => resolve(p)))];
+  const other: string[] = [];
+  for (const file of candidates.filter((p) => existsSync(p))) {
+    const plan = await loadPlan(file);
+    const hash = planHash(plan);
+    if (hash === config.dataset.planHash) return { plan, file };
+    other.push(`${file} is plan ${hash}`);
+  }
+  throw new ModelFolderError(dir, `the plan the model trained with (${config.dataset.planHash}) is not found: `
+    + (other.length ? `${other.join('; ')} (was the dataset planned again?)` : `looked for ${candidates.join(', ')}`));
 }
 
 export function checkpointFile(dir: string, name: CheckpointName): string {
@@ -130,38 +135,44 @@ export function checkpointFile(dir: string, name: CheckpointName): string {
 }
 
 function availableCheckpoints(dir: string): string[] {
-  try { return readdirSync(dir).filter((f) => /^checkpoint_.*\.safetensors$/.test(f)).sort(); } catch { return []; }
+  try { return readdirSync(dir).filter((f) => /^checkpoint_[a-z]+\.safetensors$/.test(f)).sort(); } catch { return []; }
+}
+
+function buildFromModels(description: unknown, source: string, config: ModelConfig): InferenceNetwork {
+  const d = validateDescription(description, source);
+  const { inChannels, classes } = config.dataset;
+  if (d.inChannels !== inChannels || d.classes !== classes)
+    throw new Error(`the network takes ${d.inChannels} channel(s) and has ${d.classes} classes, the run's dataset ${inChannels} and ${classes}`);
+  const net = networkFromDescription(d, source);
+  // Prediction uses the full-resolution logits only; the heads stay (their weights are in the checkpoint).
+  if (net instanceof SegmentationNetwork) net.deepSupervision = false;
+  return net as unknown as InferenceNetwork;
 }
 
 /** Builds the network described by the folder and loads the chosen checkpoint's weights (eval mode). */
 export async function loadModelFolder(dirIn: string, checkpoint: CheckpointName = 'final', o: LoadModelOptions = {}): Promise<LoadedModel> {
   const dir = resolve(dirIn);
   if (!existsSync(dir)) throw new ModelFolderError(dir, 'model folder does not exist');
-  const builder = o.builder ?? registeredBuilder;
-  if (!builder) throw new Error('no network builder registered (setNetworkBuilder): this build of pspseg cannot rebuild networks');
-  const configPath = join(dir, CONFIG_FILE);
-  const config = parseConfig(readJson(configPath, 'training configuration'), configPath);
-  const planFile = findPlanFile(dir, config);
-  const plan = await loadPlan(planFile);
+  const config = readModelConfig(join(dir, CONFIG_FILE));
+  const { plan, file: planFile } = await findPlan(dir, config);
   const archPath = join(dir, ARCHITECTURE_FILE);
-  const architecture = readJson(archPath, 'network description');
+  const description = readJson(archPath, 'network description');
 
   const weights = checkpointFile(dir, checkpoint);
   if (!existsSync(weights)) {
     const have = availableCheckpoints(dir);
     throw new ModelFolderError(weights, `checkpoint '${checkpoint}' not found (available: ${have.length ? have.join(', ') : 'none'})`);
   }
-  const statePath = weights.replace(/\.safetensors$/, '.json');
-  const state = existsSync(statePath) ? readJson(statePath, 'checkpoint state') : null;
 
-  const inChannels = plan.channels.length;
-  const numClasses = Math.max(...plan.labels.map((l) => l.value)) + 1;
   let network: InferenceNetwork;
-  try { network = builder(architecture, { inChannels, numClasses, file: archPath }); } catch (err) {
-    throw new ModelFolderError(archPath, `cannot build the network: ${(err as Error).message}`);
+  try { network = o.builder ? o.builder(description, archPath) : buildFromModels(description, archPath, config); } catch (err) {
+    const message = (err as Error).message;
+    throw new ModelFolderError(archPath, `cannot build the network: ${message.startsWith(archPath) ? message.slice(archPath.length + 2) : message}`);
   }
+  let epoch: number | null = null;
   try {
-    loadWeights(weights, network as unknown as AnyModule as Module);
+    const { metadata } = loadWeights(weights, network as unknown as AnyModule); // strict: every name, every shape
+    epoch = metadata.epoch !== undefined && Number.isInteger(Number(metadata.epoch)) ? Number(metadata.epoch) : null;
     if (o.device && o.device !== 'cpu') network.to(o.device);
   } catch (err) {
     network.dispose();
@@ -169,11 +180,13 @@ export async function loadModelFolder(dirIn: string, checkpoint: CheckpointName 
   }
   network.eval();
   return {
-    dir, network, plan, planFile,
-    labels: plan.labels.map((l) => ({ ...l })),
-    numClasses, inChannels,
-    mirrorAxes: mirrorAxesOf(config),
-    checkpoint: { name: checkpoint, file: weights, state },
+    dir, network, description, plan, planFile,
+    labels: [{ name: plan.labels.find((l) => l.value === 0)?.name ?? 'background', value: 0 }, ...config.dataset.labels.map((l) => ({ name: l.name, value: l.value }))],
+    numClasses: config.dataset.classes,
+    inChannels: config.dataset.inChannels,
+    patchSize: [...config.patchSize],
+    mirrorAxes: [...(config.mirrorAxes ?? TRAINED_MIRROR_AXES)],
+    checkpoint: { name: checkpoint, file: weights, epoch },
     config,
   };
 }

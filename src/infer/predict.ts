@@ -107,7 +107,7 @@ export async function predictCases(model: LoadedModel, cases: readonly InputCase
     next = i + 1 < cases.length ? start(cases[i + 1]!) : undefined; // overlaps with this case's inference
     if (!pre.ok) { finishCase({ id: c.id, status: 'failed', error: pre.error.message }); continue; }
     const { case: pc, seconds: preSeconds } = pre.value;
-    const patch = model.plan.patchSize;
+    const patch = model.patchSize;
     const windows = windowStarts(paddingFor(pc.properties.shape, patch).shape, patch, step).length;
     const progress = showWindows ? new Progress(`predict ${c.id} [${i + 1}/${cases.length}]`, windows, { stream }) : undefined;
     let done = 0;

@@ -4,6 +4,7 @@
  * the real ones. Its forward returns the shared network output shape (logits list, encoder
  * features for TR, no region features) and `encode` runs the encoder alone.
  */
+import { z } from 'zod';
 import { F, Generator, type Tensor } from '../tensor/index.js';
 import { Conv3d, InstanceNorm3d, LeakyReLU, Module, Sequential } from '../nn/index.js';
 
@@ -14,12 +15,16 @@ export interface SmallUNetOutput {
   regionFeatures: Tensor | null;
 }
 
-export interface SmallUNetArchitecture {
-  kind: 'small-unet';
-  inChannels: number;
-  classes: number;
-  widths: [number, number, number];
-}
+const posInt = z.number().int().positive();
+/** Its architecture.json: `{ kind: 'small-unet', inChannels, classes, widths }`. */
+export const smallUNetArchitectureSchema = z.object({
+  kind: z.literal('small-unet'),
+  inChannels: posInt,
+  classes: z.number().int().min(2),
+  widths: z.tuple([posInt, posInt, posInt]),
+}).strict();
+
+export type SmallUNetArchitecture = z.infer<typeof smallUNetArchitectureSchema>;
 
 /** conv -> instance norm -> leaky ReLU */
 const convBlock = (cin: number, cout: number, g: Generator, stride = 1) =>

@@ -135,7 +135,7 @@ export async function makeToyFold(root: string, o: { evaluation?: boolean } = {}
       await writeNifti(join(out, `${id}.nii.gz`), volume(PREDICTIONS[id]));
       dice[id] = { 1: countDice(PREDICTIONS[id], REFERENCE, 1), 2: countDice(PREDICTIONS[id], REFERENCE, 2) };
     }
-    writeFileSync(join(out, 'predict_log.json'), JSON.stringify({ cases: CASES.map((c, i) => ({ case: c, seconds: 1 + i, peak_rss_mb: 300 + i })), peak_rss_mb: 420 }));
+    writeFileSync(join(out, 'predict_log.json'), JSON.stringify({ cases: CASES.map((c, i) => ({ id: c, status: 'ok', seconds: 1 + i })), peak_rss_mb: 420, tta: true, device: 'cpu' }));
     const summary = await evaluateFolder({ predictions: out, references: datasetDir });
     writeFileSync(join(out, 'summary.json'), summaryToJson(summary));
   }

@@ -6,7 +6,7 @@ const options = {
   dataset: { type: 'string', placeholder: 'DIR', help: 'dataset folder whose dataset.json names the labels' },
   'nsd-tolerance': { type: 'number', min: 0, default: 2, placeholder: 'MM', help: 'NSD tolerance in mm' },
   tolerance: { type: 'number', min: 0, default: 1e-3, placeholder: 'T', help: 'relative geometry tolerance between prediction and reference' },
-  model: { type: 'string', placeholder: 'DIR', help: 'model folder (training_log.jsonl, architecture.json): training cost figures under resources.training' },
+  model: { type: 'string', placeholder: 'DIR', help: "fold folder written by 'pspseg train': time per epoch, peak memory and parameters under resources.training" },
   output: { type: 'string', placeholder: 'FILE', help: 'summary path (the CSV beside it, .csv)', defaultText: 'PREDICTIONS/summary.json' },
   'allow-missing': { type: 'boolean', help: 'missing predictions do not fail the run' },
   jobs: { type: 'integer', min: 1, help: 'cases evaluated at once', defaultText: 'CPU count, at most 4' },

@@ -4,8 +4,9 @@ import { defineCommand, type OptionValues } from '../command.js';
 const options = {
   input: { type: 'strings', short: 'i', placeholder: 'PATH', help: 'input folder or image file' },
   output: { type: 'string', short: 'o', placeholder: 'DIR', help: 'output folder (created)' },
-  model: { type: 'string', short: 'm', placeholder: 'DIR', help: "model folder written by 'pspseg train'" },
+  model: { type: 'string', short: 'm', placeholder: 'DIR', help: "fold folder written by 'pspseg train' (<work>/models/<name>/fold_<k>)" },
   checkpoint: { type: 'string', default: 'final', placeholder: 'NAME', help: 'final, best or latest' },
+  val: { type: 'boolean', help: "only the model's validation cases among the inputs (its fold's, config.json)" },
   'no-tta': { type: 'boolean', help: 'no mirroring test-time augmentation' },
   step: { type: 'number', min: 0, exclusiveMin: true, max: 1, default: 0.5, placeholder: 'F', help: 'sliding-window step as a fraction of the patch' },
   'save-probabilities': { type: 'boolean', help: 'also write the softmax probabilities (.npz)' },
@@ -21,7 +22,9 @@ export const predict = defineCommand({
   summary: 'segment images with a trained model (sliding window, mirroring, back to the input grid)',
   description: `INPUT is a folder of NIfTI images, nnU-Net naming CASE_0000.nii.gz (one file per channel) or one file
 per case, or single image files. MODEL_FOLDER is a fold folder written by 'pspseg train'
-(config.json, architecture.json, plan.json, checkpoint_*.safetensors). Writes OUTPUT/CASE.nii.gz
+(config.json, architecture.json, checkpoint_*.safetensors; the plan is the dataset's, found through
+config.json). With --val, INPUT may be the dataset's whole imagesTr: the fold's validation cases are
+picked from it. Writes OUTPUT/CASE.nii.gz
 (uint8 labels with the input's header), with --save-probabilities also OUTPUT/CASE.npz (softmax,
 float16, 'probabilities' [classes, z, y, x]), and OUTPUT/predict_log.json (time per case, peak memory).
 A case that cannot be read is reported and skipped; the exit code is then 1.`,

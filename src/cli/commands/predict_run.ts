@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { listInputCases } from '../../infer/input_cases.js';
-import { CHECKPOINTS, type CheckpointName, loadModelFolder } from '../../infer/model_folder.js';
+import { CHECKPOINTS, type CheckpointName, type NetworkBuilder, loadModelFolder } from '../../infer/model_folder.js';
 import { PREDICT_LOG_FILE, predictCases } from '../../infer/predict.js';
 import { type Device, engineConfig } from '../../tensor/index.js';
 import { UsageError } from '../command.js';
@@ -15,6 +15,8 @@ export interface PredictCommandOptions {
   output: string;
   model: string;
   checkpoint: CheckpointName;
+  /** Only the model's validation cases among the inputs. */
+  validationOnly: boolean;
   tta: boolean;
   step: number;
   saveProbabilities: boolean;
@@ -33,13 +35,13 @@ export function predictOptions(o: PredictOptions): PredictCommandOptions {
   if (!/^(cpu|cuda(:\d+)?)$/.test(o.device)) throw new UsageError(`--device must be cpu, cuda or cuda:N, got '${o.device}'`);
   return {
     inputs: o.input.map((p) => resolve(p)), output: resolve(o.output), model: resolve(o.model),
-    checkpoint: o.checkpoint as CheckpointName, tta: !o['no-tta'], step: o.step, saveProbabilities: o['save-probabilities'],
+    checkpoint: o.checkpoint as CheckpointName, validationOnly: o.val, tta: !o['no-tta'], step: o.step, saveProbabilities: o['save-probabilities'],
     device: o.device as Device, batch: o.batch, overlap: !o['no-overlap'], quiet: o.quiet,
   };
 }
 
-/** Runs a prediction; the exit code is 1 when any case failed. */
-export async function runPredict(o: PredictCommandOptions): Promise<number> {
+/** Runs a prediction; the exit code is 1 when any case failed. `builder`: networks outside src/models (tests). */
+export async function runPredict(o: PredictCommandOptions, { builder }: { builder?: NetworkBuilder } = {}): Promise<number> {
   if (o.device !== 'cpu') {
     const cfg = engineConfig();
     const index = Number(o.device.split(':')[1] ?? 0);
@@ -48,9 +50,17 @@ export async function runPredict(o: PredictCommandOptions): Promise<number> {
       return 1;
     }
   }
-  const model = await loadModelFolder(o.model, o.checkpoint, { device: o.device });
+  const model = await loadModelFolder(o.model, o.checkpoint, { device: o.device, builder });
   try {
-    const cases = listInputCases(o.inputs, model.inChannels);
+    let cases = listInputCases(o.inputs, model.inChannels);
+    if (o.validationOnly) {
+      const val = model.config.valCases;
+      const found = new Set(cases.map((c) => c.id));
+      const absent = val.filter((id) => !found.has(id));
+      cases = cases.filter((c) => val.includes(c.id));
+      if (!cases.length) { console.error(`pspseg predict: --val: none of the model's ${val.length} validation case(s) (${val.slice(0, 3).join(', ')}, ...) is among the inputs`); return 1; }
+      if (absent.length) console.error(`pspseg predict: --val: ${absent.length} validation case(s) not among the inputs: ${absent.slice(0, 10).join(', ')}${absent.length > 10 ? ', ...' : ''}`);
+    }
     const r = await predictCases(model, cases, {
       outDir: o.output, step: o.step, tta: o.tta, saveProbabilities: o.saveProbabilities, device: o.device,
       windowsPerForward: o.batch, preprocessInThread: !o.overlap, progress: !o.quiet,
