@@ -1,13 +1,16 @@
 /**
  * Preprocess a whole dataset with a plan: one .pspcase file per case (case_file.ts) in `outDir`, written
  * atomically by worker threads. Resumable: a case whose file exists and carries the plan's hash is
- * skipped; leftover temporary files of an interrupted run are removed. One run per folder at a time.
+ * skipped; leftover temporary files of an interrupted run are removed. One run per folder at a time:
+ * the folder is locked (util/folder_lock.ts), so a second run is refused instead of deleting the
+ * first one's temporary files.
  * The folder also gets `plan.json` (the plan used) and `cases.json` (a manifest) at the end.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, TEMP_MARKER } from '../../util/atomic_write.js';
 import { defaultWorkers, runPool } from '../../util/worker_pool.js';
+import { lockFolder } from '../../util/folder_lock.js';
 import type { Shape3 } from '../common/triple.js';
 import type { CaseFiles } from '../dataset/case_reader.js';
 import { CASE_FILE_EXTENSION, readCaseHeader } from './case_file.js';
@@ -45,9 +48,18 @@ async function removeStaleTempFiles(dir: string): Promise<void> {
 }
 
 export async function preprocessDataset<P extends PreprocessingPlan>(dataset: { cases: readonly CaseFiles[] }, plan: P, o: PreprocessOptions): Promise<PreprocessSummary> {
+  await mkdir(o.outDir, { recursive: true });
+  const lock = await lockFolder(o.outDir);
+  try {
+    return await preprocessLocked(dataset, plan, o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function preprocessLocked<P extends PreprocessingPlan>(dataset: { cases: readonly CaseFiles[] }, plan: P, o: PreprocessOptions): Promise<PreprocessSummary> {
   const start = performance.now();
   const hash = planHash(plan);
-  await mkdir(o.outDir, { recursive: true });
   await removeStaleTempFiles(o.outDir);
   const cases = o.only ? dataset.cases.filter((c) => o.only!.includes(c.id)) : dataset.cases;
   const ids = new Set<string>();
