@@ -1,6 +1,7 @@
 /** Every pspseg command, by name. Definitions only: loading this list loads no engine. */
 import { type Command } from '../command.js';
 import { check } from './check.js';
+import { dataset } from './dataset.js';
 import { demo } from './demo.js';
 import { evaluate } from './evaluate.js';
 import { info } from './info.js';
@@ -8,4 +9,4 @@ import { plan } from './plan.js';
 import { predict } from './predict.js';
 import { preprocess } from './preprocess.js';
 
-export const commands: readonly Command[] = [check, demo, evaluate, info, plan, predict, preprocess];
+export const commands: readonly Command[] = [check, dataset, demo, evaluate, info, plan, predict, preprocess];
