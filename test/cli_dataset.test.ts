@@ -131,3 +131,11 @@ test('label names: plain names take the found values in order; VALUE=NAME is exp
   assert.throws(() => parseLabelNames('1=background', [0, 1]), /'background' is reserved for value 0; got 1=background/);
   assert.throws(() => parseLabelNames('0=bg,1=a', [0, 1]), /value 0 is 'background'/);
 });
+
+test('check on a folder of loose files points to pspseg dataset', async (t) => {
+  requireData();
+  const root = tempDir(t);
+  copyFileSync(hip('imagesTr', IDS[0]!), join(root, 'ct.nii.gz'));
+  copyFileSync(hip('labelsTr', IDS[0]!), join(root, 'ct_seg.nii.gz'));
+  assert.throws(() => readDataset(root), /dataset\.json: not found: .* needs a dataset\.json \(this folder holds 2 loose NIfTI file\(s\)\); 'pspseg dataset OUT -i IMAGES -l LABELS' makes a dataset folder/);
+});
