@@ -3,18 +3,16 @@
  * (each step resumes), then trains a small 3D U-shaped network on augmented patches and reports a
  * validation Dice.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { checkDataset } from '../../data/dataset/check.js';
+import { formatXYZ } from '../../data/common/axes.js';
 import { readDataset } from '../../data/dataset/dataset.js';
-import { planDataset } from '../../data/plan/plan.js';
-import { loadPlan, savePlan } from '../../data/plan/plan_file.js';
-import { caseFilePath, preprocessDataset } from '../../data/preprocess/preprocess_dataset.js';
+import { prepareDataset } from '../../data/plan/prepare.js';
+import { caseFilePath } from '../../data/preprocess/preprocess_dataset.js';
 import { readCaseFile } from '../../data/preprocess/case_file.js';
 import { caseArraysFromChannels, type CaseArrays } from '../../data/sampling/patch_sampler.js';
 import { BatchLoader } from '../../data/sampling/loader.js';
-import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../../data/dataset/work_dir.js';
+import { PLAN_FILE, datasetWorkDir } from '../../data/dataset/work_dir.js';
 import { F, Generator, type Tensor, engineConfig, noGrad, tidy } from '../../tensor/index.js';
 import { Conv3d, InstanceNorm3d, LeakyReLU, Module, Sequential, saveWeights } from '../../nn/index.js';
 import { SGD, clipGradNorm, polyLR } from '../../optim/index.js';
@@ -80,30 +78,13 @@ export async function runDemo(o: DemoOptions, datasetArg: string | undefined): P
   const cfg = engineConfig();
   console.log(`engine: libtorch ${cfg.torchVersion}, ${cfg.threads} threads, oneDNN ${cfg.mkldnn ? 'on' : 'off'}`);
 
-  // 1. check
+  // 1-3. check (refuses errors, listing each with its case and file), plan (again when the dataset
+  // changed), preprocess (resumes; as many cases at a time as fit in memory)
   const dataset = readDataset(datasetPath);
-  const report = await checkDataset(dataset);
-  console.log(`check: ${dataset.name}, ${report.cases} cases, ${report.errors.length} errors, ${report.warnings.length} warnings`);
-  if (!report.ok) { for (const e of report.errors.slice(0, 10)) console.error(`  ${e.message}`); return 1; }
-
-  // 2. plan (once)
+  if (dataset.cases.length === 1) throw new Error(`${dataset.root}: a validation fold needs at least two cases, this dataset has one (the demo holds out cases for validation)`);
   const work = datasetWorkDir(dataset.name);
-  const planPath = join(work, PLAN_FILE);
-  if (!existsSync(planPath)) {
-    const progress = new Progress('plan', dataset.cases.length);
-    const { plan } = await planDataset(dataset, { onCaseDone: (id) => progress.tick(1, id) });
-    progress.finish();
-    await mkdir(work, { recursive: true });
-    await savePlan(planPath, plan);
-  }
-  const plan = await loadPlan(planPath);
-  console.log(`plan: spacing ${plan.targetSpacing.join('x')} mm, patch ${plan.patchSize.join('x')} (${planPath})`);
-
-  // 3. preprocess (resumes)
-  const outDir = join(work, PREPROCESSED_DIR);
-  const progress = new Progress('preprocess', dataset.cases.length);
-  const pre = await preprocessDataset(dataset, plan, { outDir, onCase: (id) => progress.tick(1, id) });
-  progress.finish(`${pre.processed.length} done, ${pre.skipped.length} up to date`);
+  const { plan, preprocessedDir: outDir } = await prepareDataset(dataset, { workDir: work });
+  console.log(`plan: spacing ${formatXYZ(plan.targetSpacing, plan.transposeForward, 'mm')}, patch ${formatXYZ(plan.patchSize, plan.transposeForward)} (${join(work, PLAN_FILE)})`);
 
   // 4. load cases; hold out every 5th for validation
   const cases: CaseArrays[] = [];
