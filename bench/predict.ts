@@ -19,6 +19,7 @@ import { type InferenceNetwork, loadModelFolder } from '../src/infer/model_folde
 import { predictCases } from '../src/infer/predict.js';
 import { Conv3d, InstanceNorm3d, Module, saveWeights } from '../src/nn/index.js';
 import { type Device, F, type Tensor, engineConfig } from '../src/tensor/index.js';
+import { describeCpu } from '../src/util/cpu_info.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const datasetPath = resolve(root, process.env.BENCH_DATASET ?? '../shared/data/Task04_Hippocampus');
@@ -102,7 +103,7 @@ try {
     result.peak_rss_mb = r.peak_rss_mb;
   }
   model.network.dispose();
-  console.log(JSON.stringify({ cases: cases.length, params, device, ...result }));
+  console.log(JSON.stringify({ cases: cases.length, params, device, ...result, cpu: describeCpu() }));
 } finally {
   await rm(work, { recursive: true, force: true });
 }
