@@ -173,3 +173,26 @@ test('a second run on the work folder is refused, naming the first (pid, command
   assert.equal(replan.code, 1);
   assert.match(replan.err, /^pspseg plan: .* is in use by another pspseg run/);
 });
+
+test('axes: --target-spacing reads x, y, z as check and plan print them; plan.json names them', async (t) => {
+  const root = tempDir(t);
+  const { dir, work } = setup(root);
+  const checked = await run(root, check, [dir]);
+  assert.match(checked.out, /shapes: {3}\d+(-\d+)? x \d+(-\d+)? x \d+(-\d+)? voxels \(x, y, z\)/);
+  assert.match(checked.out, /spacing: {2}1 x 1 x 1 mm \(x, y, z\)/);
+  // x coarsest: the network puts it first
+  const planned = await run(root, plan, [dir, '--target-spacing', '3,1.5,1']);
+  assert.equal(planned.code, 0, planned.err);
+  assert.match(planned.out, /target spacing 3 x 1\.5 x 1 mm \(x, y, z\)/);
+  assert.match(planned.out, /network axis order x, z, y/);
+  const stored = JSON.parse(readFileSync(join(work, 'plan.json'), 'utf8'));
+  assert.deepEqual(stored.targetSpacing, { x: 3, y: 1.5, z: 1 });
+  assert.deepEqual(stored.networkAxes, ['x', 'z', 'y']);
+  // the median shape per axis, from the images' own sizes (NIfTI dims) at the new spacing
+  const sizes = await Promise.all(IDS.map(async (id) => (await readNifti(join(HIPPOCAMPUS_DIR, 'imagesTr', `${id}.nii.gz`))).shape));
+  const median = (v: number[]) => v.sort((a, b) => a - b)[1]!;
+  const expected = { x: median(sizes.map((s) => Math.round(s[0] / 3))), y: median(sizes.map((s) => Math.round(s[1] / 1.5))), z: median(sizes.map((s) => s[2])) };
+  assert.deepEqual(stored.medianShape, expected);
+  assert.match(planned.out, new RegExp(`median shape ${expected.x} x ${expected.y} x ${expected.z} \\(x, y, z\\)`));
+  assert.match(planned.out, new RegExp(`patch ${stored.patchSize.x} x ${stored.patchSize.y} x ${stored.patchSize.z} \\(x, y, z\\)`));
+});

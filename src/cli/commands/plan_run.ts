@@ -1,7 +1,7 @@
 /** `pspseg plan` at work (loaded when the command runs): check, fingerprint, plan, write both. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { formatXYZ } from '../../data/common/axes.js';
+import { arrayAxisNames, formatXYZ } from '../../data/common/axes.js';
 import { checkBeforeUse } from '../../data/dataset/check_gate.js';
 import { readDataset } from '../../data/dataset/dataset.js';
 import { CHECK_CACHE_FILE, FINGERPRINT_FILE, PLAN_FILE, datasetWorkDir } from '../../data/dataset/work_dir.js';
@@ -52,7 +52,7 @@ export async function runPlan(o: PlanOptions, datasetPath: string): Promise<numb
       `${plan.dataset.name}: ${plan.dataset.numCases} cases, channels ${plan.channels.map((c) => `${c.name} (${c.scheme}${c.useMask ? ', masked' : ''})`).join(', ')}`,
       `  target spacing ${formatXYZ(plan.targetSpacing, tf, 'mm')}, median shape ${formatXYZ(plan.medianShape, tf)}`,
       `  patch ${formatXYZ(plan.patchSize, tf)}, batch ${plan.batchSize} (budget ${plan.voxelBudget} voxels, ${plan.numPools} pools)`,
-      `  network axis order ${tf.map((a) => 'zyx'[a]).join(', ')} (the coarsest axis first)`,
+      `  network axis order ${arrayAxisNames(tf).join(', ')} (the coarsest axis first)`,
       `wrote ${planPath}`,
     ].join('\n'));
     return 0;
