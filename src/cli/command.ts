@@ -180,6 +180,8 @@ export function defineCommand<const S extends OptionSpecs>(spec: CommandSpec<S>)
         console.error(`pspseg ${spec.name}: ${err instanceof Error ? err.message : String(err)}`);
         if (process.env.PSPSEG_DEBUG && err instanceof Error) console.error(err.stack);
         return 1;
+      } finally {
+        abandonProgress(); // and one a command left unfinished stops routing console output
       }
     },
   };
