@@ -16,6 +16,7 @@ import { preprocessDataset } from '../src/data/preprocess/preprocess_dataset.js'
 import { loadTrainingCases } from '../src/data/sampling/training_cases.js';
 import { BatchLoader } from '../src/data/sampling/loader.js';
 import { engineConfig } from '../src/tensor/index.js';
+import { describeCpu } from '../src/util/cpu_info.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const datasetPath = resolve(root, process.env.BENCH_DATASET ?? '../shared/data/Task04_Hippocampus');
@@ -47,7 +48,7 @@ try {
   const rate = batches / ((performance.now() - start) / 1000);
   await loader.close();
   console.log(`loader: crop [${loader.cropSize}] -> patch [${loader.patchSize}], batch 2, ${batches} batches, ${rate.toFixed(1)} batches/s (${engineConfig().threads} engine threads)`);
-  console.log(JSON.stringify({ preprocess_s: round(preprocessSeconds), cases: summary.processed.length, loader_batches_per_s: round(rate, 2) }));
+  console.log(JSON.stringify({ preprocess_s: round(preprocessSeconds), cases: summary.processed.length, loader_batches_per_s: round(rate, 2), cpu: describeCpu() }));
 } finally {
   await rm(outDir, { recursive: true, force: true });
 }

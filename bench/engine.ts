@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
+import { describeCpu } from '../src/util/cpu_info.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const python = '/usr/bin/python3';
@@ -58,4 +59,5 @@ console.log(JSON.stringify({
   ratio_vs_tuned: +(best.ours.median_ms / best.torch_tuned.median_ms).toFixed(3),
   ours_peak_rss_mb: +best.ours.peak_rss_mb.toFixed(1),
   torch_tuned_peak_rss_mb: +best.torch_tuned.peak_rss_mb.toFixed(1),
+  cpu: describeCpu(), // timings depend on it (README: Benchmarks)
 }));

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { evaluateLabelMaps } from '../src/eval/case_metrics.js';
 import { parseLabelList, toLabelMap } from '../src/eval/label_map.js';
 import { readNifti } from '../src/io/nifti.js';
+import { describeCpu } from '../src/util/cpu_info.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dataDir = resolve(root, process.env.PSPSEG_DATA ?? '../shared/data');
@@ -56,4 +57,4 @@ const brainSeconds = best(() => { whole = evaluateLabelMaps(brainRef, brainPred,
 for (const [k, m] of Object.entries(tumour)) console.log(`tumour class ${k}: ${m.n_ref} voxels, Dice ${m.Dice.toFixed(4)}, NSD ${m.NSD.toFixed(4)}, HD95 ${m.HD95.toFixed(2)} mm`);
 console.log(`brain mask: ${whole['1']!.n_ref} voxels, Dice ${whole['1']!.Dice.toFixed(4)}, NSD ${whole['1']!.NSD.toFixed(4)}, HD95 ${whole['1']!.HD95.toFixed(2)} mm`);
 console.log(`${labels.shape.join('x')}: read both files ${readSeconds.toFixed(2)} s; tumour (5 classes) ${tumourSeconds.toFixed(2)} s; brain mask ${brainSeconds.toFixed(2)} s`);
-console.log(JSON.stringify({ shape: labels.shape, read_s: round(readSeconds), tumour_s: round(tumourSeconds), brain_s: round(brainSeconds), classes: classes.length }));
+console.log(JSON.stringify({ shape: labels.shape, read_s: round(readSeconds), tumour_s: round(tumourSeconds), brain_s: round(brainSeconds), classes: classes.length, cpu: describeCpu() }));

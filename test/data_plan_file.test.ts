@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PlanFileError, loadPlan, savePlan, validatePlan } from '../src/data/plan/plan_file.js';
+import { PlanFileError, loadPlan, planFileStatus, savePlan, validatePlan } from '../src/data/plan/plan_file.js';
 
 /** A small valid plan as it stands in a file. */
 function planJson(): Record<string, any> {
@@ -73,12 +73,75 @@ test('plan files: save writes pretty JSON that loads back equal (NaN as null); e
     plan.channels[0]!.intensity.median = NaN;
     await savePlan(path, plan);
     const text = await readFile(path, 'utf8');
-    assert.equal(text, `${JSON.stringify(plan, null, 2)}\n`);
+    assert.match(text, /^\{\n  "version": 1,\n  "axes": "x, y, z are the image voxel axes/);
     assert.match(text, /"median": null/);
     assert.deepEqual(await loadPlan(path), plan);
     await assert.rejects(savePlan(path, { ...plan, batchSize: 0 }), /plan\.json: batchSize must be a positive integer, found 0/);
     await writeFile(path, '[1, 2]');
     await assert.rejects(loadPlan(path), (e: Error) => e.message === `${path}: plan must be an object`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('plan files name their axes: triples per image axis (x, y, z), networkAxes for the transpose; older array files load', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pspseg-planaxes-'));
+  try {
+    const path = join(dir, 'plan.json');
+    const p = planJson();
+    // transposeForward [2, 0, 1]: network axis 0 is C-order axis 2, which is NIfTI axis x; then z, then y
+    p.medianShape = [10, 20, 30];
+    p.patchSize = [16, 32, 48];
+    const plan = validatePlan(p);
+    await savePlan(path, plan);
+    const stored = JSON.parse(await readFile(path, 'utf8'));
+    assert.deepEqual(stored.networkAxes, ['x', 'z', 'y']);
+    assert.deepEqual(stored.medianShape, { x: 10, y: 30, z: 20 });
+    assert.deepEqual(stored.patchSize, { x: 16, y: 48, z: 32 });
+    assert.equal(stored.transposeForward, undefined);
+    assert.deepEqual(await loadPlan(path), plan);
+
+    // a user edit names the axis it edits
+    stored.patchSize.y = 40;
+    await writeFile(path, JSON.stringify(stored));
+    await assert.rejects(loadPlan(path), (e: Error) => e.message === `${path}: patchSize.y must be a multiple of 2^numPools = 16, found 40`);
+    stored.patchSize = { x: 16, y: 48, z: 32 };
+    stored.networkAxes = ['x', 'x', 'y'];
+    await writeFile(path, JSON.stringify(stored));
+    await assert.rejects(loadPlan(path), /networkAxes must list "x", "y" and "z", each once/);
+    stored.networkAxes = ['x', 'z', 'y'];
+    stored.targetSpacing = [1, 1, 1];
+    await writeFile(path, JSON.stringify(stored));
+    await assert.rejects(loadPlan(path), /targetSpacing must be \{"x": \.\., "y": \.\., "z": \.\.\}/);
+
+    // the older form: arrays in network order with transposeForward
+    await writeFile(path, JSON.stringify(p));
+    assert.deepEqual(await loadPlan(path), plan);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a plan edited by hand is not replaced unless asked; then the edit is kept beside it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pspseg-planedit-'));
+  try {
+    const path = join(dir, 'plan.json');
+    const plan = validatePlan(planJson());
+    await savePlan(path, plan);
+    assert.equal(await planFileStatus(path), 'generated');
+    // re-indenting is no edit
+    await writeFile(path, JSON.stringify(JSON.parse(await readFile(path, 'utf8'))));
+    assert.equal(await planFileStatus(path), 'generated');
+    await savePlan(path, { ...plan, batchSize: 3 }); // replaces a generated plan
+    const edited = JSON.parse(await readFile(path, 'utf8'));
+    edited.batchSize = 5;
+    await writeFile(path, JSON.stringify(edited, null, 2));
+    assert.equal(await planFileStatus(path), 'edited');
+    await assert.rejects(savePlan(path, plan), /plan\.json: was edited by hand since pspseg wrote it; not replaced \(--force replaces it/);
+    assert.equal((await loadPlan(path)).batchSize, 5);
+    await savePlan(path, plan, { replaceEdited: true });
+    assert.equal((await loadPlan(path)).batchSize, 2);
+    assert.equal((await loadPlan(`${path}.edited`)).batchSize, 5);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

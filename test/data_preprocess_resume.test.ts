@@ -70,7 +70,8 @@ test('a killed `pspseg preprocess` leaves only complete files, and the rerun doe
   try {
     const planPath = join(dir, 'plan.json'), out = join(dir, 'out');
     await savePlan(planPath, plan);
-    const child = spawn(process.execPath, [CLI, 'preprocess', HIPPO, '--plan', planPath, '--out', out, '--workers', '1', '--quiet'], { stdio: 'ignore' });
+    // --keep-plan: the plan was made from the 6-case subset, so for the whole dataset it is stale
+    const child = spawn(process.execPath, [CLI, 'preprocess', HIPPO, '--plan', planPath, '--out', out, '--workers', '1', '--quiet', '--keep-plan'], { stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + 30_000;
     let done: string[] = [];
@@ -95,5 +96,39 @@ test('a killed `pspseg preprocess` leaves only complete files, and the rerun doe
     console.log(`killed after ${done.length} cases; rerun: ${rerun.processed.length} done, ${rerun.skipped.length} skipped in ${rerun.seconds.toFixed(2)} s`);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a case is redone when a source file changes size or mtime (a touched file too); unchanged cases are not', async () => {
+  const { mkdir, copyFile, utimes } = await import('node:fs/promises');
+  const root = await mkdtemp(join(tmpdir(), 'pspseg-sources-'));
+  try {
+    const ids = small.cases.slice(0, 3).map((c) => c.id);
+    const cases = small.cases.slice(0, 3).map((c) => ({ ...c, images: [join(root, `${c.id}.nii.gz`)], label: join(root, `${c.id}_seg.nii.gz`) }));
+    await mkdir(root, { recursive: true });
+    for (const [i, c] of small.cases.slice(0, 3).entries()) {
+      await copyFile(c.images[0]!, cases[i]!.images[0]!);
+      await copyFile(c.label!, cases[i]!.label!);
+    }
+    const ds = { cases }, out = join(root, 'out');
+    const { plan: p } = await planDataset({ ...small, cases }, { workers: 0, foregroundSamples: 1e5 });
+    assert.equal((await preprocessDataset(ds, p, { outDir: out, workers: 0 })).processed.length, 3);
+    const same = await preprocessDataset(ds, p, { outDir: out, workers: 0 });
+    assert.deepEqual(same.skipped, ids);
+    // same content, new mtime (a file copied over with the same bytes, or touched)
+    const later = new Date(Date.now() + 5000);
+    await utimes(cases[1]!.label!, later, later);
+    const touched = await preprocessDataset(ds, p, { outDir: out, workers: 0 });
+    assert.deepEqual(touched.processed, [ids[1]]);
+    assert.deepEqual(touched.reasons, { [ids[1]!]: 'sources' });
+    // the same image written again with another compression: the size differs
+    const { readNifti, writeNifti } = await import('../src/io/nifti.js');
+    await writeNifti(cases[2]!.images[0]!, await readNifti(cases[2]!.images[0]!), { compressionLevel: 9 });
+    const swapped = await preprocessDataset(ds, p, { outDir: out, workers: 0 });
+    assert.deepEqual(swapped.reasons, { [ids[2]!]: 'sources' });
+    const stored = await readCaseFile(caseFilePath(out, ids[2]!));
+    assert.deepEqual(stored.properties.sources!.map((s) => s.path), [cases[2]!.images[0], cases[2]!.label]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
 });

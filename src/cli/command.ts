@@ -5,6 +5,7 @@
  * Exit codes: 0 success, 1 failure (`pspseg <command>: message`), 2 bad usage (message and usage).
  */
 import { parseArgs } from 'node:util';
+import { abandonProgress } from '../util/progress.js';
 
 interface OptionCommon {
   /** One line for the usage text. */
@@ -174,10 +175,13 @@ export function defineCommand<const S extends OptionSpecs>(spec: CommandSpec<S>)
       try {
         return await spec.run(input.options, input.args);
       } catch (err) {
+        abandonProgress(); // a bar left half-drawn by the failed step goes before the message
         if (err instanceof UsageError) { console.error(`pspseg ${spec.name}: ${err.message}\n\n${usage}`); return 2; }
         console.error(`pspseg ${spec.name}: ${err instanceof Error ? err.message : String(err)}`);
         if (process.env.PSPSEG_DEBUG && err instanceof Error) console.error(err.stack);
         return 1;
+      } finally {
+        abandonProgress(); // and one a command left unfinished stops routing console output
       }
     },
   };

@@ -15,18 +15,28 @@ import {
   HOST_LITTLE_ENDIAN, convertVoxels, datatypeByCode, datatypeInfo, datatypeOfArray, describeDatatypeCode,
   swapBytes, voxelsFromBytes,
 } from './voxel_types.js';
-import { readNiftiBytes, readNiftiBytesSync, wantsGzip, writeNiftiFileAtomic, writeNiftiFileAtomicSync } from './nifti_file.js';
+import { type NiftiFileBytes, readNiftiFile, readNiftiFileSync, wantsGzip, writeNiftiFileAtomic, writeNiftiFileAtomicSync } from './nifti_file.js';
 
 export { NiftiError } from './nifti_error.js';
 export type { NiftiHeader } from './nifti_header.js';
 
 /** Reads a .nii or .nii.gz file (NIfTI-1 or -2, either byte order). Throws NiftiError naming the file. */
 export async function readNifti(path: string): Promise<Volume> {
-  return decodeNifti(await readNiftiBytes(path), path);
+  return decodeFile(await readNiftiFile(path), path);
 }
 
 export function readNiftiSync(path: string): Volume {
-  return decodeNifti(readNiftiBytesSync(path), path);
+  return decodeFile(readNiftiFileSync(path), path);
+}
+
+/** Decodes; when a .gz file held no gzip data and does not decode, says that this is the likely cause. */
+function decodeFile(file: NiftiFileBytes, path: string): Volume {
+  try {
+    return decodeNifti(file.bytes, path);
+  } catch (err) {
+    if (!(err instanceof NiftiError) || file.gzipped || !wantsGzip(path)) throw err;
+    throw new NiftiError(path, `not a gzip file, although its name ends in .gz (read as uncompressed NIfTI instead: ${err.reason})`, { cause: err });
+  }
 }
 
 /** Decodes an uncompressed NIfTI file image; `path` only labels errors. */

@@ -30,19 +30,30 @@ function gzipError(path: string, err: unknown): NiftiError {
   return new NiftiError(path, `corrupt or truncated gzip data (${(err as Error).message})`, { cause: err });
 }
 
+/** The file's bytes, decompressed when they are gzip data, and whether they were. */
+export interface NiftiFileBytes { bytes: Uint8Array; gzipped: boolean }
+
 /** The decompressed bytes of a .nii or .nii.gz file. zlib runs on the libuv pool, off the main thread. */
-export async function readNiftiBytes(path: string): Promise<Uint8Array> {
+export async function readNiftiFile(path: string): Promise<NiftiFileBytes> {
   let raw: Buffer;
   try { raw = await readFile(path); } catch (err) { throw fileError(path, 'read', err); }
-  if (!isGzip(raw)) return raw;
-  try { return await gunzipAsync(raw, GUNZIP_OPTIONS); } catch (err) { throw gzipError(path, err); }
+  if (!isGzip(raw)) return { bytes: raw, gzipped: false };
+  try { return { bytes: await gunzipAsync(raw, GUNZIP_OPTIONS), gzipped: true }; } catch (err) { throw gzipError(path, err); }
+}
+
+export function readNiftiFileSync(path: string): NiftiFileBytes {
+  let raw: Buffer;
+  try { raw = readFileSync(path); } catch (err) { throw fileError(path, 'read', err); }
+  if (!isGzip(raw)) return { bytes: raw, gzipped: false };
+  try { return { bytes: gunzipSync(raw, GUNZIP_OPTIONS), gzipped: true }; } catch (err) { throw gzipError(path, err); }
+}
+
+export async function readNiftiBytes(path: string): Promise<Uint8Array> {
+  return (await readNiftiFile(path)).bytes;
 }
 
 export function readNiftiBytesSync(path: string): Uint8Array {
-  let raw: Buffer;
-  try { raw = readFileSync(path); } catch (err) { throw fileError(path, 'read', err); }
-  if (!isGzip(raw)) return raw;
-  try { return gunzipSync(raw, GUNZIP_OPTIONS); } catch (err) { throw gzipError(path, err); }
+  return readNiftiFileSync(path).bytes;
 }
 
 export function wantsGzip(path: string): boolean {

@@ -109,3 +109,27 @@ function matrixToQuaternion(m: number[][]): [number, number, number] {
   }
   return [b, c, d];
 }
+
+/**
+ * Problems of a header's geometry that make positions or voxel sizes unknown: a zero or non-finite
+ * pixdim (readers silently take 1 mm), and NaN/Inf or a zero axis in the transform the affine comes
+ * from (sform, else qform). Each is one sentence naming the field.
+ */
+export function headerGeometryProblems(h: NiftiHeader): string[] {
+  const out: string[] = [];
+  const spatial = Math.min(3, Math.max(1, h.dim[0] ?? 3));
+  for (let i = 1; i <= spatial; i++) {
+    const p = h.pixdim[i];
+    if (p === undefined || !Number.isFinite(p) || p === 0) {
+      out.push(`pixdim[${i}] (voxel size along ${'xyz'[i - 1]}) is ${p}: the voxel size is unknown (readers take 1 mm)`);
+    }
+  }
+  const finite = (v: readonly number[]): boolean => v.every(Number.isFinite);
+  if (h.sformCode > 0) {
+    if (!h.srow.every((row) => finite(row.slice(0, 4)))) out.push(`the sform (srow_x/y/z) holds NaN or infinite values: voxel positions are unknown`);
+    else if (affineZooms([...h.srow, [0, 0, 0, 1]]).some((z) => z === 0)) out.push('the sform is singular (a voxel axis has zero length)');
+  } else if (h.qformCode > 0 && !(finite(h.quatern) && finite(h.qoffset))) {
+    out.push('the qform (quatern_b/c/d, qoffset_x/y/z) holds NaN or infinite values: voxel positions are unknown');
+  }
+  return out;
+}

@@ -3,19 +3,14 @@
  * (each step resumes), then trains on fold 0 with the trainer (a short schedule) and reports the
  * validation pseudo Dice. The order of the steps lives here; the work is done by src/data and src/train.
  */
-import { mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkDataset } from '../../data/dataset/check.js';
+import { formatXYZ } from '../../data/common/axes.js';
 import { readDataset } from '../../data/dataset/dataset.js';
-import { planDataset } from '../../data/plan/plan.js';
-import { loadPlan, savePlan } from '../../data/plan/plan_file.js';
-import { preprocessDataset } from '../../data/preprocess/preprocess_dataset.js';
-import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../../data/dataset/work_dir.js';
+import { prepareDataset } from '../../data/plan/prepare.js';
+import { PLAN_FILE, datasetWorkDir } from '../../data/dataset/work_dir.js';
 import { engineConfig } from '../../tensor/index.js';
 import { runTraining } from '../../train/run.js';
 import { PROGRESS_FILE } from '../../train/trainer.js';
-import { Progress } from '../../util/progress.js';
 import type { DemoOptions } from './demo.js';
 
 export async function runDemo(o: DemoOptions, datasetArg: string | undefined): Promise<number> {
@@ -23,30 +18,13 @@ export async function runDemo(o: DemoOptions, datasetArg: string | undefined): P
   const cfg = engineConfig();
   console.log(`engine: libtorch ${cfg.torchVersion}, ${cfg.threads} threads, oneDNN ${cfg.mkldnn ? 'on' : 'off'}`);
 
-  // 1. check
+  // 1-3. check (refuses errors, listing each with its case and file), plan (again when the dataset
+  // changed), preprocess (resumes; as many cases at a time as fit in memory)
   const dataset = readDataset(datasetPath);
-  const report = await checkDataset(dataset);
-  console.log(`check: ${dataset.name}, ${report.cases} cases, ${report.errors.length} errors, ${report.warnings.length} warnings`);
-  if (!report.ok) { for (const e of report.errors.slice(0, 10)) console.error(`  ${e.message}`); return 1; }
-
-  // 2. plan (once)
+  if (dataset.cases.length === 1) throw new Error(`${dataset.root}: a validation fold needs at least two cases, this dataset has one (the demo holds out cases for validation)`);
   const work = datasetWorkDir(dataset.name);
-  const planPath = join(work, PLAN_FILE);
-  if (!existsSync(planPath)) {
-    const progress = new Progress('plan', dataset.cases.length);
-    const { plan } = await planDataset(dataset, { onCaseDone: (id) => progress.tick(1, id) });
-    progress.finish();
-    await mkdir(work, { recursive: true });
-    await savePlan(planPath, plan);
-  }
-  const plan = await loadPlan(planPath);
-  console.log(`plan: spacing ${plan.targetSpacing.join('x')} mm, patch ${plan.patchSize.join('x')} (${planPath})`);
-
-  // 3. preprocess (resumes)
-  const outDir = join(work, PREPROCESSED_DIR);
-  const progress = new Progress('preprocess', dataset.cases.length);
-  const pre = await preprocessDataset(dataset, plan, { outDir, onCase: (id) => progress.tick(1, id) });
-  progress.finish(`${pre.processed.length} done, ${pre.skipped.length} up to date`);
+  const { plan } = await prepareDataset(dataset, { workDir: work });
+  console.log(`plan: spacing ${formatXYZ(plan.targetSpacing, plan.transposeForward, 'mm')}, patch ${formatXYZ(plan.patchSize, plan.transposeForward)} (${join(work, PLAN_FILE)})`);
 
   // 4. train the small U-Net on fold 0 (nnU-Net's split) and validate every epoch
   const valIterations = 10;

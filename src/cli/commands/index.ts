@@ -1,6 +1,7 @@
 /** Every pspseg command, by name. Definitions only: loading this list loads no engine. */
 import { type Command } from '../command.js';
 import { check } from './check.js';
+import { dataset } from './dataset.js';
 import { demo } from './demo.js';
 import { evaluate } from './evaluate.js';
 import { info } from './info.js';
@@ -11,4 +12,4 @@ import { preprocess } from './preprocess.js';
 import { report } from './report.js';
 import { train } from './train.js';
 
-export const commands: readonly Command[] = [check, demo, evaluate, info, model, plan, predict, preprocess, report, train];
+export const commands: readonly Command[] = [check, dataset, demo, evaluate, info, model, plan, predict, preprocess, report, train];

@@ -9,8 +9,9 @@ export type InfoOptions = OptionValues<typeof options>;
 
 export const info = defineCommand({
   name: 'info',
-  summary: 'show the engine configuration (libtorch version, threads, devices, oneDNN)',
-  description: 'Prints the libtorch build pspseg runs on. PSPSEG_THREADS sets the thread count.',
+  summary: 'show the CPU and the engine configuration (libtorch version, threads, devices, oneDNN)',
+  description: `Prints the CPU (model, cores, vector extensions such as avx2 and avx512f: timings depend on them) and the
+libtorch build pspseg runs on. PSPSEG_THREADS sets the thread count.`,
   options,
   run: async (o) => (await import('./info_run.js')).runInfo(o),
 });

@@ -1,14 +1,17 @@
 /** `pspseg info` at work (loaded when the command runs). */
 import { engineConfig } from '../../tensor/index.js';
+import { cpuInfo, describeCpu } from '../../util/cpu_info.js';
 import type { InfoOptions } from './info.js';
 
 export async function runInfo(o: InfoOptions): Promise<number> {
   const c = engineConfig();
+  const cpu = cpuInfo();
   if (o.json) {
-    console.log(JSON.stringify(c, null, 2));
+    console.log(JSON.stringify({ ...c, cpu }, null, 2));
     return 0;
   }
   console.log([
+    `cpu        ${describeCpu(cpu)}`,
     `libtorch   ${c.torchVersion}`,
     `threads    ${c.threads} intra-op, ${c.interopThreads} inter-op${process.env.PSPSEG_THREADS ? ' (PSPSEG_THREADS)' : ''}`,
     `devices    cpu${c.cuda ? `, cuda x${c.cudaDevices}` : ' (no CUDA in this libtorch)'}`,

@@ -79,7 +79,7 @@ export async function loadCase(c: CaseFiles, expectedChannels?: number): Promise
   const images: Float32Array[] = [];
   vols.forEach((v, k) => {
     const path = c.images[k]!;
-    if (!sameShape(v, first)) throw new Error(`${path}: shape ${v.shape.join('x')} differs from ${c.images[0]} (${first.shape.join('x')})`);
+    if (!sameShape(v, first)) throw new Error(`${path}: shape ${v.shape.join('x')} (x, y, z) differs from ${c.images[0]} (${first.shape.join('x')})`);
     const nch = c.channelInFile === '4d' ? v.channels : 1;
     if (c.channelInFile === 'separate' && v.channels !== 1) throw new Error(`${path}: expected a 3D image, found ${v.channels} channels`);
     for (let ch = 0; ch < nch; ch++) images.push(toFloat32(v.data, ch * n, (ch + 1) * n));
@@ -101,7 +101,7 @@ export async function loadCase(c: CaseFiles, expectedChannels?: number): Promise
   if (c.label) {
     const lv = await readNifti(c.label);
     if (!sameShape(lv, first) || lv.channels !== 1) {
-      throw new Error(`${c.label}: label shape ${lv.shape.join('x')}x${lv.channels} does not match image ${first.shape.join('x')}`);
+      throw new Error(`${c.label}: label shape ${lv.shape.join('x')}x${lv.channels} (x, y, z, channels) does not match image ${first.shape.join('x')}`);
     }
     loaded.label = labelToInt8(lv, c.label);
   }

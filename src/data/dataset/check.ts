@@ -2,10 +2,15 @@
  * `check`: validates a whole dataset and returns every problem found, errors (the dataset cannot be
  * trained on as is) and warnings (worth a look), plus a few statistics for the summary.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic_write.js';
+import { shortHash } from '../common/short_hash.js';
+import type { Shape3, Spacing3 } from '../common/triple.js';
 import { declaredLabelValues, readDataset, type Dataset, type DatasetLayout } from './dataset.js';
 import { checkCase, type CaseFacts, type CheckProblem } from './check_case.js';
+import { type SourceFile, sameSources, statCaseSources } from './case_sources.js';
 
 export type { CheckProblem, CheckCode } from './check_case.js';
 
@@ -16,9 +21,16 @@ export interface CheckOptions {
   tolerance?: number;
   /** Called after each case. */
   onProgress?: (done: number, total: number, caseId: string) => void;
+  /**
+   * A file that keeps each case's result with the sizes and mtimes of its files: a case whose files
+   * did not change is not read again (plan and preprocess check through it).
+   */
+  cacheFile?: string;
 }
 
 export interface CheckStats {
+  /** The axis order of the triples below: the image's own voxel axes as in its NIfTI file. */
+  axes: 'x, y, z';
   /** Smallest and largest image size per axis. */
   shapeMin: number[]; shapeMax: number[];
   spacingMin: number[]; spacingMax: number[];
@@ -42,26 +54,73 @@ export interface CheckReport {
   ok: boolean;
   stats: CheckStats;
   seconds: number;
+  /** Cases whose result came from the cache file. */
+  cachedCases: number;
+  /** Size and spacing of each case's first image that could be read, per NIfTI axis (x, y, z). */
+  geometry: { id: string; shape: Shape3; spacing: Spacing3 }[];
 }
+
+const CACHE_VERSION = 1;
+type CaseResult = { facts: CaseFacts; problems: CheckProblem[] };
+interface CachedCase { sources: SourceFile[]; channelInFile: string; facts: Omit<CaseFacts, 'labelCounts'> & { labelCounts?: [number, number][] }; problems: CheckProblem[] }
+interface CheckCache { version: number; context: string; cases: Record<string, CachedCase> }
+
+async function readCache(file: string | undefined, context: string): Promise<Record<string, CachedCase>> {
+  if (!file) return {};
+  try {
+    const c = JSON.parse(await readFile(file, 'utf8')) as CheckCache;
+    return c.version === CACHE_VERSION && c.context === context && c.cases && typeof c.cases === 'object' ? c.cases : {};
+  } catch {
+    return {};
+  }
+}
+
+const fromCache = (c: CachedCase): CaseResult => ({
+  facts: { ...c.facts, ...(c.facts.labelCounts ? { labelCounts: new Map(c.facts.labelCounts) } : {}) } as CaseFacts,
+  problems: c.problems,
+});
+const toCache = (r: CaseResult, sources: SourceFile[], channelInFile: string): CachedCase => {
+  const { labelCounts, ...facts } = r.facts;
+  return { sources, channelInFile, problems: r.problems, facts: { ...facts, ...(labelCounts ? { labelCounts: [...labelCounts] } : {}) } };
+};
 
 /** Checks the dataset (or the dataset folder at a path; a bad dataset.json throws DatasetError). */
 export async function checkDataset(datasetOrPath: Dataset | string, options: CheckOptions = {}): Promise<CheckReport> {
   const start = performance.now();
   const dataset = typeof datasetOrPath === 'string' ? readDataset(datasetOrPath) : datasetOrPath;
   const ctx = { channelNames: dataset.channelNames, declaredLabels: declaredLabelValues(dataset), tolerance: options.tolerance ?? 1e-3 };
+  // Everything a case's result depends on besides its own files.
+  const context = shortHash({ ctx: { ...ctx, declaredLabels: [...ctx.declaredLabels].sort((a, b) => a - b) }, pspsegCheck: CACHE_VERSION });
+  const cache = await readCache(options.cacheFile, context);
+  const nextCache: Record<string, CachedCase> = {};
+  let cachedCases = 0;
   const cases = dataset.cases;
-  const results: { facts: CaseFacts; problems: CheckProblem[] }[] = new Array(cases.length);
+  const results: CaseResult[] = new Array(cases.length);
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
     while (next < cases.length) {
       const i = next++;
-      results[i] = await checkCase(cases[i]!, ctx);
-      options.onProgress?.(++done, cases.length, cases[i]!.id);
+      const c = cases[i]!;
+      const sources = await statCaseSources(c); // before reading: a change while reading shows next time
+      const hit = cache[c.id];
+      if (hit && hit.channelInFile === c.channelInFile && sameSources(hit.sources, sources)) {
+        results[i] = fromCache(hit);
+        nextCache[c.id] = hit;
+        cachedCases++;
+      } else {
+        results[i] = await checkCase(c, ctx);
+        nextCache[c.id] = toCache(results[i]!, sources, c.channelInFile);
+      }
+      options.onProgress?.(++done, cases.length, c.id);
     }
   };
   const concurrency = Math.max(1, options.concurrency ?? Math.min(4, Math.max(2, availableParallelism())));
   await Promise.all(Array.from({ length: Math.min(concurrency, cases.length) }, worker));
+  if (options.cacheFile) {
+    await mkdir(dirname(options.cacheFile), { recursive: true });
+    await writeFileAtomic(options.cacheFile, [JSON.stringify({ version: CACHE_VERSION, context, cases: nextCache } satisfies CheckCache)]);
+  }
 
   const problems = [...(await datasetProblems(dataset)), ...results.flatMap((r) => r.problems)];
   const facts = results.map((r) => r.facts);
@@ -79,6 +138,8 @@ export async function checkDataset(datasetOrPath: Dataset | string, options: Che
     ok: !problems.some((p) => p.severity === 'error'),
     stats: statistics(facts),
     seconds: (performance.now() - start) / 1000,
+    cachedCases,
+    geometry: facts.flatMap((f) => (f.shape && f.spacing ? [{ id: f.id, shape: f.shape, spacing: f.spacing }] : [])),
   };
 }
 
@@ -142,6 +203,7 @@ function statistics(facts: CaseFacts[]): CheckStats {
   const labelVoxels: Record<string, number> = {};
   for (const f of facts) for (const [v, n] of f.labelCounts ?? []) labelVoxels[v] = (labelVoxels[v] ?? 0) + n;
   return {
+    axes: 'x, y, z',
     shapeMin: axis(shapes, Math.min), shapeMax: axis(shapes, Math.max),
     spacingMin: axis(spacings, Math.min), spacingMax: axis(spacings, Math.max),
     orientations: countBy(facts.map((f) => f.orientation)),

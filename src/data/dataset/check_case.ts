@@ -3,8 +3,9 @@
  * finite intensities, label values integer and declared. Returns problems instead of throwing, so a
  * dataset check can list everything that is wrong at once.
  */
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { readNifti } from '../../io/nifti.js';
+import { headerGeometryProblems } from '../../io/nifti_geometry.js';
 import type { Volume } from '../../io/volume.js';
 import type { Shape3, Spacing3 } from '../common/triple.js';
 import { MAX_CLASS_VALUE } from '../common/labels.js';
@@ -14,7 +15,7 @@ import { scanIntensities, scanLabelValues } from './check_values.js';
 
 export type CheckCode =
   | 'dataset' | 'case-count' | 'stray-file' | 'unused-label'
-  | 'missing-file' | 'unreadable' | 'channel-count' | 'channel-geometry'
+  | 'missing-file' | 'unreadable' | 'not-gzip' | 'bad-geometry' | 'channel-count' | 'channel-geometry'
   | 'shape-mismatch' | 'spacing-mismatch' | 'affine-mismatch'
   | 'non-finite' | 'constant-image' | 'non-integer-label' | 'undeclared-label' | 'label-range' | 'empty-label'
   | 'unusual-orientation';
@@ -51,11 +52,17 @@ export async function checkCase(c: DatasetCase, ctx: CaseCheckContext): Promise<
     problems.push({ severity, code, caseId: c.id, ...(file ? { file } : {}), message });
   };
   const load = async (path: string): Promise<Volume | undefined> => {
-    if (!(await stat(path).catch(() => undefined))?.isFile()) { report('error', 'missing-file', path, 'file is missing'); return undefined; }
-    try { return await readNifti(path); } catch (err) {
+    if (!(await isFile(path))) { report('error', 'missing-file', path, `file is missing${await endingHint(path)}`); return undefined; }
+    let vol: Volume;
+    try { vol = await readNifti(path); } catch (err) {
       report('error', 'unreadable', path, (err as { reason?: string }).reason ?? (err as Error).message);
       return undefined;
     }
+    if (/\.gz$/i.test(path) && !(await startsWithGzipMagic(path))) {
+      report('warning', 'not-gzip', path, 'not a gzip file although its name ends in .gz (read as uncompressed NIfTI; nnU-Net and nibabel refuse it): compress it with gzip, or rename it to .nii');
+    }
+    for (const problem of vol.header ? headerGeometryProblems(vol.header) : []) report('error', 'bad-geometry', path, problem);
+    return vol;
   };
 
   const images = await Promise.all(c.images.map(load));
@@ -86,6 +93,30 @@ export async function checkCase(c: DatasetCase, ctx: CaseCheckContext): Promise<
   return { facts, problems };
 }
 
+const isFile = async (path: string): Promise<boolean> => Boolean((await stat(path).catch(() => undefined))?.isFile());
+
+/** For a missing X.nii.gz beside an existing X.nii (or the other way round): why it is not found and what to do. */
+async function endingHint(path: string): Promise<string> {
+  const gz = /\.nii\.gz$/i.test(path);
+  const other = gz ? path.slice(0, -3) : /\.nii$/i.test(path) ? `${path}.gz` : undefined;
+  if (!other || !(await isFile(other))) return '';
+  const name = other.split(/[\\/]/).pop();
+  return gz
+    ? ` (${name} exists, but dataset.json's file_ending is ".nii.gz": compress it with gzip, or set "file_ending": ".nii" if every file is .nii)`
+    : ` (${name} exists, but dataset.json's file_ending is ".nii": set "file_ending": ".nii.gz" if every file is .nii.gz)`;
+}
+
+async function startsWithGzipMagic(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(b, 0, 2, 0);
+    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
 type Report = (severity: CheckProblem['severity'], code: CheckCode, file: string | undefined, message: string) => void;
 
 function checkImage(img: Volume, path: string, c: DatasetCase, ctx: CaseCheckContext, report: Report): void {
@@ -103,7 +134,10 @@ function checkLabel(label: Volume, path: string, ctx: CaseCheckContext, report: 
   if (label.channels !== 1) report('error', 'channel-count', path, `label has ${label.channels} channels, must be 3D`);
   const scan = scanLabelValues(label.data);
   if (scan.nonFinite > 0) report('error', 'non-finite', path, `${scan.nonFinite} NaN/Inf voxel(s) in the label`);
-  if (scan.nonInteger > 0) report('error', 'non-integer-label', path, `${scan.nonInteger} voxel(s) hold non-integer label values`);
+  if (scan.nonInteger > 0) {
+    report('error', 'non-integer-label', path,
+      `${scan.nonInteger} voxel(s) hold non-integer label values (e.g. ${scan.nonIntegerExamples.map((v) => +v.toPrecision(6)).join(', ')}): labels must be whole class numbers; was the label resampled with interpolation?`);
+  }
   const undeclared = [...scan.counts].filter(([v]) => !ctx.declaredLabels.has(v)).sort((a, b) => a[0] - b[0]);
   if (undeclared.length > 0) {
     const list = undeclared.slice(0, 10).map(([v, n]) => `${v} (${n} voxels)`).join(', ');
@@ -115,6 +149,9 @@ function checkLabel(label: Volume, path: string, ctx: CaseCheckContext, report: 
     // Preprocessed labels are int8 with -1 reserved for "outside the body".
     report('error', 'label-range', path, `label values ${outOfRange.slice(0, 10).join(', ')} are outside 0..${MAX_CLASS_VALUE}, which pspseg supports`);
   }
-  if (![...scan.counts.keys()].some((v) => v !== 0)) report('warning', 'empty-label', path, 'label has no foreground voxels');
+  // Only a label that could be read as classes can be said to be empty (non-integer voxels are reported above).
+  if (scan.nonInteger === 0 && scan.nonFinite === 0 && ![...scan.counts.keys()].some((v) => v !== 0)) {
+    report('warning', 'empty-label', path, 'label has no foreground voxels');
+  }
   return scan.counts;
 }

@@ -21,10 +21,10 @@ const fmtList = (v: readonly number[]): string => v.map(fmt).join('x');
 export function compareGeometry(a: Volume, b: Volume, tolerance: number): GeometryDifference[] {
   const out: GeometryDifference[] = [];
   if (a.shape.some((n, i) => n !== b.shape[i])) {
-    out.push({ kind: 'shape', message: `shape ${fmtList(b.shape)} differs from ${fmtList(a.shape)}` });
+    out.push({ kind: 'shape', message: `shape ${fmtList(b.shape)} differs from ${fmtList(a.shape)} (x, y, z)` });
   }
   if (a.spacing.some((s, i) => Math.abs(s - b.spacing[i]!) > tolerance * Math.max(s, b.spacing[i]!))) {
-    out.push({ kind: 'spacing', message: `spacing ${fmtList(b.spacing)} mm differs from ${fmtList(a.spacing)} mm` });
+    out.push({ kind: 'spacing', message: `spacing ${fmtList(b.spacing)} mm differs from ${fmtList(a.spacing)} mm (x, y, z)` });
   }
   const shift = Math.hypot(...[0, 1, 2].map((r) => a.affine[r]![3]! - b.affine[r]![3]!));
   const minSpacing = Math.min(...a.spacing);

@@ -26,6 +26,8 @@ export interface LabelScan {
   /** Voxel count per integer label value. */
   counts: Map<number, number>;
   nonInteger: number;
+  /** Up to 5 distinct non-integer values, for the message. */
+  nonIntegerExamples: number[];
   nonFinite: number;
 }
 
@@ -38,8 +40,9 @@ export function scanLabelValues(data: Volume['data']): LabelScan {
     const hist = new Float64Array(256);
     for (let i = 0; i < data.length; i++) hist[data[i]!]!++;
     hist.forEach((n, v) => { if (n > 0) counts.set(v, n); });
-    return { counts, nonInteger, nonFinite };
+    return { counts, nonInteger, nonIntegerExamples: [], nonFinite };
   }
+  const nonIntegerExamples: number[] = [];
   const get: (i: number) => number = data instanceof BigInt64Array ? (i) => Number(data[i]) : (i) => data[i] as number;
   let run = NaN;
   let runLength = 0;
@@ -48,11 +51,15 @@ export function scanLabelValues(data: Volume['data']): LabelScan {
     const v = get(i);
     if (v === run) { runLength++; continue; }
     if (!Number.isFinite(v)) { nonFinite++; continue; }
-    if (!Number.isInteger(v)) { nonInteger++; continue; }
+    if (!Number.isInteger(v)) {
+      nonInteger++;
+      if (nonIntegerExamples.length < 5 && !nonIntegerExamples.includes(v)) nonIntegerExamples.push(v);
+      continue;
+    }
     flush();
     run = v;
     runLength = 1;
   }
   flush();
-  return { counts, nonInteger, nonFinite };
+  return { counts, nonInteger, nonIntegerExamples, nonFinite };
 }

@@ -3,7 +3,7 @@
  * Medical Segmentation Decathlon (MSD, also nnU-Net v1) and nnU-Net v2. Reading lists files only;
  * it neither opens images nor requires them to exist (`check` reports what is missing).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatasetError } from './dataset_error.js';
 import { readMsdDataset } from './dataset_msd.js';
@@ -42,7 +42,9 @@ function locate(path: string): { root: string; file: string } {
   const root = isFile ? resolve(abs, '..') : abs;
   const file = isFile ? abs : join(abs, 'dataset.json');
   if (!isFile && !statSync(file, { throwIfNoEntry: false })?.isFile()) {
-    throw new DatasetError(file, 'not found: a dataset folder (MSD or nnU-Net v2 layout) needs a dataset.json');
+    const loose = readdirSync(abs).filter((n) => /\.nii(\.gz)?$/i.test(n)).length;
+    throw new DatasetError(file, `not found: a dataset folder (MSD or nnU-Net v2 layout) needs a dataset.json${loose ? ` (this folder holds ${loose} loose NIfTI file(s))` : ''}; `
+      + "'pspseg dataset OUT -i IMAGES -l LABELS' makes a dataset folder from image and label files");
   }
   if (isFile && !abs.endsWith('.json')) {
     throw new DatasetError(abs, 'expected a dataset folder or its dataset.json');

@@ -1,7 +1,7 @@
 /**
  * Where a dataset's derived files go by default: $PSPSEG_WORK/<dataset name>/ or, without that
  * variable, ./pspseg_work/<dataset name>/ under the current directory. Inside it: plan.json,
- * fingerprint.json and preprocessed/ (one .pspcase file per case).
+ * fingerprint.json, check_cache.json and preprocessed/ (one .pspcase file per case).
  */
 import { join, resolve } from 'node:path';
 
@@ -21,3 +21,5 @@ export function datasetWorkDir(datasetName: string, env: NodeJS.ProcessEnv = pro
 export const PLAN_FILE = 'plan.json';
 export const FINGERPRINT_FILE = 'fingerprint.json';
 export const PREPROCESSED_DIR = 'preprocessed';
+/** Each case's check result with its files' sizes and mtimes (dataset/check.ts). */
+export const CHECK_CACHE_FILE = 'check_cache.json';

@@ -7,6 +7,8 @@
 import type { IntensityStats } from '../common/stats.js';
 import { concatSamples, median, weightedStats } from '../common/stats.js';
 import type { CaseFiles } from '../dataset/case_reader.js';
+import { type DatasetSources, statDatasetSources } from '../dataset/case_sources.js';
+import { labelTriple } from '../common/axes.js';
 import { defaultWorkers, runPool } from '../../util/worker_pool.js';
 import { type CaseFingerprint, type CaseFingerprintWithSamples, type FingerprintTask, runFingerprintTask } from './fingerprint_case.js';
 
@@ -22,6 +24,8 @@ export interface Fingerprint {
   medianRelativeSizeAfterCropping: number;
   foregroundIntensityPropertiesPerChannel: IntensityStats[];
   cases: CaseFingerprint[];
+  /** The files it was made from (stat'ed before reading them): a plan knows it is stale when they change. */
+  sources?: DatasetSources;
 }
 
 /** Combine case fingerprints (in dataset order) into the dataset fingerprint. */
@@ -50,9 +54,10 @@ export interface FingerprintOptions {
 
 const FINGERPRINT_WORKER_URL = new URL('./fingerprint_worker.js', import.meta.url);
 
-export async function extractFingerprint(dataset: { channelNames: readonly string[]; cases: readonly CaseFiles[] }, o: FingerprintOptions = {}):
+export async function extractFingerprint(dataset: { channelNames: readonly string[]; cases: readonly CaseFiles[]; datasetJson?: string }, o: FingerprintOptions = {}):
   Promise<{ fingerprint: Fingerprint; parts: CaseFingerprintWithSamples[] }> {
   if (dataset.cases.length === 0) throw new Error('the dataset has no training cases');
+  const sources = await statDatasetSources(dataset);
   const seed = o.seed ?? DEFAULT_FINGERPRINT_SEED;
   const samplesPerCase = Math.floor((o.foregroundSamples ?? DEFAULT_FOREGROUND_SAMPLES) / dataset.cases.length);
   const tasks: FingerprintTask[] = dataset.cases.map((c) => ({ case: c, channels: dataset.channelNames.length, samplesPerCase, seed }));
@@ -65,5 +70,13 @@ export async function extractFingerprint(dataset: { channelNames: readonly strin
     describe: (t) => `fingerprint of case ${t.case.id}`,
     onResult: (r, t, i) => { parts[i] = r; o.onCaseDone?.(t.case.id); },
   });
-  return { fingerprint: combineFingerprints(parts, samplesPerCase, seed), parts };
+  return { fingerprint: { ...combineFingerprints(parts, samplesPerCase, seed), sources }, parts };
+}
+
+/** fingerprint.json's content: the case triples (C-order arrays in memory) labelled by axis, as everything stored. */
+export function fingerprintFileText(f: Fingerprint): string {
+  const cases = f.cases.map((c) => ({
+    ...c, spacing: labelTriple(c.spacing), shapeBeforeCrop: labelTriple(c.shapeBeforeCrop), shapeAfterCrop: labelTriple(c.shapeAfterCrop),
+  }));
+  return `${JSON.stringify({ ...f, axes: 'x, y, z: the image voxel axes as stored in the NIfTI files', cases }, null, 1)}\n`;
 }

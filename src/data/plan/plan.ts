@@ -7,6 +7,7 @@
 import { type IntensityStats, type WeightedSample, concatSamples, median, weightedPercentiles } from '../common/stats.js';
 import { type Shape3, type Spacing3, permuteTriple, reversed3 } from '../common/triple.js';
 import type { CaseFiles } from '../dataset/case_reader.js';
+import { datasetSourcesHash } from '../dataset/case_sources.js';
 import { DEFAULT_FOREGROUND_SAMPLING } from '../preprocess/foreground_locations.js';
 import { type NormalizationScheme, schemeForChannel, useMaskForNorm } from '../preprocess/normalize.js';
 import { DEFAULT_RESAMPLING, computeNewShape } from '../preprocess/resample.js';
@@ -21,6 +22,7 @@ export interface DatasetLike {
   channelNames: readonly string[];
   labels: readonly { name: string; value: number }[];
   cases: readonly CaseFiles[];
+  datasetJson?: string;
 }
 
 export interface PlanOptions extends FingerprintOptions {
@@ -76,7 +78,10 @@ export function planFromFingerprint(dataset: DatasetLike, fingerprint: Fingerpri
   });
   return {
     version: PLAN_VERSION,
-    dataset: { name: dataset.name, root: dataset.root, numCases: fingerprint.numCases },
+    dataset: {
+      name: dataset.name, root: dataset.root, numCases: fingerprint.numCases,
+      ...(fingerprint.sources ? { sourcesHash: datasetSourcesHash(fingerprint.sources) } : {}),
+    },
     labels: dataset.labels.map((l) => ({ name: l.name, value: l.value })),
     channels,
     transposeForward: forward,

@@ -1,22 +1,66 @@
 /**
  * Plan files: pretty-printed JSON written atomically, and a loader that checks every field against
  * the plan schema (plan_schema.ts) and names the file and the field in its errors (plans are meant
- * to be edited by hand).
+ * to be edited by hand). Triples are stored with named axes (common/plan_axes.ts). A saved plan
+ * records who wrote it and a hash of its content, so a hand-edited plan is never replaced silently.
  */
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { z } from 'zod';
 import { writeFileAtomic } from '../../util/atomic_write.js';
+import type { AxisName } from '../common/axes.js';
+import { PLAN_TRIPLE_FIELDS, planFromStored, planToStored } from '../common/plan_axes.js';
+import { shortHash } from '../common/short_hash.js';
 import { type Plan, planSchema } from './plan_schema.js';
 
 export class PlanFileError extends Error {
   constructor(readonly path: string, message: string) { super(`${path}: ${message}`); this.name = 'PlanFileError'; }
 }
 
-export async function savePlan(path: string, plan: Plan): Promise<void> {
-  validatePlan(plan, path); // never write a plan that could not be read back
+/** Who wrote a plan file and the hash of what it wrote (stored as "generated"). */
+export interface PlanProvenance { by: string; at: string; hash: string }
+
+export interface SavePlanOptions {
+  /** Replace a plan file that was edited by hand (it is kept as <name>.edited). Default: refuse. */
+  replaceEdited?: boolean;
+  /** Who writes it (default 'pspseg plan'). */
+  by?: string;
+}
+
+/** The plan as its file holds it (labelled axes, provenance), as text. */
+export function formatPlanFile(plan: Plan, by = 'pspseg plan'): string {
+  const checked = validatePlan(plan); // never write a plan that could not be read back
+  const generated: PlanProvenance = { by, at: new Date().toISOString(), hash: contentHash(checked) };
+  return `${JSON.stringify({ ...planToStored(checked), generated }, null, 2)}\n`;
+}
+
+const contentHash = (plan: Plan): string => shortHash(plan);
+
+export async function savePlan(path: string, plan: Plan, o: SavePlanOptions = {}): Promise<void> {
+  validatePlan(plan, path);
+  const text = formatPlanFile(plan, o.by);
+  if (existsSync(path) && (await planFileStatus(path)) === 'edited') {
+    if (!o.replaceEdited) {
+      throw new PlanFileError(path, 'was edited by hand since pspseg wrote it; not replaced (--force replaces it and keeps the edited file as '
+        + `${basename(path)}.edited; --out writes the new plan elsewhere)`);
+    }
+    await rename(path, `${path}.edited`);
+  }
   await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, [`${JSON.stringify(plan, null, 2)}\n`]);
+  await writeFileAtomic(path, [text]);
+}
+
+/**
+ * 'generated': as pspseg wrote it (whitespace aside); 'edited': changed since, or not written by
+ * pspseg; 'unknown': an older plan file without provenance, or one that does not parse.
+ */
+export async function planFileStatus(path: string): Promise<'generated' | 'edited' | 'unknown'> {
+  let raw: unknown;
+  try { raw = JSON.parse(await readFile(path, 'utf8')); } catch { return 'unknown'; }
+  const generated = (raw as { generated?: PlanProvenance } | null)?.generated;
+  if (!generated || typeof generated.hash !== 'string') return 'unknown';
+  try { return contentHash(validatePlan(raw, path)) === generated.hash ? 'generated' : 'edited'; } catch { return 'edited'; }
 }
 
 export async function loadPlan(path: string): Promise<Plan> {
@@ -30,9 +74,18 @@ export async function loadPlan(path: string): Promise<Plan> {
   return validatePlan(raw, path);
 }
 
-/** "channels[0].intensity.mean" for the zod path ['channels', 0, 'intensity', 'mean']. */
-function fieldName(path: readonly (string | number)[]): string {
-  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || 'plan';
+/**
+ * "channels[0].intensity.mean" for the zod path ['channels', 0, 'intensity', 'mean']; a triple of a
+ * file with named axes is named by axis: "patchSize.y".
+ */
+function fieldName(path: readonly (string | number)[], axisNames?: readonly AxisName[]): string {
+  return path.reduce<string>((acc, k, i) => {
+    if (typeof k === 'number') {
+      const named = axisNames && i === 1 && (PLAN_TRIPLE_FIELDS as readonly unknown[]).includes(path[0]);
+      return named ? `${acc}.${axisNames[k]}` : `${acc}[${k}]`;
+    }
+    return acc ? `${acc}.${k}` : k;
+  }, '') || 'plan';
 }
 
 function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
@@ -47,12 +100,17 @@ const typeErrors: z.ZodErrorMap = (issue, ctx) => {
   return { message: `must be ${what[issue.expected] ?? issue.expected}` };
 };
 
-/** Checks the structure of a plan against the schema; returns it typed, or throws PlanFileError naming the first bad field. */
-export function validatePlan(raw: unknown, path = '<plan>'): Plan {
+/**
+ * Checks a plan against the schema, in either stored form (named axes, or arrays in network order)
+ * or in memory; returns it typed, or throws PlanFileError naming the first bad field.
+ */
+export function validatePlan(stored: unknown, path = '<plan>'): Plan {
+  const { raw, axisNames, problem } = planFromStored(stored);
+  if (problem) throw new PlanFileError(path, `${problem.field} ${problem.message}`);
   const r = planSchema.safeParse(raw, { errorMap: typeErrors });
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const value = valueAt(raw, issue.path);
   const found = value === undefined || typeof value === 'object' ? '' : `, found ${JSON.stringify(value)}`;
-  throw new PlanFileError(path, `${fieldName(issue.path)} ${issue.message}${found}`);
+  throw new PlanFileError(path, `${fieldName(issue.path, axisNames)} ${issue.message}${found}`);
 }

@@ -80,7 +80,11 @@ export function patchAndBatch(p: PatchPlanInput): { patchSize: Shape3; batchSize
       const r = patch[a]! / p.medianShape[a]!;
       if (patch[a]! > div && r >= worst) { worst = r; axis = a; } // ties: the last axis, as numpy argsort()[-1]
     }
-    if (axis < 0) break; // already the smallest patch the network accepts
+    if (axis < 0) {
+      // Every side is one multiple of 2^numPools already: no patch the network accepts fits the budget.
+      throw new Error(`with ${p.numPools} pooling steps every patch side is a multiple of ${div}: the smallest patch, `
+        + `${div} x ${div} x ${div} voxels x batch ${minBatch}, exceeds the voxel budget of ${p.voxelBudget}; use fewer pooling steps (--num-pools) or a larger --budget`);
+    }
     patch[axis] -= div;
   }
   const byBudget = Math.floor(p.voxelBudget / voxels());

@@ -48,7 +48,8 @@ const channelSchema = z.object({
 
 export const planSchema = z.object({
   version: z.literal(PLAN_VERSION, { errorMap: () => ({ message: `must be ${PLAN_VERSION} (this pspseg reads plan version ${PLAN_VERSION})` }) }),
-  dataset: z.object({ name: z.string(), root: z.string(), numCases: positiveInt }),
+  /** sourcesHash: of the dataset's files the plan was made from (dataset/case_sources.ts); absent in older plans. */
+  dataset: z.object({ name: z.string(), root: z.string(), numCases: positiveInt, sourcesHash: z.string().optional() }),
   labels: z.array(z.object({
     name: z.string(),
     value: integer.min(0, `must be an integer in 0..${MAX_CLASS_VALUE}`).max(MAX_CLASS_VALUE, `must be an integer in 0..${MAX_CLASS_VALUE}`),

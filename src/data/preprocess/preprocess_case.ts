@@ -6,6 +6,7 @@
 import type { BBox3, Shape3, Spacing3 } from '../common/triple.js';
 import { permuteTriple, type Axes3 } from '../common/triple.js';
 import type { LoadedCase, NiftiGrid } from '../dataset/case_reader.js';
+import type { SourceFile } from '../dataset/case_sources.js';
 import { cropToNonzero } from './crop.js';
 import { sampleForegroundLocations } from './foreground_locations.js';
 import { normalizationMask, normalizeChannel } from './normalize.js';
@@ -19,6 +20,8 @@ export interface CaseProperties {
   id: string;
   /** planHash() of the plan that produced this case; a resumed run redoes cases whose hash differs. */
   planHash: string;
+  /** The files it was made from (size, mtime); a later run redoes the case when they change. */
+  sources?: SourceFile[];
   /** The original image file's grid (NIfTI order), to write predictions with the input's geometry. */
   grid: NiftiGrid;
   transposeForward: Axes3;
@@ -47,8 +50,25 @@ export interface PreprocessedCase {
   classLocations: Map<number, Uint32Array>;
 }
 
+/**
+ * Label values outside the plan's labels would reach training as classes the network has no output
+ * for ("Target 5 is out of bounds"): refuse them here, naming the case and the values.
+ */
+export function assertPlannedLabels(label: Int8Array, plan: Pick<PreprocessingPlan, 'labels'>, id: string): void {
+  const counts = new Float64Array(256);
+  for (let i = 0; i < label.length; i++) counts[label[i]! + 128]!++;
+  const planned = new Set(plan.labels.map((l) => l.value));
+  const bad: string[] = [];
+  counts.forEach((n, k) => { if (n > 0 && !planned.has(k - 128)) bad.push(`${k - 128} (${n} voxels)`); });
+  if (bad.length) {
+    throw new Error(`case ${id}: label values ${bad.join(', ')} are not among the plan's labels (${[...planned].sort((a, b) => a - b).join(', ')}); `
+      + 'fix the label file, or declare the value in dataset.json and plan again');
+  }
+}
+
 export function preprocessCase(c: LoadedCase, plan: PreprocessingPlan, hash: string): PreprocessedCase {
   if (c.images.length !== plan.channels.length) throw new Error(`case ${c.id}: ${c.images.length} channel(s), the plan has ${plan.channels.length}`);
+  if (c.label) assertPlannedLabels(c.label, plan, c.id);
   const tf = plan.transposeForward;
   const images = c.images.map((im) => transpose3(im, c.shape, tf).data);
   const label = c.label ? transpose3(c.label, c.shape, tf).data : undefined;

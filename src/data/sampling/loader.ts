@@ -104,7 +104,10 @@ export class BatchLoader implements AsyncIterable<Batch> {
   private closed = false;
 
   constructor(o: LoaderOptions) {
-    if (o.cases.length === 0) throw new Error('BatchLoader: no cases');
+    if (o.cases.length === 0) {
+      throw new Error('BatchLoader: no cases to draw patches from (a split into training and validation cases needs at least two cases; '
+        + 'with one case, train and validate on it: --fold all)');
+    }
     const augment = o.augment ?? true;
     this.patchSize = [...o.patchSize];
     const dummy2d = o.dummy2d ?? useDummy2d(o.patchSize);
