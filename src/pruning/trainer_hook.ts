@@ -31,7 +31,7 @@ import { writePruningGrid } from './grid_svg.js';
 import { applyArchitecture, type Architecture } from './network_ops.js';
 import type { DrawCalibrationBatch, ParameterOwner, PrunableNetwork } from './prunable.js';
 import { resolvePruningSettings, type PruningSettingsInput, type Variant } from './settings.js';
-import { parsePruningState, type PruningState } from './state.js';
+import { parsePruningState, type PruningEvent, type PruningState } from './state.js';
 import { summarizeArchitecture, type ArchitectureSummary } from './summary.js';
 
 export interface EpochStartContext {
@@ -60,6 +60,8 @@ export interface PruningHookOptions {
   progress?: (total: number) => ProgressLike;
   /** Where pruning.svg is (re)written at every epoch. */
   gridPath?: string;
+  /** The console line of an event (default formatPruningEvent). */
+  formatEvent?: (e: PruningEvent) => string;
 }
 
 const LETTER_STATE = { A: 'active', M: 'masked', D: 'deleted' } as const;
@@ -96,7 +98,7 @@ export class PruningTrainerHook {
       progress: this.o.progress ?? ((n) => new Progress(`pruning calibration, epoch ${ctx.epoch}`, n)),
     });
     const events = await c.onEpochStart(ctx.epoch, ctx.logs, { network: ctx.model, optimizer: ctx.optimizer, search });
-    for (const e of events) this.log(formatPruningEvent(e));
+    for (const e of events) this.log((this.o.formatEvent ?? formatPruningEvent)(e));
     const state = c.state();
     if (this.o.gridPath) writePruningGrid(this.o.gridPath, state, { stopEpoch: this.stopEpoch() });
     return {
