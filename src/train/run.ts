@@ -169,6 +169,9 @@ async function freshConfig(r: TrainRequest, d: PreprocessedDataset, name: string
   const inChannels = plan.channels.length;
   const classes = 1 + Math.max(...plan.labels.map((l) => l.value));
   const patchSize: Triple = r.patch ?? [...plan.patchSize] as Triple;
+  const given = network.architecture as Architecture | null;
+  if (given && (given.inChannels !== inChannels || given.classes !== classes))
+    throw new Error(`--architecture ${r.architecture}: the architecture has ${given.inChannels} input channel(s) and ${given.classes} classes, the dataset ${inChannels} and ${classes}`);
   if (network.arch === 'plain' && network.architecture === null)
     network = { ...network, architecture: plainStart(plan, patchSize, inChannels, classes, network.deepSupervision) };
   const loss = r.loss ?? (network.arch === 'psp' ? 'psp' : 'dice_ce');
