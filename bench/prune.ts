@@ -2,9 +2,9 @@
  * Progressive pruning benchmark on hippocampus. Plans and preprocesses the cases into a temporary
  * work folder, then trains PSP-Seg S on fold 0 with pruning scaled down so that several events
  * happen in a short run: patch 32^3, batch 2, 14 epochs of 4 iterations (1 validation batch),
- * window W 2, 4 calibration batches, no stop before the end, delta 1 (nothing counts as
- * over-pruned) and only TR watched (at this size TR is noisy from epoch to epoch, so it "converges"
- * every few epochs; see test/pruning_train.test.ts). Then it times one training step (forward, TR's
+ * window W 1 (an event is possible every second epoch: whenever TR rose in the last epoch),
+ * 4 calibration batches, no stop before the end, delta 1 (nothing counts as over-pruned) and only
+ * TR watched (at this size TR is noisy from epoch to epoch; see test/pruning_train.test.ts). Then it times one training step (forward, TR's
  * masked encoder pass, the psp loss, backward, clipping, SGD) at the plan's patch on one fixed batch,
  * interleaved, median of BENCH_REPS:
  *   - before: the unpruned network;
@@ -18,7 +18,7 @@
  * batches costs against an epoch of 250 steps.
  *
  * Environment: BENCH_DATASET (default $PSPSEG_DATA or ../shared/data, /Task04_Hippocampus), BENCH_CASES (all),
- * BENCH_EPOCHS (14), BENCH_ITERATIONS (4), BENCH_PATCH (32; the run), BENCH_STEP_PATCH (the plan's;
+ * BENCH_EPOCHS (14), BENCH_ITERATIONS (4), BENCH_WINDOW (1), BENCH_PATCH (32; the run), BENCH_STEP_PATCH (the plan's;
  * the step timing), BENCH_REPS (7), BENCH_WORKERS (loader default).
  * Last line: one JSON object {"params_before", "params_after", "step_ms_before", "step_ms_after",
  * "events", "search_s_per_event", ...}.
@@ -50,7 +50,7 @@ const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const epochs = env('BENCH_EPOCHS', 14), iterations = env('BENCH_ITERATIONS', 4), reps = env('BENCH_REPS', 7);
 const side = env('BENCH_PATCH', 32);
 const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
-const pruning = { window: 2, calibrationBatches: 4, stopFraction: 1, delta: 1, monitored: ['tr' as const] };
+const pruning = { window: env('BENCH_WINDOW', 1), calibrationBatches: 4, stopFraction: 1, delta: 1, monitored: ['tr' as const] };
 const load = () => loadavg().map((l) => +l.toFixed(2));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (v: number, d = 1) => +v.toFixed(d);
@@ -90,7 +90,7 @@ try {
   const searchSeconds = searches.map((e) => e.calibration!.seconds);
   const searchPerEvent = searchSeconds.length ? searchSeconds.reduce((a, b) => a + b, 0) / searchSeconds.length : 0;
   const searchPerBatch = searchPerEvent / pruning.calibrationBatches;
-  // The trainer's own step time, in epochs without an event (no search in them), before the first deletion and after the last.
+  // The trainer's own step time (data waits included) in epochs without an event: before the first deletion, and between the first and the second.
   const eventEpochs = new Set(events.map((e) => e.epoch));
   const deletions = events.filter((e) => e.kind === 'deleted').map((e) => e.epoch);
   const stepOf = (from: number, to: number) => {
@@ -148,6 +148,7 @@ try {
   const search = await searchBlocks({ network: before, batches: searchBatches, drawBatch: async () => ({ image: batch.image, dispose: () => undefined }) }, before.prunableModules(), 1);
   const searchPerBatchStep = search.report.seconds / searchBatches;
   batch.dispose();
+  console.log(`step times (ms) at ${stepPatch.join('x')}, batch ${plan.batchSize}: ${Object.entries(times).map(([k, v]) => `${k} ${v.map((t) => t.toFixed(0)).join(' ')}`).join('; ')}`);
   const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(median(v))])) as Record<keyof typeof nets, number>;
   const macsOf = Object.fromEntries(Object.entries(nets).map(([k, n]) => [k, macs(n, stepPatch)])) as Record<keyof typeof nets, number>;
   const stepOneEpochAt250 = (250 * ms.before) / 1000;
@@ -169,7 +170,7 @@ try {
     search_s_per_calibration_batch: round(searchPerBatch, 3),
     run_epoch_s: round(r.logs.reduce((a, e) => a + e.epochSeconds, 0) / r.logs.length, 2),
     trainer_step_ms_before_first_delete: stepOf(0, deletions[0] ?? epochs),
-    trainer_step_ms_after_last_delete: deletions.length ? stepOf(deletions[deletions.length - 1]! + 1, epochs) : null,
+    trainer_step_ms_after_first_delete: deletions.length ? stepOf(deletions[0]! + 1, deletions[1] ?? epochs) : null,
     search_s_per_batch_step_patch: round(searchPerBatchStep, 3),
     search_s_at_N100_step_patch: round(searchPerBatchStep * 100, 1),
     epoch_s_at_250_steps_step_patch: round(stepOneEpochAt250, 1),

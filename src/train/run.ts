@@ -4,7 +4,7 @@
  * registry, then the trainer. Output: <work>/models/<name>/fold_<k>/.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Shape3 } from '../data/common/triple.js';
 import type { Plan } from '../data/plan/plan_schema.js';
 import { type Architecture, type Triple, formatShape, loadArchitecture, plainArchitecture, plainTopology } from '../models/index.js';
@@ -107,12 +107,12 @@ function networkConfig(r: TrainRequest, given: Architecture | null): NetworkConf
     if (r.variant) throw new Error('--variant and --architecture exclude each other (the file says what to build)');
     return {
       arch, variant: given.kind === 'psp' ? given.variant : null, deepSupervision: r.deepSupervision ?? given.deepSupervision,
-      architecture: given, pretrained: r.pretrained ?? null,
+      architecture: given, pretrained: r.pretrained === undefined ? null : resolve(r.pretrained),
     };
   }
   return {
     arch, variant: arch === 'psp' ? (r.variant ?? 'S') : null, deepSupervision: r.deepSupervision ?? arch !== 'small',
-    architecture: null, pretrained: r.pretrained ?? null,
+    architecture: null, pretrained: r.pretrained === undefined ? null : resolve(r.pretrained),
   };
 }
 
@@ -216,7 +216,7 @@ function checkContinueOptions(r: TrainRequest, c: TrainConfig, path: string, arc
     ['--batch', r.batch, c.batchSize], ['--patch', r.patch?.join(','), c.patchSize.join(',')], ['--optimizer', r.optimizer, c.optimizer.name],
     ['--lr', r.lr, c.optimizer.lr], ['--seed', r.seed, c.seed],
     ['--lambda-tr', r.lambdaTR, c.loss.lambdaTR], ['--lambda-rl', r.lambdaRL, c.loss.lambdaRL], ['--rl-variant', r.rlVariant, c.loss.rlVariant],
-    ['--pretrained', r.pretrained, c.network.pretrained ?? undefined],
+    ['--pretrained', r.pretrained === undefined ? undefined : resolve(r.pretrained), c.network.pretrained ?? undefined],
     ['--no-prune', r.prune === false ? true : undefined, !c.pruning.enabled],
     ['--prune-window', r.pruning?.window, c.pruning.window], ['--prune-delta', r.pruning?.delta, c.pruning.delta],
     ['--prune-step', r.pruning?.step, c.pruning.initialStep], ['--prune-calibration-batches', r.pruning?.calibrationBatches, c.pruning.calibrationBatches],
