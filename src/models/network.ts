@@ -16,6 +16,8 @@ export interface NetworkOutput {
   encoderFeatures: Tensor[];
   /** The decoder output at 1/2 resolution (PSP-Seg: dec1), for RL; null when the network has none. */
   regionFeatures: Tensor | null;
+  /** Every decoder stage's output, full resolution first, when the network was asked for them (RL, paper variant). */
+  decoderFeatures?: Tensor[];
 }
 
 /** One module of a network's layout, in execution order. */

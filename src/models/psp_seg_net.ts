@@ -31,6 +31,13 @@ export class PSPSegNet extends SegmentationNetwork {
   private readonly ups: UpSample[] = [];         // ups[i] = up{i}, i >= 1
   private readonly decs: ParallelRedundantModule[] = []; // decs[i] = dec{i}, 1 <= i <= S-2
   private readonly heads: Conv3d[] = [];         // heads[i] = head{i}, 1 <= i <= S-2 (deep supervision)
+  /**
+   * Also return every decoder stage's output (dec0..dec{S-2}, full resolution first) as
+   * `decoderFeatures`: the RL loss' per-stage maps in the paper's variant. They are kept for
+   * backward anyway (the next upsampling conv and the heads read them), so this costs no memory in
+   * training.
+   */
+  returnDecoderFeatures = false;
 
   constructor(readonly arch: PspArchitecture, o: { generator?: Generator } = {}) {
     super();
@@ -38,7 +45,7 @@ export class PSPSegNet extends SegmentationNetwork {
     const C = arch.channels, S = C.length, g = o.generator;
     const block = { normAffine: arch.normAffine, generator: g };
     const prm = (name: string, c: number) =>
-      new ParallelRedundantModule(c, arch.kernels, arch.ratio, { ...block, states: arch.blocks[name] });
+      new ParallelRedundantModule(c, arch.kernels, arch.ratio, { ...block, states: arch.blocks[name], name });
     this.inChannels = arch.inChannels;
     this.classes = arch.classes;
     this.stages = S;
@@ -74,6 +81,11 @@ export class PSPSegNet extends SegmentationNetwork {
     return pspPrmNames(this.stages).map((n) => [n, n.startsWith('enc') ? this.encs[Number(n.slice(3))]! : this.decs[Number(n.slice(3))]!]);
   }
 
+  /** The PRMs in network order (what src/pruning's PrunableNetwork asks for; each one is named). */
+  prunableModules(): ParallelRedundantModule[] {
+    return this.prms().map(([, m]) => m);
+  }
+
   encode(x: Tensor): Tensor[] {
     this.checkInput(x);
     const s = this.stem.forward(x);
@@ -91,22 +103,27 @@ export class PSPSegNet extends SegmentationNetwork {
   forward(x: Tensor): NetworkOutput {
     const features = this.encode(x);
     const deep: Tensor[] = []; // deep-supervision logits, lowest resolution first
+    const decoded: Tensor[] = []; // decoder stage outputs, lowest resolution first (returnDecoderFeatures)
+    const keep = this.returnDecoderFeatures;
     let region: Tensor | null = null;
     let y = features[this.stages - 1]!;
     for (let i = this.stages - 1; i >= 1; i--) {
       const u = this.ups[i]!.forward(y);
-      if (!features.includes(y) && y !== region) y.dispose();
+      if (!features.includes(y) && y !== region && !keep) y.dispose();
       u.add_(features[i - 1]!); // additive skip, in place (upsampling saves nothing for backward)
       const level = i - 1;
       const d = level === 0 ? this.dec0.forward(u) : this.decs[level]!.forward(u);
       if (d !== u) u.dispose();
       if (level >= 1 && this.deepSupervision && this.heads[level]) deep.push(this.heads[level]!.forward(d));
       if (level === 1) region = d;
+      if (keep) decoded.push(d);
       y = d;
     }
     const full = this.head.forward(y);
-    if (y !== region) y.dispose();
-    return { logits: [full, ...deep.reverse()], encoderFeatures: features, regionFeatures: region };
+    if (y !== region && !keep) y.dispose();
+    const out: NetworkOutput = { logits: [full, ...deep.reverse()], encoderFeatures: features, regionFeatures: region };
+    if (keep) out.decoderFeatures = decoded.reverse();
+    return out;
   }
 
   architecture(): PspArchitecture {

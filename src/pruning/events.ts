@@ -17,9 +17,12 @@ function blocksText(e: PruningEvent): string {
   return e.blocks.map((b) => `${b.module}.b${b.block} (${kernelLabel(b.kernel)})`).join(', ');
 }
 
-/** One line per event: epoch, what happened to which blocks, the step, parameters before and after. */
-export function formatPruningEvent(e: PruningEvent): string {
-  const head = `pruning, epoch ${e.epoch}:`;
+/**
+ * One line per event: epoch, what happened to which blocks, the step, parameters before and after.
+ * `epochLabel` replaces the 0-based epoch index (e.g. the trainer's "epoch 9/20" for index 8).
+ */
+export function formatPruningEvent(e: PruningEvent, o: { epochLabel?: string } = {}): string {
+  const head = `pruning, ${o.epochLabel ?? `epoch ${e.epoch}`}:`;
   const params = e.parametersBefore === e.parametersAfter
     ? `parameters ${num(e.parametersAfter)}`
     : `parameters ${num(e.parametersBefore)} -> ${num(e.parametersAfter)}`;

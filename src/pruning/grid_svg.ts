@@ -125,7 +125,9 @@ export function pruningGridSvg(state: PruningState, o: GridOptions = {}): string
   if (o.stopEpoch !== undefined) {
     const xs = f(x(o.stopEpoch));
     out.push(`<line x1="${xs}" x2="${xs}" y1="${chartTop}" y2="${f(gridBottom)}" stroke="#c0392b" stroke-dasharray="5 4" stroke-width="1.2"/>`);
-    out.push(`<text x="${xs + 4}" y="${chartTop + chartH - 6}" fill="#c0392b">pruning ends (epoch ${o.stopEpoch})</text>`);
+    // Right of the line, or left of it when the line is near the right edge.
+    const right = xs > pad.l + 0.75 * gridW;
+    out.push(`<text x="${right ? xs - 4 : xs + 4}" y="${chartTop + chartH - 6}"${right ? ' text-anchor="end"' : ''} fill="#c0392b">pruning ends (epoch ${o.stopEpoch})</text>`);
   }
   out.push(`<text x="${pad.l}" y="${gridTop - 8}" fill="#555">ticks: pruning events</text>`);
 

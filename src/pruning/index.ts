@@ -11,3 +11,4 @@ export * from './summary.js';
 export * from './grid_svg.js';
 export * from './calibration_memory.js';
 export * from './trainer_hook.js';
+export * from './summary_file.js';

@@ -1,25 +1,13 @@
 /**
- * Adapts the pruning controller to the trainer's epoch-start callback. The trainer is built on
- * another branch; this file assumes the smallest callback that carries what pruning needs (the
- * lead adapts the names when merging):
+ * Adapts the pruning controller to an epoch-start callback: once per epoch, before its training,
+ * with the finished epochs' logs ({ epoch, loss, tr, rl }), the network, the optimiser (deleted
+ * parameters leave it) and a way to draw the next calibration batch (the search disposes it).
+ * It returns the state to store in the checkpoint, whether blocks were deleted, and the records
+ * for training_log.jsonl. `pspseg train` wires it in src/train/pruning_hooks.ts.
  *
- *   type EpochStartHook = (ctx: EpochStartContext) => Promise<EpochStartResult>;
- *   interface EpochStartContext {
- *     epoch: number;                      // 0-based index of the epoch about to be trained
- *     logs: readonly EpochLosses[];       // one per finished epoch, in order: { epoch, loss, tr, rl }
- *     model: PrunableNetwork;             // the PSP-Seg network
- *     optimizer: ParameterOwner;          // the Optimizer (src/optim): deleted parameters leave it
- *     drawCalibrationBatch: DrawCalibrationBatch; // next training batch; the search disposes it
- *   }
- *   interface EpochStartResult {
- *     state: PruningState;                // store in the checkpoint (e.g. under 'pruning')
- *     architectureChanged: boolean;       // blocks were deleted: re-read model.parameters() where cached
- *     records: object[];                  // append each to training_log.jsonl
- *   }
- *
- * Called at the start of every epoch, before its training, also after pruning has ended (the grid
- * then keeps growing). To resume: build the network, `restorePrunedArchitecture(model, saved)`,
- * load the weights, build the optimiser (and load its state), then create the hook with
+ * Called at the start of every epoch, also after pruning has ended (the grid then keeps growing).
+ * To resume: build the network with the saved block states (or `restorePrunedArchitecture(model,
+ * saved)`), load the weights, build the optimiser (and load its state), then create the hook with
  * `resumeState: saved`.
  */
 import { Progress } from '../util/progress.js';
@@ -31,7 +19,7 @@ import { writePruningGrid } from './grid_svg.js';
 import { applyArchitecture, type Architecture } from './network_ops.js';
 import type { DrawCalibrationBatch, ParameterOwner, PrunableNetwork } from './prunable.js';
 import { resolvePruningSettings, type PruningSettingsInput, type Variant } from './settings.js';
-import { parsePruningState, type PruningState } from './state.js';
+import { parsePruningState, type PruningEvent, type PruningState } from './state.js';
 import { summarizeArchitecture, type ArchitectureSummary } from './summary.js';
 
 export interface EpochStartContext {
@@ -60,6 +48,8 @@ export interface PruningHookOptions {
   progress?: (total: number) => ProgressLike;
   /** Where pruning.svg is (re)written at every epoch. */
   gridPath?: string;
+  /** The console line of an event (default formatPruningEvent). */
+  formatEvent?: (e: PruningEvent) => string;
 }
 
 const LETTER_STATE = { A: 'active', M: 'masked', D: 'deleted' } as const;
@@ -96,7 +86,7 @@ export class PruningTrainerHook {
       progress: this.o.progress ?? ((n) => new Progress(`pruning calibration, epoch ${ctx.epoch}`, n)),
     });
     const events = await c.onEpochStart(ctx.epoch, ctx.logs, { network: ctx.model, optimizer: ctx.optimizer, search });
-    for (const e of events) this.log(formatPruningEvent(e));
+    for (const e of events) this.log((this.o.formatEvent ?? formatPruningEvent)(e));
     const state = c.state();
     if (this.o.gridPath) writePruningGrid(this.o.gridPath, state, { stopEpoch: this.stopEpoch() });
     return {

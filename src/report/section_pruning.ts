@@ -76,7 +76,7 @@ per epoch, the line above it the number of parameters.</p>`);
     else out.push(notice(`The pruning grid (${code('pruning.svg')}) was not found and no checkpoint holds a pruning state to redraw it from.`));
     if (f.pruningEvents.length) {
       out.push('<h3>Pruning events</h3>', eventsTable(f.pruningEvents));
-      out.push(`<details><summary>as the trainer printed them</summary>${pre(f.pruningEvents.map(formatPruningEvent).join('\n'))}</details>`);
+      out.push(`<details><summary>as the trainer printed them</summary>${pre(f.pruningEvents.map((e) => formatPruningEvent(e)).join('\n'))}</details>`);
     }
   } else if (a?.kind === 'psp') {
     out.push(notice('This PSP-Seg model was not pruned: the training log holds no pruning event, so every block is the one it was built with.'));

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { type SafetensorsFile, loadSafetensors, saveSafetensors } from '../tensor/index.js';
 import type { Optimizer } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
-import { epochLogSchema } from './training_log.js';
+import { epochLogSchema, logRecordSchema } from './training_log.js';
 
 export const CHECKPOINT_FORMAT = 'pspseg-checkpoint-1';
 export type CheckpointKind = 'latest' | 'best' | 'final';
@@ -36,6 +36,8 @@ export const trainerStateSchema = z.object({
   configHash: z.string(),
   architecture: z.unknown(),
   logs: z.array(epochLogSchema),
+  /** The log's other records so far (pruning events), so a resumed run rewrites the log whole. */
+  records: z.array(logRecordSchema).default([]),
   ema: z.number().nullable(),
   bestEma: z.number().nullable(),
   /** Every random draw of a run comes from (seed, epoch, stream) (trainer.ts), so this is the whole RNG state. */

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic_write.js';
+import { PruningSettingsSchema } from '../pruning/settings.js';
 
 export const CONFIG_FILE = 'config.json';
 export const CONFIG_VERSION = 1;
@@ -20,6 +21,14 @@ export const networkConfigSchema = z.object({
   /** PSP-Seg size (S, B, L); null for the others. */
   variant: z.enum(['S', 'B', 'L']).nullable(),
   deepSupervision: z.boolean(),
+  /**
+   * The starting architecture (src/models architecture JSON) when it does not follow from the
+   * variant: PlainUNet's nnU-Net topology for the plan's spacing and the patch, or a file given with
+   * --architecture (a pruned model re-trained from scratch). null: the variant's.
+   */
+  architecture: z.unknown().nullable().default(null),
+  /** Weights loaded (partially) into the fresh network before training (--pretrained); null: none. */
+  pretrained: z.string().nullable().default(null),
 }).strict();
 
 export const lossConfigSchema = z.object({
@@ -27,6 +36,8 @@ export const lossConfigSchema = z.object({
   name: z.enum(['dice_ce', 'psp']),
   lambdaTR: z.number().nonnegative(),
   lambdaRL: z.number().nonnegative(),
+  /** RL on the one map of decoder stage 1 (the authors' code) or on every decoder stage's map (the paper). */
+  rlVariant: z.enum(['code', 'paper']).default('code'),
 }).strict();
 
 export const optimizerConfigSchema = z.discriminatedUnion('name', [
@@ -71,6 +82,8 @@ export const trainConfigSchema = z.object({
   /** EMA of the pseudo Dice: old * emaMomentum + new * (1 - emaMomentum). */
   emaMomentum: z.number().min(0).max(1),
   oversampleForeground: z.number().min(0).max(1),
+  /** Progressive pruning (method.md section 4); enabled only for PSP-Seg networks. */
+  pruning: PruningSettingsSchema.default({ enabled: false }),
   seed: z.number().int().min(0),
   /** Where the run executes; not part of the run's identity (a continued run may move). */
   runtime: z.object({ device: z.string(), workers: z.number().int().min(0).nullable() }).strict(),
@@ -80,6 +93,7 @@ export type NetworkConfig = z.infer<typeof networkConfigSchema>;
 export type LossConfig = z.infer<typeof lossConfigSchema>;
 export type OptimizerConfig = z.infer<typeof optimizerConfigSchema>;
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
+export type PruningConfig = TrainConfig['pruning'];
 
 /** method.md section 3. */
 export const DEFAULTS = {

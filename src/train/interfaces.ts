@@ -13,6 +13,8 @@ export interface NetworkOutputLike {
   encoderFeatures: Tensor[];
   /** Decoder stage 1 output, for RL; null when the network has none. */
   regionFeatures: Tensor | null;
+  /** Every decoder stage's output, full resolution first, when the network returns them (RL, paper variant). */
+  decoderFeatures?: Tensor[];
 }
 
 export interface TrainableNetwork {
@@ -43,8 +45,8 @@ export interface NetworkBuilder {
   restore(description: unknown, source: string): TrainableNetwork;
   /** Per-axis scale of each output's logits relative to the patch (deep-supervision targets): [[1,1,1], [0.5,0.5,0.5], ...]. */
   outputScales(net: TrainableNetwork): [number, number, number][];
-  /** Patch sizes must be multiples of this per axis. */
-  patchMultiple: number;
+  /** Patch sizes must be multiples of this (per axis when three numbers). */
+  patchMultiple: number | readonly [number, number, number];
 }
 
 export interface LossResult {

@@ -3,20 +3,24 @@
  * means adding a case here: `buildNetwork` returns how to create, describe and rebuild it,
  * `buildLoss` the loss the trainer minimises.
  *
- * Wiring PSP-Seg (src/models, src/losses): `psp` / `plain` return a NetworkBuilder like
- * smallUNetBuilder: create(seed) = the network for config.dataset.inChannels / classes,
- * config.network.variant and deepSupervision, initialised from a Generator(seed); describe = its
- * architecture JSON (after pruning too); restore = the network from that JSON (checkFits first);
- * outputScales = [1,1,1], [.5,.5,.5], ... one per logits entry. The `psp` loss: termNames
- * ['seg', 'tr', 'rl'], maskInput = (image, target) => maskInput(image, target, fill) with the fill
- * from config.dataset.foregroundFill, compute = the loss with config.loss.lambdaTR / lambdaRL.
+ * Networks: `psp` is PSP-Seg (src/models) of config.network.variant, or the architecture in
+ * config.network.architecture (--architecture: a pruned model re-trained from scratch); `plain` is
+ * nnU-Net's PlainConvUNet with the topology run.ts derived from the plan (config.network.architecture);
+ * `small` is the demo's small U-Net. `describe` is the network's architecture JSON, PRM block states
+ * included, so `restore` rebuilds a pruned network (masked blocks masked, deleted ones absent) before
+ * its weights load. Losses: `psp` is Dice+CE + lambdaTR * TR + lambdaRL * RL with TR's masked input
+ * filled with the plan's normalised 0.5th foreground percentile per channel; `dice_ce` is Dice+CE.
  */
 import { z } from 'zod';
 import { Generator } from '../tensor/index.js';
 import { SmallUNet } from '../models/small_unet.js';
-import { parseLossConfig, pspsegLoss } from '../losses/index.js';
+import { type Architecture, type PlainArchitecture, type PspArchitecture, PlainUNet, PSPSegNet, pspArchitecture, validateArchitecture } from '../models/index.js';
+import { deepSupervisionScales } from '../data/augment/deep_supervision.js';
+import { maskInput, parseLossConfig, pspsegLoss } from '../losses/index.js';
 import type { TrainConfig } from './config.js';
 import type { NetworkBuilder, TrainingLoss } from './interfaces.js';
+
+type Scale3 = [number, number, number];
 
 const smallArchitecture = z.object({
   kind: z.literal('small-unet'),
@@ -47,19 +51,89 @@ function smallUNetBuilder(config: TrainConfig): NetworkBuilder {
   };
 }
 
-const notWired = (what: string): never => {
-  throw new Error(`${what} is not wired into the trainer yet (src/train/registry.ts); use --arch small --loss dice_ce`);
-};
+/** A models architecture of the wanted kind (validated; errors name `source`). */
+function architectureOf<K extends Architecture['kind']>(raw: unknown, kind: K, source: string): Extract<Architecture, { kind: K }> {
+  const a = validateArchitecture(raw, source);
+  if (a.kind !== kind) throw new Error(`${source}: a ${a.kind} architecture, but the run trains --arch ${kind}`);
+  return a as Extract<Architecture, { kind: K }>;
+}
+
+/** The PSP-Seg architecture a fresh run starts from: the given one, or the variant's for the dataset. */
+export function pspStartArchitecture(config: TrainConfig): PspArchitecture {
+  const n = config.network;
+  if (n.architecture !== null) {
+    const a = architectureOf(n.architecture, 'psp', 'config.network.architecture');
+    checkFits('config.network.architecture', a, config);
+    return { ...a, deepSupervision: n.deepSupervision };
+  }
+  return pspArchitecture({
+    variant: n.variant ?? 'S', inChannels: config.dataset.inChannels, classes: config.dataset.classes, deepSupervision: n.deepSupervision,
+  });
+}
+
+function pspBuilder(config: TrainConfig): NetworkBuilder {
+  const start = pspStartArchitecture(config);
+  const build = (a: PspArchitecture, g?: Generator): PSPSegNet => {
+    const net = new PSPSegNet(a, { generator: g });
+    net.returnDecoderFeatures = config.loss.name === 'psp' && config.loss.rlVariant === 'paper';
+    return net;
+  };
+  const stride = 2 ** (start.channels.length - 1);
+  return {
+    patchMultiple: stride,
+    create: (seed) => build(start, new Generator(seed)),
+    describe: (net) => (net as PSPSegNet).architecture(),
+    restore: (description, source) => {
+      const a = architectureOf(description, 'psp', source);
+      checkFits(source, a, config);
+      return build(a);
+    },
+    // [full, head1 (1/2), ..., head{S-2}]: L has five outputs, S and B four.
+    outputScales: (net) => {
+      const p = net as PSPSegNet;
+      const n = p.deepSupervision ? p.stages - 1 : 1;
+      return Array.from({ length: n }, (_, i): Scale3 => [2 ** -i, 2 ** -i, 2 ** -i]);
+    },
+  };
+}
+
+function plainBuilder(config: TrainConfig): NetworkBuilder {
+  if (config.network.architecture === null) throw new Error('--arch plain: config.network.architecture is missing (run.ts derives it from the plan)');
+  const start: PlainArchitecture = { ...architectureOf(config.network.architecture, 'plain', 'config.network.architecture'), deepSupervision: config.network.deepSupervision };
+  checkFits('config.network.architecture', start, config);
+  const strides = start.strides as Scale3[];
+  return {
+    patchMultiple: [0, 1, 2].map((a) => strides.reduce((p, s) => p * s[a]!, 1)) as Scale3,
+    create: (seed) => new PlainUNet(start, { generator: new Generator(seed) }),
+    describe: (net) => (net as PlainUNet).architecture(),
+    restore: (description, source) => {
+      const a = architectureOf(description, 'plain', source);
+      checkFits(source, a, config);
+      return new PlainUNet(a);
+    },
+    // nnU-Net: 1 / cumprod(strides), one per decoder stage, full resolution first.
+    outputScales: (net) => ((net as PlainUNet).deepSupervision ? deepSupervisionScales((net as PlainUNet).arch.strides) : [[1, 1, 1]]),
+  };
+}
 
 export function buildNetwork(config: TrainConfig): NetworkBuilder {
   switch (config.network.arch) {
     case 'small': return smallUNetBuilder(config);
-    case 'psp': return notWired(`--arch psp (PSP-Seg ${config.network.variant ?? 'S'})`);
-    case 'plain': return notWired('--arch plain');
+    case 'psp': return pspBuilder(config);
+    case 'plain': return plainBuilder(config);
   }
 }
 
 const DICE_CE = parseLossConfig({ kind: 'dcce' });
+
+/** TR's masked-input value per channel; a channel without one (no foreground statistics in the plan) is an error. */
+function foregroundFill(config: TrainConfig): number[] {
+  return config.dataset.foregroundFill.map((v, c) => {
+    if (v === null || !Number.isFinite(v))
+      throw new Error(`--loss psp: the plan has no foreground percentile for channel ${c} (foregroundPercentile005Normalized), which TR's masked input needs; plan the dataset again or use --loss dice_ce`);
+    return v;
+  });
+}
 
 export function buildLoss(config: TrainConfig): TrainingLoss {
   switch (config.loss.name) {
@@ -70,6 +144,17 @@ export function buildLoss(config: TrainConfig): TrainingLoss {
         return { total: loss, terms: { seg: terms.seg } };
       },
     };
-    case 'psp': return notWired('--loss psp (Dice+CE + TR + RL)');
+    case 'psp': {
+      const fill = foregroundFill(config);
+      const cfg = parseLossConfig({ kind: 'dcce+fd', lambdaTR: config.loss.lambdaTR, lambdaRL: config.loss.lambdaRL, rlVariant: config.loss.rlVariant }, 'config.loss');
+      return {
+        termNames: ['seg', 'tr', 'rl'],
+        maskInput: (image, target) => maskInput(image, target, fill),
+        compute: (out, masked, targets) => {
+          const { loss, terms } = pspsegLoss(out, masked, targets, cfg);
+          return { total: loss, terms: { seg: terms.seg, tr: terms.tr!, rl: terms.rl! } };
+        },
+      };
+    }
   }
 }

@@ -26,7 +26,7 @@ import { CONFIG_FILE, type TrainConfig, configHash, saveConfig } from './config.
 import type { NetworkBuilder, TrainableNetwork, TrainingLoss } from './interfaces.js';
 import { progressSvg } from './progress_plot.js';
 import { PseudoDice, updateEma } from './pseudo_dice.js';
-import { type EpochLog, TRAINING_LOG_FILE, appendEpochLog, writeTrainingLog } from './training_log.js';
+import { type EpochLog, type LogRecord, TRAINING_LOG_FILE, appendEpochLog, appendLogRecord, writeTrainingLog } from './training_log.js';
 
 export const ARCHITECTURE_FILE = 'architecture.json';
 export const PROGRESS_FILE = 'progress.svg';
@@ -43,16 +43,24 @@ export interface EpochStartContext {
   batches(n: number, o?: { augment?: boolean }): AsyncIterable<Batch>;
 }
 
+/** What the epoch-start hook reports: records for training_log.jsonl (each with `type` and this epoch). */
+export interface EpochStartOutcome {
+  records?: LogRecord[];
+}
+
 /**
  * Hooks for the pruning schedule. `onEpochStart` may delete parameters from the network: the
- * optimiser then drops their state. Whatever `state()` returns is stored in every checkpoint's
- * pruning slot and handed to `restore` when a run continues (after the network, rebuilt from the
- * checkpoint's architecture, got its weights).
+ * optimiser then drops their state; the records it returns go into training_log.jsonl before the
+ * epoch's line (and into every checkpoint). Whatever `state()` returns is stored in every
+ * checkpoint's pruning slot and handed to `restore` when a run continues (after the network,
+ * rebuilt from the checkpoint's architecture, got its weights). `afterSave` runs after each
+ * epoch's checkpoints and architecture.json are written (files of its own beside them).
  */
 export interface TrainingHooks {
-  onEpochStart?(ctx: EpochStartContext): Promise<void> | void;
+  onEpochStart?(ctx: EpochStartContext): Promise<EpochStartOutcome | void> | EpochStartOutcome | void;
   state?(): unknown;
   restore?(state: unknown, network: TrainableNetwork): void;
+  afterSave?(ctx: { epoch: number; network: TrainableNetwork; outDir: string; final: boolean }): Promise<void> | void;
 }
 
 export interface TrainerSetup {
@@ -146,6 +154,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
   let net: TrainableNetwork;
   let opt: Optimizer;
   let logs: EpochLog[] = [];
+  let records: LogRecord[] = [];
   let ema: number | null = null, bestEma: number | null = null, startEpoch = 0;
   // nnU-Net: continuing a run that died before its first checkpoint starts it afresh
   const ckpt = s.resume ? newestCheckpoint(out) : null;
@@ -162,9 +171,9 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
       opt = makeOptimizer(net, c);
     } catch (err) { disposeCheckpoint(ckpt); net.dispose(); throw err; }
     try { opt.importState(ckpt.optimizerState, ckpt.statePath); } catch (err) { net.dispose(); throw err; }
-    ({ logs, ema, bestEma, epoch: startEpoch } = ckpt.state);
+    ({ logs, records, ema, bestEma, epoch: startEpoch } = ckpt.state);
     s.hooks?.restore?.(ckpt.state.pruning, net);
-    await writeTrainingLog(logPath, logs); // exactly the checkpoint's epochs
+    await writeTrainingLog(logPath, logs, records); // exactly the checkpoint's epochs
     print(startEpoch >= c.epochs ? `${out}: training already finished (${c.epochs} epochs); nothing to continue`
       : `continuing from ${ckpt.weightsPath} (epoch ${startEpoch} of ${c.epochs} done)`);
   } else {
@@ -187,7 +196,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
   const saveAll = async (epoch: number, kinds: CheckpointKind[]): Promise<void> => {
     const architecture = s.builder.describe(net);
     const state = {
-      epoch, configHash: configHash(c), architecture, logs, ema, bestEma,
+      epoch, configHash: configHash(c), architecture, logs, records, ema, bestEma,
       rng: { seed: c.seed, scheme: RNG_SCHEME }, pruning: s.hooks?.state?.() ?? null,
     };
     for (const kind of kinds) saveCheckpoint(out, kind, net.stateDict(), opt, state);
@@ -204,13 +213,18 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
     for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
       const t0 = performance.now();
       if (s.hooks?.onEpochStart) {
-        await s.hooks.onEpochStart({
+        const outcome = await s.hooks.onEpochStart({
           epoch, config: c, logs, network: net, optimizer: opt,
           batches: (n, o = {}) => new BatchLoader({
             ...loaderBase(), cases: s.trainCases, seed: mixSeed(c.seed, epoch, 3), numBatches: n, augment: o.augment ?? true,
           }),
         });
         reconcileParameters(net, opt);
+        for (const r of outcome?.records ?? []) {
+          if (r.epoch !== epoch) throw new Error(`the epoch-start hook of epoch ${epoch} returned a record for epoch ${r.epoch}`);
+          records.push(r);
+          appendLogRecord(logPath, r);
+        }
       }
       const lr = polyLR(c.optimizer.lr, epoch, c.epochs, c.polyExponent);
       opt.lr = lr;
@@ -308,6 +322,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
       if (last && existsSync(weightsFile(out, 'latest'))) { rmSync(stateFile(out, 'latest'), { force: true }); rmSync(weightsFile(out, 'latest'), { force: true }); }
       await writeFile(join(out, PROGRESS_FILE), progressSvg(logs, labelNames, `${c.name} fold ${c.fold}`));
       print(epochLine(record, c, labelNames));
+      await s.hooks?.afterSave?.({ epoch: epoch + 1, network: net, outDir: out, final: last });
       s.onEpochEnd?.(record);
     }
     return { logs, startEpoch, bestEma, numParameters: net.numParameters() };

@@ -1,6 +1,10 @@
 /**
  * The per-epoch log: one JSON object per line in training_log.jsonl, the same records inside
  * every checkpoint's state (the pruning schedule reads them). NaN is stored as null.
+ *
+ * Other records may sit between the epochs, told apart by a `type` field (e.g. `{"type":
+ * "pruning", "epoch": 8, ...}`, written by the epoch-start hook before epoch 8's own line): they
+ * belong to the epoch they name and come before its line.
  */
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -36,24 +40,59 @@ export const epochLogSchema = z.object({
 
 export type EpochLog = z.output<typeof epochLogSchema>;
 
+/** A non-epoch line of the log: what happened at the start of epoch `epoch` (pruning events). */
+export const logRecordSchema = z.object({ type: z.string().min(1), epoch: z.number().int().min(0) }).passthrough();
+export type LogRecord = z.output<typeof logRecordSchema>;
+
 const line = (e: EpochLog): string => `${JSON.stringify(e)}\n`;
 
 export function appendEpochLog(path: string, e: EpochLog): void {
   appendFileSync(path, line(e));
 }
 
-/** Rewrites the whole log (a resumed run: exactly the checkpoint's epochs, no torn last line). */
-export async function writeTrainingLog(path: string, logs: readonly EpochLog[]): Promise<void> {
-  await writeFileAtomic(path, logs.map(line));
+export function appendLogRecord(path: string, r: LogRecord): void {
+  appendFileSync(path, `${JSON.stringify(r)}\n`);
 }
 
-/** Reads a training_log.jsonl (tests and reports); errors name the file and the line. */
-export function parseTrainingLog(text: string, path: string): EpochLog[] {
-  return text.split('\n').filter((l) => l.trim()).map((l, i) => {
+/**
+ * Rewrites the whole log (a resumed run: exactly the checkpoint's epochs, no torn last line), each
+ * record before the line of the epoch it names.
+ */
+export async function writeTrainingLog(path: string, logs: readonly EpochLog[], records: readonly LogRecord[] = []): Promise<void> {
+  const lines: string[] = [];
+  let r = 0;
+  for (const e of logs) {
+    for (; r < records.length && records[r]!.epoch <= e.epoch; r++) lines.push(`${JSON.stringify(records[r])}\n`);
+    lines.push(line(e));
+  }
+  for (; r < records.length; r++) lines.push(`${JSON.stringify(records[r])}\n`);
+  await writeFileAtomic(path, lines);
+}
+
+function parseLines(text: string, path: string): { raw: Record<string, unknown>; n: number }[] {
+  return text.split('\n').flatMap((l, i) => {
+    if (!l.trim()) return [];
     let raw: unknown;
     try { raw = JSON.parse(l); } catch { throw new Error(`${path}: line ${i + 1} is not valid JSON`); }
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${path}: line ${i + 1} is not a JSON object`);
+    return [{ raw: raw as Record<string, unknown>, n: i + 1 }];
+  });
+}
+
+/** The epoch lines of a training_log.jsonl (tests and reports); errors name the file and the line. */
+export function parseTrainingLog(text: string, path: string): EpochLog[] {
+  return parseLines(text, path).filter(({ raw }) => !('type' in raw)).map(({ raw, n }) => {
     const r = epochLogSchema.safeParse(raw);
-    if (!r.success) throw new Error(`${path}: line ${i + 1}: ${r.error.issues[0]!.path.join('.')} ${r.error.issues[0]!.message}`);
+    if (!r.success) throw new Error(`${path}: line ${n}: ${r.error.issues[0]!.path.join('.')} ${r.error.issues[0]!.message}`);
+    return r.data;
+  });
+}
+
+/** The other records of a training_log.jsonl (all, or those of one `type`), in file order. */
+export function parseLogRecords(text: string, path: string, type?: string): LogRecord[] {
+  return parseLines(text, path).filter(({ raw }) => 'type' in raw && (type === undefined || raw.type === type)).map(({ raw, n }) => {
+    const r = logRecordSchema.safeParse(raw);
+    if (!r.success) throw new Error(`${path}: line ${n}: ${r.error.issues[0]!.path.join('.')} ${r.error.issues[0]!.message}`);
     return r.data;
   });
 }

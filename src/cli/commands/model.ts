@@ -12,7 +12,7 @@ const options = {
   classes: { type: 'integer', min: 1, help: 'output classes, background included', defaultText: "the plan's, else 2" },
   'no-deep-supervision': { type: 'boolean', help: "no deep-supervision heads (PlainUNet keeps them, unused)" },
   spacing: { type: 'string', placeholder: 'Z,Y,X', help: "voxel spacing for PlainUNet's topology (nnU-Net rules)", defaultText: '1,1,1' },
-  from: { type: 'string', placeholder: 'FILE|DIR', help: 'a saved architecture.json, or a model folder that has one' },
+  from: { type: 'string', placeholder: 'FILE|DIR', help: 'a saved architecture.json, or a model folder that has one (a trained PSP-Seg fold folder also shows its pruning summary)' },
   plan: { type: 'string', placeholder: 'plan.json', help: 'input channels, classes, patch and batch from a plan (PlainUNet: its topology too)' },
   patch: { type: 'string', placeholder: 'N|D,H,W', help: 'patch size', defaultText: "the plan's, else 128" },
   batch: { type: 'integer', min: 1, help: 'batch size for the activation estimate', defaultText: "the plan's, else 2" },

@@ -5,7 +5,10 @@
  * `modelRequest` checks the options, `resolveModel` turns them into an architecture and patch,
  * `formatModelSummary` prints. Loaded when the command runs.
  */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { UsageError } from '../command.js';
+import { PRUNING_SUMMARY_FILE, type PruningSummaryFile, architectureSummaryOf, formatArchitectureSummary, loadPruningSummary } from '../../pruning/index.js';
 import type { ModelOptions } from './model.js';
 import { loadPlan, PlanFileError } from '../../data/plan/plan_file.js';
 import type { Plan } from '../../data/plan/plan_schema.js';
@@ -145,6 +148,23 @@ function blockCounts(net: SegmentationNetwork): string {
   return (['active', 'masked', 'deleted'] as const).map((s) => `${all.filter((x) => x === s).length} ${s}`).join(', ');
 }
 
+/** The pruning_summary.json beside an architecture given with --from (a folder, or a file in one), if any. */
+export function pruningSummaryBeside(from: string): PruningSummaryFile | null {
+  let dir = from;
+  try { if (!statSync(from).isDirectory()) dir = dirname(from); } catch { return null; }
+  const path = join(dir, PRUNING_SUMMARY_FILE);
+  return existsSync(path) ? loadPruningSummary(path) : null;
+}
+
+/** The pruning part of a trained model's summary. */
+export function formatPruningSummary(s: PruningSummaryFile): string {
+  const e = s.pruning.events;
+  const how = !s.pruning.enabled ? 'trained without pruning'
+    : `pruned over ${s.epoch} epochs: ${e.masked} masking, ${e.deleted} deletion, ${e.restored} restoring event(s)` +
+      (s.pruning.stopReason ? `, stopped (${s.pruning.stopReason})` : ', still pruning') + (s.pruning.step !== null ? `, prune step ${s.pruning.step}` : '');
+  return [`PRM blocks (${PRUNING_SUMMARY_FILE}; ${how}):`, formatArchitectureSummary(architectureSummaryOf(s))].join('\n');
+}
+
 /** Builds the network the request describes and prints its summary; returns the exit code. */
 export async function runModel(req: ModelRequest): Promise<number> {
   let net: SegmentationNetwork | undefined;
@@ -153,15 +173,18 @@ export async function runModel(req: ModelRequest): Promise<number> {
     net = buildNetwork(arch);
     const rows = net.layout(patch, batch);
     console.log(formatModelSummary(net, arch, rows, patch, batch, req.blocks));
+    const pruning = req.from === undefined ? null : pruningSummaryBeside(req.from);
+    if (pruning) console.log(`\n${formatPruningSummary(pruning)}`);
     if (req.json) {
       console.log(JSON.stringify({
         name: net.displayName, architecture: net.architecture(), params: net.numParameters(), patch, batch,
-        activationBytes: net.activationBytes(patch, batch), layers: rows,
+        activationBytes: net.activationBytes(patch, batch), layers: rows, ...(pruning ? { pruning } : {}),
       }));
     }
     return 0;
   } catch (err) {
-    if (err instanceof PatchSizeError || err instanceof ArchitectureError || err instanceof ArchitectureFileError || err instanceof PlanFileError) {
+    if (err instanceof PatchSizeError || err instanceof ArchitectureError || err instanceof ArchitectureFileError || err instanceof PlanFileError ||
+      (err instanceof Error && err.message.includes(PRUNING_SUMMARY_FILE))) {
       console.error(`pspseg model: ${err.message}`);
       return 1;
     }

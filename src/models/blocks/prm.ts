@@ -7,6 +7,11 @@
  * - masked: skipped in the forward pass (no compute), parameters kept, can be unmasked;
  * - deleted: its parameters are gone (Module.deleteModule). The survivors keep their names, so a
  *   checkpoint of a pruned model names the same tensors as the model rebuilt from its architecture.
+ *
+ * It has what progressive pruning needs of a prunable module (src/pruning/prunable.ts, matched
+ * structurally: models do not import pruning): its `name` in the network, `blocks()` views,
+ * mask / unmask / deleteBlock (returning the removed parameter names) and a `forwardHook` that
+ * `forward` calls with its input and output (the block search scores candidate maskings there).
  */
 import { type Generator, type Tensor } from '../../tensor/index.js';
 import { Module } from '../../nn/index.js';
@@ -16,26 +21,42 @@ import { EfficientBlock } from './efficient_block.js';
 export type BlockState = 'active' | 'masked' | 'deleted';
 export const BLOCK_STATES: readonly BlockState[] = ['active', 'masked', 'deleted'];
 
+/** One block as pruning sees it (structurally src/pruning's PrunableBlockView). */
+export interface PrmBlockView {
+  readonly index: number;
+  readonly kernel: Triple;
+  readonly state: BlockState;
+  /** Parameters the block holds now (0 once deleted). */
+  numParameters(): number;
+}
+
 export class ParallelRedundantModule extends Module implements ShapedBlock {
-  private readonly blocks = new Map<number, EfficientBlock>();
+  private readonly branches = new Map<number, EfficientBlock>();
   private readonly _states: BlockState[];
+  /** Its dotted path in the network ('enc1', 'dec2'); '' when standalone. */
+  readonly name: string;
+  /** When set, `forward` calls it once with (input, output) before returning; both stay alive. */
+  forwardHook: ((input: Tensor, output: Tensor) => void) | null = null;
 
   /** `states` (default: all active) lets a saved architecture be rebuilt; deleted blocks are not created. */
   constructor(readonly channels: number, readonly kernels: readonly Triple[], readonly ratio: number,
-    o: { normAffine: boolean; generator?: Generator; states?: readonly BlockState[] }) {
+    o: { normAffine: boolean; generator?: Generator; states?: readonly BlockState[]; name?: string }) {
     super();
+    this.name = o.name ?? '';
     if (kernels.length === 0) throw new Error('ParallelRedundantModule: needs at least one branch kernel');
     if (o.states && o.states.length !== kernels.length)
       throw new Error(`ParallelRedundantModule: ${o.states.length} block states for ${kernels.length} kernels`);
     this._states = o.states ? [...o.states] : kernels.map(() => 'active');
     kernels.forEach((k, j) => {
       if (this._states[j] === 'deleted') return;
-      this.blocks.set(j, this.registerModule(`b${j}`, new EfficientBlock(channels, channels, k, ratio, o)));
+      this.branches.set(j, this.registerModule(`b${j}`, new EfficientBlock(channels, channels, k, ratio, o)));
     });
   }
 
   forward(x: Tensor): Tensor {
-    return this.forwardExcluding(x);
+    const y = this.forwardExcluding(x);
+    this.forwardHook?.(x, y);
+    return y;
   }
 
   /**
@@ -44,7 +65,7 @@ export class ParallelRedundantModule extends Module implements ShapedBlock {
    */
   forwardExcluding(x: Tensor, exclude?: ReadonlySet<number>): Tensor {
     let sum: Tensor | null = null;
-    for (const [j, block] of this.blocks) {
+    for (const [j, block] of this.branches) {
       if (this._states[j] !== 'active' || exclude?.has(j)) continue;
       const e = block.branch(x);
       // Accumulate in place into the first weighted branch (a multiplication's output is not saved
@@ -65,7 +86,14 @@ export class ParallelRedundantModule extends Module implements ShapedBlock {
   indicesIn(state: BlockState): number[] { return this._states.flatMap((s, j) => (s === state ? [j] : [])); }
   get numActive(): number { return this.indicesIn('active').length; }
   /** The block at index j (undefined once deleted). */
-  block(j: number): EfficientBlock | undefined { return this.blocks.get(j); }
+  block(j: number): EfficientBlock | undefined { return this.branches.get(j); }
+  /** Every block the PRM was built with, deleted ones included, by index. */
+  blocks(): PrmBlockView[] {
+    return this.kernels.map((kernel, index) => ({
+      index, kernel, state: this._states[index]!,
+      numParameters: () => this.branches.get(index)?.numParameters() ?? 0,
+    }));
+  }
 
   mask(j: number): void {
     if (this.state(j) === 'deleted') throw new Error(`PRM block b${j} is deleted and cannot be masked`);
@@ -75,12 +103,17 @@ export class ParallelRedundantModule extends Module implements ShapedBlock {
     if (this.state(j) === 'deleted') throw new Error(`PRM block b${j} is deleted and cannot be restored`);
     this._states[j] = 'active';
   }
-  /** Deletes block j for good: its parameters leave the module (drop them from the optimiser too). */
-  deleteBlock(j: number): void {
-    if (this.state(j) === 'deleted') return;
+  /**
+   * Deletes block j for good: its parameters leave the module (drop them from the optimiser too).
+   * Returns their names relative to this module ('b2.reduce.weight', ...); none when already deleted.
+   */
+  deleteBlock(j: number): string[] {
+    if (this.state(j) === 'deleted') return [];
+    const names = this.branches.get(j)!.namedParameters(`b${j}.`).map(([n]) => n);
     this.deleteModule(`b${j}`);
-    this.blocks.delete(j);
+    this.branches.delete(j);
     this._states[j] = 'deleted';
+    return names;
   }
   /** Deletes every masked block; returns their indices. */
   deleteMasked(): number[] {
@@ -104,6 +137,6 @@ export class ParallelRedundantModule extends Module implements ShapedBlock {
   activationBytes(input: FeatureShape, batch: number): number {
     const active = this.indicesIn('active');
     if (active.length === 0) return 0;
-    return active.reduce((n, j) => n + this.blocks.get(j)!.activationBytes(input, batch), 0) + 2 * featureBytes(input, batch);
+    return active.reduce((n, j) => n + this.branches.get(j)!.activationBytes(input, batch), 0) + 2 * featureBytes(input, batch);
   }
 }
