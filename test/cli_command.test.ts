@@ -56,7 +56,7 @@ test('bad numeric options are rejected naming the option, before anything is wri
   const cases: [string[], RegExp][] = [
     [['check', HIPPO, '--jobs', '0'], /^pspseg check: --jobs must be an integer >= 1, got '0'/],
     [['demo', HIPPO, '--iterations', 'abc'], /^pspseg demo: --iterations must be an integer >= 1, got 'abc'/],
-    [['demo', '--batch', '1.5'], /^pspseg demo: --batch must be an integer >= 1, got '1.5'/],
+    [['demo', '--seed', '1.5'], /^pspseg demo: --seed must be an integer >= 0, got '1.5'/],
     [['plan', HIPPO, '--workers', ''], /^pspseg plan: --workers must be an integer >= 1, got ''/],
     [['plan', HIPPO, '--num-pools=-1'], /^pspseg plan: --num-pools must be an integer between 0 and 6, got '-1'/],
     [['plan', HIPPO, '--num-pools', '12'], /^pspseg plan: --num-pools must be an integer between 0 and 6, got '12'/],

@@ -1,24 +1,31 @@
 /**
- * `pspseg demo [DATASET]`: the main job on the bundled real data: check, plan, preprocess (each
- * resumes), train on fold 0 with the trainer (a short schedule), report the validation pseudo Dice.
+ * `pspseg demo [DATASET]`: the main job on the bundled real data, all of PSP-Seg end to end: check,
+ * plan, preprocess (each resumes), train PSP-Seg with progressive pruning on fold 0, predict the
+ * fold's validation cases from the original NIfTI files, evaluate, write the report.
  */
 import { defineCommand, type OptionValues } from '../command.js';
 
 const options = {
-  epochs: { type: 'integer', min: 1, default: 6, help: 'epochs' },
-  iterations: { type: 'integer', min: 1, default: 40, help: 'training steps per epoch' },
-  batch: { type: 'integer', min: 1, default: 2, help: 'batch size' },
+  dataset: { type: 'string', placeholder: 'DIR', help: 'dataset folder (MSD or nnU-Net v2)', defaultText: '../shared/data/Task04_Hippocampus' },
+  schedule: { type: 'string', default: 'demo', placeholder: 'demo|paper', help: "demo: minutes on a 2-core CPU; paper: nnU-Net's 1000 epochs of 250 iterations, the plan's patch" },
+  variant: { type: 'string', default: 'S', placeholder: 'S|B|L', help: 'PSP-Seg variant' },
+  epochs: { type: 'integer', min: 1, help: "epochs instead of the schedule's" },
+  iterations: { type: 'integer', min: 1, help: "training steps per epoch instead of the schedule's" },
   seed: { type: 'integer', min: 0, default: 0, help: 'random seed' },
+  'no-tta': { type: 'boolean', help: 'predict without mirroring (faster, usually a little worse)' },
 } as const;
 export type DemoOptions = OptionValues<typeof options>;
 
 export const demo = defineCommand({
   name: 'demo',
-  summary: 'the main job on bundled data: check, plan, preprocess, train, validate',
+  summary: 'the main job: check, plan, preprocess, train PSP-Seg with pruning, predict, evaluate, report',
   args: [{ name: 'DATASET', optional: true }],
-  description: `DATASET defaults to ../shared/data/Task04_Hippocampus. Work files go to $PSPSEG_WORK/<dataset>/
-(default ./pspseg_work/<dataset>/); planning and preprocessing are skipped when already done. The
-model goes to <work>/models/demo/fold_0/ (started afresh each time).`,
+  description: `Runs all of PSP-Seg on one dataset (default: the bundled MSD Task04 Hippocampus): check, plan and
+preprocess (each skipped when done), train PSP-Seg on cross-validation fold 0 with progressive
+pruning, predict the fold's validation cases from their original NIfTI files (sliding window,
+mirroring), evaluate them (Dice, NSD, HD95), and write report.html. Work files go to
+$PSPSEG_WORK/<dataset>/ (default ./pspseg_work/<dataset>/); the model, predictions, evaluation and
+report to <work>/models/demo_psp_<variant>/fold_0/ (started afresh each time). Ends with one JSON line.`,
   options,
   run: async (o, [dataset]) => (await import('./demo_run.js')).runDemo(o, dataset),
 });
