@@ -1,0 +1,321 @@
+/**
+ * Method benchmark (`npm run bench:method`, issue 11 section 3): PSP-Seg's claims side by side on
+ * hippocampus fold 0, every model trained with the same budget (epochs x iterations, patch, batch, lr,
+ * seed, validation batches) in its own process, then its fold's validation cases predicted from the
+ * NIfTI files and evaluated (Dice, NSD at 2 mm):
+ *   plain            PlainUNet, nnU-Net's topology for the plan's spacing and the patch (hippocampus: 4 stages)
+ *   psp_s            PSP-Seg S, pruning off
+ *   psp_s_pruned     PSP-Seg S with progressive pruning
+ *   psp_s_1branch    PSP-Seg S with one (1,1,1) branch per PRM (the paper's "no PRM" ablation), pruning off
+ *   psp_s_retrained  psp_s_pruned's final architecture trained from scratch (`--architecture`)
+ * All PSP-Seg models train with the PSP-Seg loss (Dice + CE + 0.1 TR + 0.1 RL), PlainUNet with Dice + CE.
+ * Then, at the paper's configuration (patch 128^3, 1 channel, 3 classes, batch 2), the training step's
+ * time and peak memory of PlainUNet (6 stages, 31.2M parameters), PSP-Seg S and the pruned S
+ * (bench/method_step.ts, each in its own process); a cube that does not fit in memory is replaced by the
+ * next smaller one (96, then 64), said in the output.
+ *
+ * Output: the tables on stdout and in bench/results/method.md (BENCH_OUT), with the date, the machine,
+ * the budget and which of the paper's claims hold here; the last line is one JSON object with every
+ * row's figures (plain, psp_s, psp_s_pruned, psp_s_1branch, psp_s_retrained, paper_config).
+ *
+ * Environment (defaults: the full run, about an hour on the 2-core AVX-512 development VM):
+ *   BENCH_EPOCHS (16), BENCH_ITERATIONS (50), BENCH_VAL_ITERATIONS (4): the budget of every model;
+ *   BENCH_PATCH (the plan's; one number n for n^3 or d,h,w), BENCH_BATCH (2), BENCH_LR (1e-2), BENCH_SEED (0);
+ *   BENCH_PRUNE_WINDOW (2), BENCH_PRUNE_CALIBRATION (8): pruning scaled to the short run, as the demo's;
+ *   BENCH_VAL_CASES (all of the fold's, 42), BENCH_TTA (0: no mirroring at prediction; 1: mirroring);
+ *   BENCH_PAPER_CUBES (128,96,64), BENCH_PAPER_STEPS (2, after 1 warm-up), BENCH_MODELS (all; e.g. plain,psp_s);
+ *   BENCH_DATASET ($PSPSEG_DATA/Task04_Hippocampus), BENCH_CASES (all), BENCH_WORK (a temporary folder,
+ *   removed; when set, kept with every model), BENCH_WORKERS (loader default), BENCH_OUT.
+ *   BENCH_SMOKE=1: everything at a tiny size (20 cases, patch 32, 2 epochs x 2 iterations, 3 validation
+ *   cases, cube 32), written to bench/results/method_smoke.md: checks that the benchmark runs.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { readDataset } from '../src/data/dataset/dataset.js';
+import { prepareDataset } from '../src/data/plan/prepare.js';
+import { type Architecture, type PspArchitecture, type Triple, loadArchitecture, plainIsotropic, pspArchitecture, saveArchitecture } from '../src/models/index.js';
+import { engineConfig } from '../src/tensor/index.js';
+import { writeFileAtomic } from '../src/util/atomic_write.js';
+import { describeCpu } from '../src/util/cpu_info.js';
+import type { ModelRequest, ModelResult } from './method_model.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const smoke = process.env.BENCH_SMOKE === '1';
+const env = (k: string, full: number, tiny: number) => Number(process.env[k] ?? (smoke ? tiny : full));
+const list = (k: string, full: number[], tiny: number[]) => (process.env[k] ? process.env[k]!.split(',').map(Number) : smoke ? tiny : full);
+
+const datasetPath = resolve(process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? join(repo, '..', 'shared', 'data'), 'Task04_Hippocampus'));
+const budget = {
+  epochs: env('BENCH_EPOCHS', 16, 2),
+  iterations: env('BENCH_ITERATIONS', 50, 2),
+  valIterations: env('BENCH_VAL_ITERATIONS', 4, 1),
+  batch: env('BENCH_BATCH', 2, 2),
+  lr: env('BENCH_LR', 1e-2, 1e-2),
+  seed: env('BENCH_SEED', 0, 0),
+};
+const patchEnv = process.env.BENCH_PATCH ?? (smoke ? '32' : undefined);
+const pruning = { window: env('BENCH_PRUNE_WINDOW', 2, 1), calibrationBatches: env('BENCH_PRUNE_CALIBRATION', 8, 1) };
+const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 3 : null;
+const tta = process.env.BENCH_TTA === '1';
+const cubes = list('BENCH_PAPER_CUBES', [128, 96, 64], [32]);
+const paperSteps = env('BENCH_PAPER_STEPS', 2, 1);
+const numCases = process.env.BENCH_CASES ? Number(process.env.BENCH_CASES) : smoke ? 20 : null;
+const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
+const outFile = resolve(process.env.BENCH_OUT ?? join(repo, 'bench', 'results', smoke ? 'method_smoke.md' : 'method.md'));
+
+const MODELS = ['plain', 'psp_s', 'psp_s_pruned', 'psp_s_1branch', 'psp_s_retrained'] as const;
+type ModelKey = (typeof MODELS)[number];
+const wanted = new Set(process.env.BENCH_MODELS ? process.env.BENCH_MODELS.split(',') : MODELS);
+const unknown = [...wanted].filter((m) => !(MODELS as readonly string[]).includes(m));
+if (unknown.length) throw new Error(`BENCH_MODELS: unknown model(s) ${unknown.join(', ')}; the models are ${MODELS.join(', ')}`);
+const TITLES: Record<ModelKey, string> = {
+  plain: 'PlainUNet (nnU-Net topology)',
+  psp_s: 'PSP-Seg S, no pruning',
+  psp_s_pruned: 'PSP-Seg S, progressive pruning',
+  psp_s_1branch: 'PSP-Seg S, 1 branch (no PRM)',
+  psp_s_retrained: 'pruned S re-trained from scratch',
+};
+/** The paper (abstract): PSP-Seg S against nnU-Net, fewer parameters, less GPU memory, less training time (%). */
+const PAPER_CLAIMS = { params: [83, 87], memory: [42, 45], time: [29, 48] } as const;
+
+/** Runs dist/bench/<script>.js with one JSON argument; its lines are echoed, the last one is the result. */
+function runChild<T>(script: string, arg: unknown): Promise<T> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [join(repo, 'dist', 'bench', `${script}.js`), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let last = '';
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      if (last) console.log(last);
+      last = l;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) {
+        try { resolveRun(JSON.parse(last) as T); } catch { reject(new Error(`${script}: the last line is not JSON: ${last}`)); }
+      } else {
+        if (last) console.log(last);
+        reject(new Error(`${script} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${signal === 'SIGKILL' ? ' (out of memory?)' : ''}`));
+      }
+    });
+  });
+}
+
+const load0 = loadavg();
+const start = performance.now();
+const cfg = engineConfig();
+const machine = `${describeCpu()}; ${(totalmem() / 2 ** 30).toFixed(0)} GB memory; libtorch ${cfg.torchVersion}, ${cfg.threads} threads`;
+console.log(`bench:method${smoke ? ' (smoke)' : ''} on ${machine}`);
+
+const dataset = readDataset(datasetPath);
+const subset = numCases === null ? dataset : { ...dataset, cases: dataset.cases.slice(0, numCases) };
+const work = process.env.BENCH_WORK ? resolve(process.env.BENCH_WORK) : mkdtempSync(join(tmpdir(), 'pspseg-bench-method-'));
+if (!process.env.BENCH_WORK) {
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+  process.on('SIGINT', () => process.exit(130)); // the temporary folder goes on Ctrl-C too
+}
+const { plan } = await prepareDataset(subset, { workDir: work, progress: false, print: (l) => console.log(`  ${l}`) });
+const patch: Triple = patchEnv === undefined ? [...plan.patchSize] as Triple
+  : (patchEnv.includes(',') ? patchEnv.split(',').map(Number) : [0, 0, 0].map(() => Number(patchEnv))) as Triple;
+const inChannels = plan.channels.length, classes = 1 + Math.max(...plan.labels.map((l) => l.value));
+const archDir = join(work, 'method_architectures');
+mkdirSync(archDir, { recursive: true });
+
+const budgetText = `every model: ${budget.epochs} epochs x ${budget.iterations} iterations (${budget.epochs * budget.iterations} steps), batch ${budget.batch}, `
+  + `patch ${patch.join('x')}, SGD lr ${budget.lr} (momentum 0.99, Nesterov, poly decay), seed ${budget.seed}, ${budget.valIterations} validation batches per epoch; `
+  + 'loss: Dice + CE + 0.1 TR + 0.1 RL for the PSP-Seg models, Dice + CE for PlainUNet; '
+  + `pruning (PSP-Seg S pruned only): window ${pruning.window}, ${pruning.calibrationBatches} calibration batches, other constants the defaults; `
+  + `fold 0 of ${subset.cases.length} cases, ${valCases === null ? 'all' : `the first ${valCases}`} validation cases predicted ${tta ? 'with' : 'without'} mirroring (final checkpoint)`;
+console.log(budgetText);
+
+// ---- the five models ----------------------------------------------------------------------------------
+const base = {
+  dataset: datasetPath, workDir: work, epochs: budget.epochs, iterations: budget.iterations, valIterations: budget.valIterations,
+  batch: budget.batch, patch, lr: budget.lr, seed: budget.seed, workers, valCases, tta,
+};
+const oneBranchFile = join(archDir, 'psp_s_1branch.json');
+saveArchitecture(oneBranchFile, pspArchitecture({ variant: 'S', branches: 1, inChannels, classes, deepSupervision: true }));
+const requests: Record<ModelKey, () => ModelRequest> = {
+  plain: () => ({ ...base, name: 'method_plain', arch: 'plain', prune: false }),
+  psp_s: () => ({ ...base, name: 'method_psp_s', arch: 'psp', prune: false }),
+  psp_s_pruned: () => ({ ...base, name: 'method_psp_s_pruned', arch: 'psp', prune: true, pruning }),
+  psp_s_1branch: () => ({ ...base, name: 'method_psp_s_1branch', arch: 'psp', architecture: oneBranchFile, prune: false }),
+  psp_s_retrained: () => ({ ...base, name: 'method_psp_s_retrained', arch: 'psp', architecture: prunedArchitectureFile(), prune: false }),
+};
+const results: Partial<Record<ModelKey, ModelResult>> = {};
+const failures: Partial<Record<ModelKey, string>> = {};
+/** The pruning run's final architecture, masked blocks deleted (what --architecture trains). */
+function prunedArchitectureFile(): string {
+  const dir = results.psp_s_pruned?.out_dir;
+  if (!dir) throw new Error('psp_s_retrained and the pruned S of the paper configuration need psp_s_pruned (BENCH_MODELS)');
+  const a = loadArchitecture(dir) as PspArchitecture;
+  const blocks = Object.fromEntries(Object.entries(a.blocks).map(([m, s]) => [m, s.map((x) => (x === 'masked' ? 'deleted' as const : x))]));
+  const file = join(archDir, 'psp_s_pruned.json');
+  saveArchitecture(file, { ...a, blocks });
+  return file;
+}
+const todo = MODELS.filter((m) => wanted.has(m));
+for (const [i, key] of todo.entries()) {
+  const t = performance.now();
+  console.log(`\n[${i + 1}/${todo.length + 1}] ${TITLES[key]}: train, predict, evaluate (${((t - start) / 60000).toFixed(1)} min so far)`);
+  try {
+    results[key] = await runChild<ModelResult>('method_model', requests[key]());
+  } catch (err) {
+    // an hour-long run goes on without the model: its row says why
+    failures[key] = (err as Error).message;
+    console.log(`  ${TITLES[key]} failed: ${failures[key]}`);
+    continue;
+  }
+  const r = results[key]!;
+  console.log(`  ${r.params.toLocaleString('en-US')} parameters, step ${r.step_ms} ms, epoch ${r.epoch_s} s, peak ${r.peak_mb} MB, `
+    + `Dice ${r.dice_mean.toFixed(3)}, NSD ${r.nsd_mean.toFixed(3)} (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+}
+
+// ---- the paper's configuration: a training step at 128^3 (or the largest cube that fits) -----------------
+interface StepResult { params: number; patch: Triple; batch: number; median_ms?: number; cpu_ms?: number; peak_rss_mb?: number; rss_before_mb?: number; estimate_mb: number; skipped?: string }
+const paperNets: Record<string, Architecture | null> = {
+  plain: plainIsotropic(6, { inChannels: 1, classes: 3 }),
+  psp_s: pspArchitecture({ variant: 'S', inChannels: 1, classes: 3 }),
+  psp_s_pruned: results.psp_s_pruned ? loadArchitecture(prunedArchitectureFile()) : null,
+};
+console.log(`\n[${todo.length + 1}/${todo.length + 1}] the paper's configuration: one training step, 1 channel, 3 classes, batch 2, cube ${cubes.join(' or ')}`);
+const paper: Record<string, StepResult> = {};
+const notes: string[] = [];
+let cube = 0;
+for (const c of cubes) {
+  const got: Record<string, StepResult> = {};
+  let failed = '';
+  for (const [name, arch] of Object.entries(paperNets)) {
+    if (!arch) continue;
+    const file = join(archDir, `paper_${name}.json`);
+    saveArchitecture(file, arch);
+    try {
+      const r = await runChild<StepResult>('method_step', { architecture: file, patch: [c, c, c], batch: 2, warmup: 1, steps: paperSteps });
+      if (r.skipped) { failed = `${name}: ${r.skipped}`; break; }
+      got[name] = r;
+      console.log(`  ${c}^3 ${name}: ${r.params.toLocaleString('en-US')} parameters, step ${r.median_ms} ms (CPU ${r.cpu_ms} ms), peak ${r.peak_rss_mb} MB (estimate ${r.estimate_mb} MB)`);
+    } catch (err) { failed = `${name}: ${(err as Error).message}`; break; }
+  }
+  if (!failed) { Object.assign(paper, got); cube = c; break; }
+  notes.push(`cube ${c}^3 left out: ${failed}`);
+  console.log(`  ${notes[notes.length - 1]}`);
+}
+
+// ---- claims ---------------------------------------------------------------------------------------------
+const pct = (ours: number, ref: number) => 100 * (1 - ours / ref);
+const f1 = (x: number) => x.toFixed(1);
+const judge = (saving: number, [lo, hi]: readonly [number, number]) =>
+  (saving >= lo && saving <= hi ? 'holds (within the range)' : saving > hi ? 'holds (more than claimed)' : 'does not hold (less than claimed)');
+/** Paired over the validation cases both evaluated: mean difference of case Dice (a - b) and its standard error. */
+function paired(a: ModelResult, b: ModelResult): { diff: number; se: number; n: number } {
+  const d = Object.keys(a.case_dice).filter((id) => id in b.case_dice).map((id) => a.case_dice[id]! - b.case_dice[id]!).filter((x) => Number.isFinite(x));
+  const n = d.length, mean = d.reduce((s, x) => s + x, 0) / n;
+  const sd = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1));
+  return { diff: mean, se: sd / Math.sqrt(n), n };
+}
+const claims: { claim: string; figures: string; verdict: string }[] = [];
+/** Savings of the pruned S against PlainUNet; each figure with the words saying what it is. */
+interface Figures { params: number; time: number; timeText: string; memory: number; memoryText: string }
+const savingsClaims = (ours: Figures, ref: Figures, where: string) => {
+  const s = { params: pct(ours.params, ref.params), time: pct(ours.time, ref.time), memory: pct(ours.memory, ref.memory) };
+  claims.push({ claim: `${where}: 83-87% fewer parameters than nnU-Net`, figures: `${f1(s.params)}% (${ours.params.toLocaleString('en-US')} vs ${ref.params.toLocaleString('en-US')})`, verdict: judge(s.params, PAPER_CLAIMS.params) });
+  claims.push({ claim: `${where}: 42-45% less memory`, figures: `${f1(s.memory)}% (${ours.memoryText} vs ${ref.memoryText})`, verdict: judge(s.memory, PAPER_CLAIMS.memory) });
+  claims.push({ claim: `${where}: 29-48% less training time`, figures: `${f1(s.time)}% (${ours.timeText} vs ${ref.timeText})`, verdict: judge(s.time, PAPER_CLAIMS.time) });
+};
+const R = results;
+if (R.plain && R.psp_s_pruned) {
+  // Time: the mean epoch over the whole pruning run (the paper's "training time per epoch"; searches included).
+  // Memory: the pruning run peaks with the unpruned network at its start; the paper's figure for S is the
+  // pruned model's, which is what the re-trained model's process holds (the same architecture, no pruning).
+  const alone = R.psp_s_retrained;
+  savingsClaims({
+    params: R.psp_s_pruned.params, time: R.psp_s_pruned.epoch_s, timeText: `epoch ${R.psp_s_pruned.epoch_s} s`,
+    memory: (alone ?? R.psp_s_pruned).peak_mb, memoryText: `peak ${(alone ?? R.psp_s_pruned).peak_mb} MB${alone ? ', the pruned architecture re-trained' : ', the pruning run'}`,
+  }, { params: R.plain.params, time: R.plain.epoch_s, timeText: `${R.plain.epoch_s} s`, memory: R.plain.peak_mb, memoryText: `${R.plain.peak_mb} MB` },
+  `hippocampus (patch ${patch.join('x')}), pruned S vs PlainUNet`);
+}
+if (paper.plain && paper.psp_s_pruned) {
+  const a = paper.psp_s_pruned, b = paper.plain;
+  savingsClaims({ params: a.params, time: a.median_ms!, timeText: `step ${a.median_ms} ms`, memory: a.peak_rss_mb!, memoryText: `peak ${a.peak_rss_mb} MB` },
+    { params: b.params, time: b.median_ms!, timeText: `${b.median_ms} ms`, memory: b.peak_rss_mb!, memoryText: `${b.peak_rss_mb} MB` },
+    `paper configuration (${cube}^3), pruned S vs PlainUNet 6 stages`);
+}
+const diffClaim = (claim: string, a: ModelResult | undefined, b: ModelResult | undefined, want: 'higher' | 'not lower' | 'lower') => {
+  if (!a || !b) return;
+  const p = paired(a, b);
+  const sig = p.diff > 2 * p.se ? 'higher' : p.diff < -2 * p.se ? 'lower' : 'no clear difference';
+  const ok = want === 'not lower' ? sig !== 'lower' : sig === want;
+  claims.push({ claim, figures: `mean Dice ${a.dice_mean.toFixed(3)} vs ${b.dice_mean.toFixed(3)}; paired per case ${p.diff >= 0 ? '+' : ''}${p.diff.toFixed(3)} ± ${p.se.toFixed(3)} (SE, ${p.n} cases): ${sig}`, verdict: ok ? 'holds' : 'does not hold' });
+};
+diffClaim('PSP-Seg S (pruned) performs on par with nnU-Net (Dice not lower)', R.psp_s_pruned, R.plain, 'not lower');
+diffClaim('pruning keeps the accuracy of the unpruned S (Dice not lower)', R.psp_s_pruned, R.psp_s, 'not lower');
+diffClaim('the PRM improves accuracy over one branch (S unpruned higher than 1 branch)', R.psp_s, R.psp_s_1branch, 'higher');
+diffClaim('the compact model re-trained from scratch underperforms the pruned one', R.psp_s_retrained, R.psp_s_pruned, 'lower');
+
+// ---- the report -------------------------------------------------------------------------------------------
+const labels = Object.values(results)[0]?.labels ?? plan.labels.filter((l) => l.value > 0).map((l) => l.name);
+const n = (x: number) => x.toLocaleString('en-US');
+const rows = todo.map((k) => {
+  const r = results[k];
+  if (!r) return `| ${TITLES[k]} | failed: ${failures[k]} | | | | | |`;
+  const params = r.params_start !== r.params ? `${n(r.params_start)} -> ${n(r.params)}` : n(r.params);
+  const step = r.step_ms_last !== r.step_ms && k === 'psp_s_pruned' ? `${r.step_ms} (last epoch ${r.step_ms_last})` : String(r.step_ms);
+  return `| ${TITLES[k]} | ${params} | ${step} | ${r.peak_mb} | ${r.epoch_s} | ${r.dice.map((d) => d.toFixed(3)).join(', ')}, **${r.dice_mean.toFixed(3)}** | ${r.nsd.map((d) => d.toFixed(3)).join(', ')}, **${r.nsd_mean.toFixed(3)}** |`;
+});
+const paperRows = Object.entries(paper).map(([k, r]) => `| ${k === 'plain' ? 'PlainUNet, 6 stages' : k === 'psp_s' ? 'PSP-Seg S' : 'PSP-Seg S, pruned (this run\'s architecture)'} | ${n(r.params)} | ${r.median_ms} | ${r.cpu_ms} | ${r.peak_rss_mb} | ${r.estimate_mb} |`);
+const wall = (performance.now() - start) / 1000;
+const load1 = loadavg();
+const md = [
+  `# bench:method${smoke ? ' (smoke run: tiny budget, the figures say nothing about the method)' : ''}`,
+  '',
+  `- date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; wall time ${(wall / 60).toFixed(1)} min`,
+  `- machine: ${machine}; load average ${load0.map((l) => l.toFixed(2)).join(' ')} at the start, ${load1.map((l) => l.toFixed(2)).join(' ')} at the end`,
+  `- dataset: ${dataset.name}, fold 0 (nnU-Net's 5-fold split)`,
+  `- budget: ${budgetText}`,
+  '- step ms: training phase per iteration (median over epochs without a pruning event, the first left out); epoch s: mean over all epochs (training, block searches, validation batches); '
+  + 'peak MB: peak resident memory of the model\'s process at the end of training (cases, loader threads, network); Dice and NSD (2 mm): mean over the validation cases, per label '
+  + `(${labels.join(', ')}) and their mean (bold)`,
+  '',
+  `| model | params | step ms | peak MB | epoch s | val Dice (${labels.join(', ')}, mean) | NSD (${labels.join(', ')}, mean) |`,
+  '|---|---|---|---|---|---|---|',
+  ...rows,
+  '',
+  `## Paper configuration: ${cube ? `patch ${cube}^3` : 'no cube fitted'}, 1 channel, 3 classes, batch 2`,
+  '',
+  `One training step as the trainer's (loss, TR's masked pass for PSP-Seg, backward, clipping, SGD) on a synthetic batch, each network in its own process; median of ${paperSteps} step(s) after 1 warm-up. `
+  + 'The paper measures GPU memory and epoch time; here: peak resident memory of the process (libtorch and Node included) and wall time per step on the CPU. '
+  + `Estimate: the network's activation estimate plus 4 copies of the parameters plus the process at start.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
+  '',
+  '| network | params | step ms | CPU ms (all threads) | peak MB | estimate MB |',
+  '|---|---|---|---|---|---|',
+  ...paperRows,
+  '',
+  '## The paper\'s claims here',
+  '',
+  '| claim | here | verdict |',
+  '|---|---|---|',
+  ...claims.map((c) => `| ${c.claim} | ${c.figures} | ${c.verdict} |`),
+  '',
+];
+const pick = (r: ModelResult | undefined) => (r ? {
+  params: r.params, params_start: r.params_start, step_ms: r.step_ms, step_ms_last: r.step_ms_last, peak_mb: r.peak_mb, epoch_s: r.epoch_s, train_s: r.train_s,
+  dice: r.dice, dice_mean: r.dice_mean, nsd: r.nsd, nsd_mean: r.nsd_mean, val_cases: r.val_cases, ...(r.pruning_events.length ? { pruning_events: r.pruning_events } : {}),
+} : null);
+const json = {
+  plain: pick(R.plain), psp_s: pick(R.psp_s), psp_s_pruned: pick(R.psp_s_pruned), psp_s_1branch: pick(R.psp_s_1branch), psp_s_retrained: pick(R.psp_s_retrained),
+  paper_config: {
+    cube, batch: 2, ...(notes.length ? { notes } : {}),
+    ...Object.fromEntries(Object.entries(paper).map(([k, r]) => [k, { params: r.params, step_ms: r.median_ms, cpu_ms: r.cpu_ms, peak_mb: r.peak_rss_mb }])),
+  },
+  ...(Object.keys(failures).length ? { failures } : {}),
+  budget: { ...budget, patch, pruning, val_cases: valCases, tta, cases: subset.cases.length, smoke },
+  wall_min: +(wall / 60).toFixed(1),
+};
+const jsonLine = JSON.stringify(json);
+mkdirSync(dirname(outFile), { recursive: true });
+await writeFileAtomic(outFile, [`${md.join('\n')}\n${jsonLine}\n`]);
+console.log(`\n${md.join('\n')}`);
+console.log(`written to ${outFile}`);
+console.log(jsonLine);
