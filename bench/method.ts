@@ -23,7 +23,7 @@
  *   BENCH_PATCH (the plan's; one number n for n^3 or d,h,w), BENCH_BATCH (2), BENCH_LR (1e-2), BENCH_SEED (0);
  *   BENCH_PRUNE_WINDOW (2), BENCH_PRUNE_CALIBRATION (8): pruning scaled to the short run, as the demo's;
  *   BENCH_VAL_CASES (all of the fold's, 42), BENCH_TTA (0: no mirroring at prediction; 1: mirroring);
- *   BENCH_PAPER_CUBES (128,96,64), BENCH_PAPER_STEPS (2, after 1 warm-up), BENCH_MODELS (all; e.g. plain,psp_s);
+ *   BENCH_PAPER_CUBES (128,96,64), BENCH_PAPER_STEPS (3, after 1 warm-up), BENCH_MODELS (all; e.g. plain,psp_s);
  *   BENCH_DATASET ($PSPSEG_DATA/Task04_Hippocampus), BENCH_CASES (all), BENCH_WORK (a temporary folder,
  *   removed; when set, kept with every model), BENCH_WORKERS (loader default), BENCH_OUT.
  *   BENCH_SMOKE=1: everything at a tiny size (20 cases, patch 32, 2 epochs x 2 iterations, 3 validation
@@ -62,7 +62,7 @@ const pruning = { window: env('BENCH_PRUNE_WINDOW', 2, 1), calibrationBatches: e
 const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 3 : null;
 const tta = process.env.BENCH_TTA === '1';
 const cubes = list('BENCH_PAPER_CUBES', [128, 96, 64], [32]);
-const paperSteps = env('BENCH_PAPER_STEPS', 2, 1);
+const paperSteps = env('BENCH_PAPER_STEPS', 3, 1);
 const numCases = process.env.BENCH_CASES ? Number(process.env.BENCH_CASES) : smoke ? 20 : null;
 const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
 const outFile = resolve(process.env.BENCH_OUT ?? join(repo, 'bench', 'results', smoke ? 'method_smoke.md' : 'method.md'));
@@ -286,7 +286,7 @@ const md = [
   '',
   `One training step as the trainer's (loss, TR's masked pass for PSP-Seg, backward, clipping, SGD) on a synthetic batch, each network in its own process; median of ${paperSteps} step(s) after 1 warm-up. `
   + 'The paper measures GPU memory and epoch time; here: peak resident memory of the process (libtorch and Node included) and wall time per step on the CPU. '
-  + `Estimate: the network's activation estimate plus 4 copies of the parameters plus the process at start.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
+  + `Estimate (what the memory guard compares with the available memory): the network's activation estimate times 1.9 (PlainUNet) or 2.5 (PSP-Seg), plus 4 copies of the parameters, plus the process at start.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
   '',
   '| network | params | step ms | CPU ms (all threads) | peak MB | estimate MB |',
   '|---|---|---|---|---|---|',
