@@ -29,13 +29,17 @@ export interface EvaluateFolderOptions {
   modelFolder?: string;
   /** Show a progress line (default false). */
   progress?: boolean;
+  /** Only these reference cases (e.g. a fold's validation cases); default: every reference. */
+  cases?: readonly string[];
 }
 
 export async function evaluateFolder(o: EvaluateFolderOptions): Promise<EvaluationSummary> {
   const nsdToleranceMm = o.nsdToleranceMm ?? 2;
   const references = readReferences(o.references);
   const dataset = o.dataset ? readDataset(o.dataset) : references.dataset;
-  const pairing = pairCases(niftiFilesById(o.predictions), references.files);
+  const wanted = o.cases ? new Set(o.cases) : null;
+  const referenceFiles = wanted ? new Map([...references.files].filter(([id]) => wanted.has(id))) : references.files;
+  const pairing = pairCases(niftiFilesById(o.predictions), referenceFiles);
   const declared = dataset ? datasetClasses(dataset) : undefined;
   const fixed = o.classes ?? declared ?? null;
   const names = new Map((declared ?? []).map((c) => [c.key, c.name]));

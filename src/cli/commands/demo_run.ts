@@ -41,9 +41,9 @@ export interface DemoSchedule {
  */
 export const DEMO_SCHEDULES: Record<'demo' | 'paper', DemoSchedule> = {
   demo: {
-    epochs: 26, iterations: 50, valIterations: 5, batch: 2, lr: 1e-2,
+    epochs: 40, iterations: 30, valIterations: 3, batch: 2, lr: 1e-2,
     patch: (p) => p.map((n) => Math.max(16, Math.round((n * 2) / 3 / 16) * 16)) as [number, number, number],
-    pruning: { window: 2, calibrationBatches: 8 },
+    pruning: { window: 1, calibrationBatches: 8, monitored: ['tr', 'rl'] },
   },
   paper: { epochs: 1000, iterations: 250, valIterations: 50, batch: 2, pruning: {} },
 };
@@ -91,7 +91,7 @@ export async function runDemo(o: DemoOptions, datasetArg: string | undefined): P
   const summaryFile = join(validation, 'summary.json');
   const evaluated = await runEvaluate({
     predictions: validation, references: datasetPath, nsdToleranceMm: 2, geometryTolerance: 1e-3, modelFolder: r.outDir,
-    output: summaryFile, allowMissing: true, jobs: Math.min(4, availableParallelism()), quiet: false,
+    output: summaryFile, allowMissing: false, cases: r.config.valCases, jobs: Math.min(4, availableParallelism()), quiet: false,
   });
   if (evaluated !== 0) return evaluated;
 

@@ -24,6 +24,8 @@ export interface EvaluateCommandOptions {
   allowMissing: boolean;
   jobs: number;
   quiet: boolean;
+  /** Only these reference cases (e.g. a fold's validation cases). */
+  cases?: readonly string[];
 }
 
 /** The parsed command line as evaluateFolder's options; a bad --labels or --output is a usage error. */
@@ -55,7 +57,7 @@ export async function runEvaluate(o: EvaluateCommandOptions): Promise<number> {
     s = await evaluateFolder({
       predictions: o.predictions, references: o.references, dataset: o.dataset, classes: o.classes,
       nsdToleranceMm: o.nsdToleranceMm, geometryTolerance: o.geometryTolerance, jobs: o.jobs,
-      modelFolder: o.modelFolder, progress: !o.quiet,
+      modelFolder: o.modelFolder, progress: !o.quiet, cases: o.cases,
     });
   } catch (err) {
     if (err instanceof EvaluationError || err instanceof DatasetError) { console.error(`pspseg evaluate: ${err.message}`); return 1; }
