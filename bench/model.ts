@@ -9,10 +9,11 @@
  * memory: the median round. Both sides' first-step loss terms and gradient norm are compared: they
  * must agree, or the two sides are not doing the same step.
  * Env: BENCH_ROUNDS (3), BENCH_WARMUP (2), BENCH_STEPS (5), BENCH_TORCH_PLAIN (1: also PlainUNet in
- * PyTorch), PSPSEG_THREADS (all cores). Last line: one JSON object.
+ * PyTorch), PSPSEG_THREADS (all cores), BENCH_DIR (keep the files there, to run one side alone:
+ * `BENCH_DIR=d BENCH_MODEL=plain BENCH_LOSS=dcce node dist/bench/model_step.js`). Last line: one JSON object.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +37,9 @@ try { execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' }); } catch
 }
 
 // ---- the shared files: architectures, our initial weights, the batch -------------------------------
-const dir = mkdtempSync(join(tmpdir(), 'pspseg-bench-model-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'pspseg-bench-model-'));
+if (!process.env.BENCH_DIR) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+else mkdirSync(dir, { recursive: true });
 const models: Record<string, Architecture> = {
   psp_s: pspArchitecture({ variant: 'S', inChannels: 1, classes, deepSupervision: true }),
   plain: plainIsotropic(4, { classes }), // nnU-Net's Hippocampus topology: [32, 64, 128, 256], strides 1,2,2,2
@@ -51,6 +53,7 @@ for (const [name, arch] of Object.entries(models)) {
 const c = hippocampusLikeCase(patch, batch);
 tidy(() => saveSafetensors(join(dir, 'case.safetensors'), new Map([['image', tensor(c.image, c.shape)], ['label', tensor(c.label, c.shape)]])));
 writeFileSync(join(dir, 'case.json'), JSON.stringify({ fill: c.fill }));
+if (rounds === 0) { console.log(`wrote the architectures, weights and batch to ${dir}`); process.exit(0); }
 console.log(`batch ${batch} x 1 x ${patch.join('x')}, foreground ${(100 * c.foreground).toFixed(1)}% (labels 1, 2), fill ${c.fill.toFixed(3)}; ${threads} threads`);
 
 // ---- the runs ---------------------------------------------------------------------------------------

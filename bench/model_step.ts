@@ -46,6 +46,7 @@ const rssBefore = rssMb();
 
 type Phase = 'zero_grad' | 'masked_encode' | 'forward' | 'loss' | 'backward' | 'clip' | 'sgd';
 const phases: Record<Phase, number[]> = { zero_grad: [], masked_encode: [], forward: [], loss: [], backward: [], clip: [], sgd: [] };
+const phaseRss: Partial<Record<Phase, number>> = {}; // RSS after each phase of the last step (where memory grows)
 const times: number[] = [];
 let first: { terms: LossTerms; gradNorm: number } | null = null;
 for (let i = 0; i < warmup + steps; i++) {
@@ -55,6 +56,7 @@ for (let i = 0; i < warmup + steps; i++) {
     if (device !== 'cpu') synchronize();
     const now = process.hrtime.bigint();
     if (i >= warmup) phases[p].push(Number(now - last) / 1e6);
+    phaseRss[p] = +rssMb().toFixed(1);
     last = now;
   };
   tidy(() => {
@@ -84,6 +86,7 @@ console.log(JSON.stringify({
   median_ms: median(times),
   phases_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +median(v).toFixed(2)])),
   rss_before_mb: +rssBefore.toFixed(1),
+  phases_rss_mb: phaseRss,
   peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
   estimate_activations_mb: +(net.activationBytes(patch, image.shape[0]!) / 2 ** 20).toFixed(1),
   threads: engineConfig().threads,

@@ -27,6 +27,12 @@ loss_kind = os.environ.get('BENCH_LOSS', 'dcce+fd')
 warmup, steps = int(os.environ.get('BENCH_WARMUP', 2)), int(os.environ.get('BENCH_STEPS', 5))
 device = os.environ.get('BENCH_DEVICE', 'cpu')
 rss_mb = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+PAGE_MB = os.sysconf('SC_PAGE_SIZE') / 2 ** 20
+
+
+def current_rss_mb():
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * PAGE_MB
 
 net = R.build_network(R.load_architecture(os.path.join(bench_dir, f'{model}.architecture.json')))
 R.load_weights(os.path.join(bench_dir, f'{model}.safetensors'), net)
@@ -48,6 +54,7 @@ def sync():
 
 PHASES = ['zero_grad', 'masked_encode', 'forward', 'loss', 'backward', 'clip', 'sgd']
 phases = {p: [] for p in PHASES}
+phase_rss = {}  # RSS after each phase of the last step (where memory grows)
 times, first = [], None
 for i in range(warmup + steps):
     t0 = last = time.perf_counter()
@@ -58,6 +65,7 @@ for i in range(warmup + steps):
         now = time.perf_counter()
         if i >= warmup:
             phases[p].append((now - last) * 1000)
+        phase_rss[p] = round(current_rss_mb(), 1)
         last = now
 
     opt.zero_grad(set_to_none=True)
@@ -89,7 +97,7 @@ median = lambda xs: sorted(xs)[len(xs) // 2]
 result = {'side': 'torch', 'model': model, 'loss': loss_kind, 'patch': list(image.shape[2:]), 'batch': image.shape[0],
           'params': sum(p.numel() for p in net.parameters()), 'median_ms': median(times),
           'phases_ms': {p: round(median(v), 2) for p, v in phases.items()},
-          'rss_before_mb': round(rss_before, 1), 'peak_rss_mb': round(rss_mb(), 1),
+          'rss_before_mb': round(rss_before, 1), 'phases_rss_mb': phase_rss, 'peak_rss_mb': round(rss_mb(), 1),
           'threads': torch.get_num_threads(), 'first_step': first}
 if device != 'cpu':
     result['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
