@@ -12,29 +12,20 @@
  * PyTorch), PSPSEG_THREADS (all cores), BENCH_DIR (keep the files there, to run one side alone:
  * `BENCH_DIR=d BENCH_MODEL=plain BENCH_LOSS=dcce node dist/bench/model_step.js`). Last line: one JSON object.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Generator, tensor, tidy } from '../src/tensor/index.js';
 import { saveSafetensors } from '../src/tensor/index.js';
 import { saveWeights } from '../src/nn/index.js';
 import { type Architecture, buildNetwork, plainIsotropic, pspArchitecture, saveArchitecture } from '../src/models/index.js';
 import { hippocampusLikeCase } from './model_case.js';
+import { benchRounds, benchThreads as threads, median, requirePyTorch, runOurs, runTorch } from './side_by_side.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const python = '/usr/bin/python3';
-const threads = process.env.PSPSEG_THREADS ?? String(cpus().length);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = benchRounds(3);
 const torchPlain = process.env.BENCH_TORCH_PLAIN !== '0';
-const tuned = 'glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=4294967295';
 const patch: [number, number, number] = [48, 64, 48], batch = 2, classes = 3;
-
-try { execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' }); } catch {
-  console.error('bench:model needs PyTorch as the reference: apt-get install --no-install-recommends python3-torch');
-  process.exit(2);
-}
+requirePyTorch('bench:model');
 
 // ---- the shared files: architectures, our initial weights, the batch -------------------------------
 const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'pspseg-bench-model-'));
@@ -62,11 +53,8 @@ interface StepResult {
   first_step: { terms: Record<string, number | null>; gradNorm: number };
 }
 function run(side: 'pspseg' | 'torch', model: string, loss: string): StepResult {
-  const env = { ...process.env, PSPSEG_THREADS: threads, BENCH_DIR: dir, BENCH_MODEL: model, BENCH_LOSS: loss };
-  const out = side === 'pspseg'
-    ? execFileSync(process.execPath, [join(root, 'dist', 'bench', 'model_step.js')], { cwd: root, env, encoding: 'utf8' })
-    : execFileSync(python, [join(root, 'bench', 'torch_model_step.py')], { cwd: root, env: { ...env, GLIBC_TUNABLES: tuned }, encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop()!) as StepResult;
+  const env = { BENCH_DIR: dir, BENCH_MODEL: model, BENCH_LOSS: loss };
+  return side === 'pspseg' ? runOurs<StepResult>('model_step', env) : runTorch<StepResult>('torch_model_step', env);
 }
 const configs: Record<string, () => StepResult> = {
   psp_s: () => run('pspseg', 'psp_s', 'dcce+fd'),
@@ -102,7 +90,6 @@ for (const [ours, ref] of pairs) {
 }
 
 // ---- summary ----------------------------------------------------------------------------------------
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const best = (name: string) => Math.min(...results[name]!.map((r) => r.median_ms));
 const peak = (name: string) => median(results[name]!.map((r) => r.peak_rss_mb));
 console.log(`step medians (best of ${rounds} rounds) and peak RSS (median round):`);
