@@ -49,7 +49,7 @@ console.log(`batch ${batch} x 1 x ${patch.join('x')}, foreground ${(100 * c.fore
 
 // ---- the runs ---------------------------------------------------------------------------------------
 interface StepResult {
-  side: string; model: string; params: number; median_ms: number; peak_rss_mb: number; phases_ms: Record<string, number>;
+  side: string; model: string; params: number; median_ms: number; cpu_ms: number; peak_rss_mb: number; phases_ms: Record<string, number>;
   first_step: { terms: Record<string, number | null>; gradNorm: number };
 }
 function run(side: 'pspseg' | 'torch', model: string, loss: string): StepResult {
@@ -68,7 +68,7 @@ for (let r = 0; r < rounds; r++) {
   for (const [name, fn] of Object.entries(configs)) {
     const res = fn();
     loads.push(loadavg()[0]!);
-    console.log(`round ${r + 1} ${name.padEnd(12)} median ${res.median_ms.toFixed(0).padStart(6)} ms  peak RSS ${res.peak_rss_mb.toFixed(0)} MiB  ` +
+    console.log(`round ${r + 1} ${name.padEnd(12)} median ${res.median_ms.toFixed(0).padStart(6)} ms (CPU ${res.cpu_ms.toFixed(0)} ms)  peak RSS ${res.peak_rss_mb.toFixed(0)} MiB  ` +
       `(load ${loadavg()[0]!.toFixed(2)})`);
     results[name]!.push(res);
   }
@@ -91,10 +91,12 @@ for (const [ours, ref] of pairs) {
 
 // ---- summary ----------------------------------------------------------------------------------------
 const best = (name: string) => Math.min(...results[name]!.map((r) => r.median_ms));
+// CPU time of all threads: less sensitive than wall time to other processes on a shared machine
+const bestCpu = (name: string) => Math.min(...results[name]!.map((r) => r.cpu_ms));
 const peak = (name: string) => median(results[name]!.map((r) => r.peak_rss_mb));
-console.log(`step medians (best of ${rounds} rounds) and peak RSS (median round):`);
+console.log(`step medians (best of ${rounds} rounds; CPU: all threads) and peak RSS (median round):`);
 for (const name of Object.keys(configs))
-  console.log(`  ${name.padEnd(12)} ${best(name).toFixed(0).padStart(6)} ms  ${peak(name).toFixed(0).padStart(5)} MiB  ` +
+  console.log(`  ${name.padEnd(12)} ${best(name).toFixed(0).padStart(6)} ms (CPU ${bestCpu(name).toFixed(0)} ms)  ${peak(name).toFixed(0).padStart(5)} MiB  ` +
     `(rounds: ${results[name]!.map((r) => r.median_ms.toFixed(0)).join(', ')} ms)`);
 console.log('phases (ms, median step of the best round):');
 for (const name of Object.keys(configs)) {
@@ -112,5 +114,8 @@ console.log(JSON.stringify({
   ...(torchPlain ? { torch_plain_ms: +best('torch_plain').toFixed(1), plain_peak_rss_mb: +peak('plain').toFixed(1), torch_plain_peak_rss_mb: +peak('torch_plain').toFixed(1) } : {}),
   params_psp_s: results.psp_s![0]!.params,
   params_plain: results.plain![0]!.params,
+  psp_s_cpu_ms: +bestCpu('psp_s').toFixed(1),
+  torch_psp_s_cpu_ms: +bestCpu('torch_psp_s').toFixed(1),
+  cpu_ratio: +(bestCpu('psp_s') / bestCpu('torch_psp_s')).toFixed(3),
   load_avg_1m: +(loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(2),
 }));

@@ -47,10 +47,10 @@ const rssBefore = rssMb();
 type Phase = 'zero_grad' | 'masked_encode' | 'forward' | 'loss' | 'backward' | 'clip' | 'sgd';
 const phases: Record<Phase, number[]> = { zero_grad: [], masked_encode: [], forward: [], loss: [], backward: [], clip: [], sgd: [] };
 const phaseRss: Partial<Record<Phase, number>> = {}; // RSS after each phase of the last step (where memory grows)
-const times: number[] = [];
+const times: number[] = [], cpuTimes: number[] = []; // wall and CPU (all threads) ms per step
 let first: { terms: LossTerms; gradNorm: number } | null = null;
 for (let i = 0; i < warmup + steps; i++) {
-  const t0 = process.hrtime.bigint();
+  const t0 = process.hrtime.bigint(), cpu0 = process.cpuUsage();
   let last = t0;
   const mark = (p: Phase) => {
     if (device !== 'cpu') synchronize();
@@ -76,7 +76,11 @@ for (let i = 0; i < warmup + steps; i++) {
     mark('sgd');
     first ??= { terms, gradNorm };
   });
-  if (i >= warmup) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  if (i >= warmup) {
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const cpu = process.cpuUsage(cpu0);
+    cpuTimes.push((cpu.user + cpu.system) / 1e3);
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -84,6 +88,7 @@ const patch = image.shape.slice(2) as [number, number, number];
 console.log(JSON.stringify({
   side: 'pspseg', model, loss: config.kind, patch, batch: image.shape[0], params: net.numParameters(),
   median_ms: median(times),
+  cpu_ms: median(cpuTimes),
   phases_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +median(v).toFixed(2)])),
   rss_before_mb: +rssBefore.toFixed(1),
   phases_rss_mb: phaseRss,

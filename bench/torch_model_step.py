@@ -55,9 +55,10 @@ def sync():
 PHASES = ['zero_grad', 'masked_encode', 'forward', 'loss', 'backward', 'clip', 'sgd']
 phases = {p: [] for p in PHASES}
 phase_rss = {}  # RSS after each phase of the last step (where memory grows)
-times, first = [], None
+times, cpu_times, first = [], [], None  # wall and CPU (all threads) ms per step
 for i in range(warmup + steps):
     t0 = last = time.perf_counter()
+    cpu0 = time.process_time()
 
     def mark(p):
         global last
@@ -92,10 +93,12 @@ for i in range(warmup + steps):
         first = {'terms': values, 'gradNorm': grad_norm}
     if i >= warmup:
         times.append((time.perf_counter() - t0) * 1000)
+        cpu_times.append((time.process_time() - cpu0) * 1000)
 
 median = lambda xs: sorted(xs)[len(xs) // 2]
 result = {'side': 'torch', 'model': model, 'loss': loss_kind, 'patch': list(image.shape[2:]), 'batch': image.shape[0],
           'params': sum(p.numel() for p in net.parameters()), 'median_ms': median(times),
+          'cpu_ms': median(cpu_times),
           'phases_ms': {p: round(median(v), 2) for p, v in phases.items()},
           'rss_before_mb': round(rss_before, 1), 'phases_rss_mb': phase_rss, 'peak_rss_mb': round(rss_mb(), 1),
           'threads': torch.get_num_threads(), 'first_step': first}
