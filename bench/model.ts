@@ -84,7 +84,7 @@ const pairs: [string, string][] = [['psp_s', 'torch_psp_s'], ...(torchPlain ? [[
 for (const [ours, ref] of pairs) {
   const e = agreement(results[ours]![0]!, results[ref]![0]!);
   console.log(`${ours} vs ${ref}: first-step loss terms and gradient norm agree to ${e.toExponential(1)} (relative)` +
-    (e > 1e-3 ? '  <-- NOT THE SAME STEP' : ''));
+    (!(e <= 1e-3) ? '  <-- NOT THE SAME STEP' : ''));
   const t = results[ref]![0]!.first_step;
   console.log(`  ${ref} first step: ${Object.entries(t.terms).map(([k, v]) => `${k} ${v === null ? '-' : v.toFixed(5)}`).join(', ')}, grad norm ${t.gradNorm.toFixed(4)}`);
 }

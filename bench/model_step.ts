@@ -12,10 +12,13 @@
  * Env: BENCH_DIR (what bench/model.ts wrote: <model>.architecture.json, <model>.safetensors, case.safetensors
  * and case.json),
  * BENCH_MODEL (psp_s | plain), BENCH_LOSS (dcce+fd | dcce), BENCH_WARMUP (2), BENCH_STEPS (5),
- * BENCH_DEVICE (cpu), PSPSEG_THREADS (the engine reads it).
+ * BENCH_DEVICE (cpu), PSPSEG_THREADS (the engine reads it), BENCH_GC (minor | major: a garbage collection
+ * after every step, outside the timing, so that V8 frees the handles of disposed tensors; a diagnostic).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { type Device, type Tensor, engineConfig, loadSafetensors, noGrad, synchronize, tidy } from '../src/tensor/index.js';
 import { loadWeights } from '../src/nn/index.js';
 import { SGD, clipGradNorm } from '../src/optim/index.js';
@@ -30,6 +33,9 @@ const config = parseLossConfig({ kind: process.env.BENCH_LOSS ?? 'dcce+fd' }, 'B
 const warmup = Number(process.env.BENCH_WARMUP ?? 2), steps = Number(process.env.BENCH_STEPS ?? 5);
 const device = (process.env.BENCH_DEVICE ?? 'cpu') as Device;
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+const gcKind = process.env.BENCH_GC;
+if (gcKind) setFlagsFromString('--expose-gc');
+const gc = gcKind ? (runInNewContext('gc') as (o?: { type: string }) => void) : null;
 
 const arch = loadArchitecture(join(dir, `${model}.architecture.json`));
 const net = buildNetwork(arch);
@@ -81,6 +87,7 @@ for (let i = 0; i < warmup + steps; i++) {
     const cpu = process.cpuUsage(cpu0);
     cpuTimes.push((cpu.user + cpu.system) / 1e3);
   }
+  gc?.({ type: gcKind === 'minor' ? 'minor' : 'major' });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
