@@ -4,38 +4,17 @@
  * alternate the three so machine noise hits them alike; each keeps its best median.
  * Last line: one JSON object (see the README).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { benchRounds, median, requirePyTorch, runOurs, runTorch } from './side_by_side.js';
 import { describeCpu } from '../src/util/cpu_info.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const python = '/usr/bin/python3';
-const threads = process.env.PSPSEG_THREADS ?? String(cpus().length);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const tuned = 'glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=4294967295';
-
-if (!existsSync(python) || spawnFails(python, ['-c', 'import torch'])) {
-  console.error('bench:engine needs PyTorch as the reference: apt-get install --no-install-recommends python3-torch');
-  process.exit(2);
-}
-
-function spawnFails(cmd: string, args: string[]): boolean {
-  try { execFileSync(cmd, args, { stdio: 'ignore' }); return false; } catch { return true; }
-}
+const rounds = benchRounds(3);
+requirePyTorch('bench:engine');
 
 interface Result { median_ms: number; peak_rss_mb: number; threads: number }
-function run(cmd: string, args: string[], env: Record<string, string>): Result {
-  const out = execFileSync(cmd, args, { cwd: root, env: { ...process.env, PSPSEG_THREADS: threads, ...env }, encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop()!) as Result;
-}
-
 const configs = {
-  ours: () => run(process.execPath, [join(root, 'dist', 'bench', 'engine_step.js')], {}),
-  torch_default: () => run(python, [join(root, 'bench', 'torch_step.py')], { GLIBC_TUNABLES: '' }),
-  torch_tuned: () => run(python, [join(root, 'bench', 'torch_step.py')], { GLIBC_TUNABLES: tuned }),
+  ours: () => runOurs<Result>('engine_step'),
+  torch_default: () => runTorch<Result>('torch_step', { GLIBC_TUNABLES: '' }),
+  torch_tuned: () => runTorch<Result>('torch_step'),
 };
 const results: Record<string, Result[]> = { ours: [], torch_default: [], torch_tuned: [] };
 for (let r = 0; r < rounds; r++) {
@@ -45,7 +24,6 @@ for (let r = 0; r < rounds; r++) {
     results[name].push(res);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // Time: each configuration's best round (noise only ever adds time). Peak memory varies with
 // allocator timing from run to run: the median round.
 const best: Record<string, Result> = {};

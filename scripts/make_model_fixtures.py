@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Reference forward and backward passes of pspseg's networks, computed with PyTorch (Debian's python3-torch).
 
-Run with /usr/bin/python3 scripts/make_model_fixtures.py. The networks (scripts/reference_networks.py) are
-written from their definitions, independently of the TypeScript code. For each tiny network it writes,
+Run with /usr/bin/python3 scripts/make_model_fixtures.py. The networks are the project's one PyTorch
+reference (scripts/torch_pspseg.py), written from their definitions independently of the TypeScript code,
+built from pspseg's architecture data. For each tiny network it writes,
 under test/fixtures/:
   models_<name>.architecture.json   the architecture (pspseg's format), PRM block states included
   models_<name>.safetensors         random weights (they load into pspseg's network by name, strictly)
@@ -10,30 +11,13 @@ under test/fixtures/:
                                       of loss = sum_i sum(logits_i * w_i) + sum(region * w_region)
                                       for every parameter that gets one ("grad.<name>"; masked blocks get none)
 """
-import json, os, struct, sys
+import json, os, sys
 import torch
-sys.path.insert(0, os.path.dirname(__file__))
-from reference_networks import PSPSeg, PlainUNet  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_pspseg import build_network, save_safetensors  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures')
 torch.manual_seed(0)
-
-
-# ---- writing ----------------------------------------------------------------------------------------
-def write_safetensors(path, tensors):
-    header, blobs, off = {'__metadata__': {'written_by': 'make_model_fixtures.py'}}, [], 0
-    for k in sorted(tensors):
-        raw = tensors[k].detach().contiguous().float().numpy().tobytes()
-        header[k] = {'dtype': 'F32', 'shape': list(tensors[k].shape), 'data_offsets': [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    hj = json.dumps(header).encode()
-    hj += b' ' * ((8 - len(hj) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(hj)))
-        f.write(hj)
-        for b in blobs:
-            f.write(b)
 
 
 def fixture(name, arch, model, x):
@@ -47,7 +31,8 @@ def fixture(name, arch, model, x):
                 p.copy_(0.2 * torch.randn(p.shape))
             else:
                 p.copy_(torch.randn(p.shape) * (2.0 / p[0].numel()) ** 0.5)
-    logits, feats, region = model(x)
+    out = model(x)
+    logits, feats, region = out['logits'], out['encoderFeatures'], out['regionFeatures']
     expected = {'input': x}
     loss = 0
     for i, l in enumerate(logits):
@@ -66,8 +51,9 @@ def fixture(name, arch, model, x):
             expected[f'grad.{pname}'] = p.grad
     with open(os.path.join(OUT, f'models_{name}.architecture.json'), 'w') as f:
         json.dump(arch, f, indent=2)
-    write_safetensors(os.path.join(OUT, f'models_{name}.safetensors'), dict(model.named_parameters()))
-    write_safetensors(os.path.join(OUT, f'models_{name}_expected.safetensors'), expected)
+    meta = {'written_by': 'make_model_fixtures.py'}
+    save_safetensors(os.path.join(OUT, f'models_{name}.safetensors'), dict(model.named_parameters()), meta)
+    save_safetensors(os.path.join(OUT, f'models_{name}_expected.safetensors'), expected, meta)
     print(f'{name}: {sum(p.numel() for p in model.parameters())} parameters, logits {[list(l.shape) for l in logits]}')
 
 
@@ -77,11 +63,11 @@ psp = {
     'deepSupervision': True, 'normAffine': True,
     'blocks': {'enc1': ['active', 'active', 'masked', 'active'], 'enc2': ['active'] * 4, 'dec1': ['active', 'active', 'active', 'deleted']},
 }
-fixture('psp_tiny', psp, PSPSeg(psp), torch.randn(2, 2, 4, 8, 12))
+fixture('psp_tiny', psp, build_network(psp), torch.randn(2, 2, 4, 8, 12))
 
 plain = {
     'format': 'pspseg-architecture', 'version': 1, 'kind': 'plain', 'inChannels': 1, 'classes': 2,
     'channels': [4, 8, 16], 'kernels': [[1, 3, 3], [3, 3, 3], [3, 3, 3]], 'strides': [[1, 1, 1], [1, 2, 2], [2, 2, 2]],
     'convsPerStage': 2, 'deepSupervision': True, 'normAffine': True,
 }
-fixture('plain_tiny', plain, PlainUNet(plain), torch.randn(2, 1, 4, 8, 12))
+fixture('plain_tiny', plain, build_network(plain), torch.randn(2, 1, 4, 8, 12))

@@ -1,21 +1,24 @@
 #!/usr/bin/python3
-"""PyTorch reference of PSP-Seg (network and losses), written from docs/method.md sections 1-2.
+"""PyTorch reference of pspseg's networks and losses: PSP-Seg written from docs/method.md sections 1-2,
+nnU-Net's PlainConvUNet from its published structure; independently of pspseg's TypeScript code.
 
-Parameter names follow the project's shared naming decisions, so weights saved by pspseg load here
-and the other way round. Used by the tests (fixtures), the lead's network + loss gradient test and
-bench/torch_model_step.py.
+The one PyTorch reference of the project: the loss and network fixtures (here), the model fixtures
+(scripts/make_model_fixtures.py) and the model benchmark (bench/torch_model_step.py) all use it.
+Networks are built from pspseg's architecture data (the JSON that `pspseg model` and checkpoints
+carry, PRM block states included) and their parameter names are pspseg's, so weights saved by
+pspseg load here strictly and the other way round.
 
 Usage (/usr/bin/python3 scripts/torch_pspseg.py ...):
   --counts                 parameter counts of S, B, L (and the 1-branch ablation), checked against method.md
   --loss-fixture           test/fixtures/losses_reference.{json,safetensors} (losses alone, float64 reference)
   --network-fixture        test/fixtures/network_reference.{json,safetensors} (PSP-Seg S, batch 2, 32^3, float64)
   --save-weights PATH      deterministic weights of --variant as safetensors (the fixture's rule; for benchmarks)
-  --no-affine              InstanceNorm without weight/bias (the authors' code; see below)
+  --affine                 InstanceNorm with weight and bias (default: without, as the authors' code; see below)
 
-InstanceNorm: method.md says affine, and the shared parameter names include `*.norm.weight/bias`. The exact
-counts quoted in method.md (S 5,368,735; B 13,194,484; L 33,126,658) are those of the authors' code, whose
-nn.InstanceNorm3d has no affine parameters; with affine norms the counts are 10,432 / 31,552 / 57,024 higher.
-`--counts` prints both. The default here is affine (the shared names); `--no-affine` builds the authors' variant.
+InstanceNorm: method.md says affine; the exact counts it quotes (S 5,368,735; B 13,194,484; L 33,126,658)
+are those of the authors' code, whose nn.InstanceNorm3d has no affine parameters (with affine norms the
+counts are 10,432 / 31,552 / 57,024 higher). pspseg's architecture setting `normAffine` chooses; its
+default, and the default here, is the authors' (no `*.norm*` parameters). `--counts` prints both.
 """
 import argparse, json, math, os, struct, sys
 import numpy as np
@@ -27,7 +30,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 FIXTURES = os.path.join(ROOT, 'test', 'fixtures')
 
 # ---------------------------------------------------------------------------------------------
-# network (method.md section 1)
+# architectures (pspseg's format: src/models/architecture.ts)
 # ---------------------------------------------------------------------------------------------
 KERNELS = {
     1: [(1, 1, 1)],
@@ -45,6 +48,30 @@ SLOPE = 0.01
 EPS = 1e-5
 
 
+def psp_architecture(variant='S', in_channels=1, classes=3, deep_supervision=True, affine=False, branches=None):
+    """A PSP-Seg variant as architecture data (pspArchitecture's fields), every PRM block active."""
+    v = VARIANTS[variant]
+    own = branches is None or branches == v['branches']
+    return {'format': 'pspseg-architecture', 'version': 1, 'kind': 'psp', 'variant': variant if own else None,
+            'inChannels': in_channels, 'classes': classes, 'channels': list(v['channels']),
+            'kernels': [list(k) for k in KERNELS[branches or v['branches']]], 'ratio': v['ratio'],
+            'deepSupervision': deep_supervision, 'normAffine': affine, 'blocks': {}}
+
+
+def build_network(arch):
+    """The network an architecture describes (PSPSegNet or PlainUNet)."""
+    if arch['kind'] == 'psp':
+        return PSPSegNet(arch)
+    if arch['kind'] == 'plain':
+        return PlainUNet(arch)
+    raise ValueError(f"unknown architecture kind {arch['kind']!r}")
+
+
+def load_architecture(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def lrelu(x):
     return F.leaky_relu(x, SLOPE)
 
@@ -53,11 +80,20 @@ def norm(c, affine):
     return nn.InstanceNorm3d(c, eps=EPS, affine=affine)
 
 
+def conv(cin, cout, kernel, stride=1):
+    """Conv3d with bias and same-size padding (kernel // 2 per axis)."""
+    k = (kernel,) * 3 if isinstance(kernel, int) else tuple(kernel)
+    return nn.Conv3d(cin, cout, k, stride=stride, padding=tuple(n // 2 for n in k))
+
+
+# ---------------------------------------------------------------------------------------------
+# PSP-Seg (method.md section 1)
+# ---------------------------------------------------------------------------------------------
 class ConvBlock(nn.Module):
     """Stage 0: x + LReLU(IN(conv3x3x3(x)))."""
     def __init__(self, c, affine):
         super().__init__()
-        self.conv = nn.Conv3d(c, c, 3, padding=1)
+        self.conv = conv(c, c, 3)
         self.norm = norm(c, affine)
 
     def forward(self, x):
@@ -69,9 +105,9 @@ class EfficientBlock(nn.Module):
     def __init__(self, cin, cout, kernel, ratio, affine):
         super().__init__()
         h = int(math.floor(cin * ratio))
-        self.reduce = nn.Conv3d(cin, h, 1)
+        self.reduce = conv(cin, h, 1)
         self.norm1 = norm(h, affine)
-        self.conv = nn.Conv3d(h, cout, kernel, padding=tuple(k // 2 for k in kernel))
+        self.conv = conv(h, cout, kernel)
         self.norm2 = norm(cout, affine)
         self.scale = nn.Parameter(torch.zeros(1))
 
@@ -81,33 +117,21 @@ class EfficientBlock(nn.Module):
 
 class PRM(nn.Module):
     """LReLU(x + sum over active blocks of scale_j * EB_j(x)); x itself when no block is active.
-    Blocks are children b{j}, j = index in the variant's kernel list, stable after deletions."""
-    def __init__(self, c, kernels, ratio, affine):
+    Blocks are children b{j}, j = index in the kernel list; `states[j]` is 'active', 'masked' (kept,
+    skipped) or 'deleted' (not built), so pruned networks keep their parameter names."""
+    def __init__(self, c, kernels, ratio, affine, states=None):
         super().__init__()
-        self.active = {}
+        self.states = list(states or ['active'] * len(kernels))
         for j, k in enumerate(kernels):
-            self.add_module(f'b{j}', EfficientBlock(c, c, k, ratio, affine))
-            self.active[j] = True
-
-    def blocks(self):
-        return [(j, getattr(self, f'b{j}')) for j in sorted(self.active) if self.active[j]]
-
-    def mask(self, j):
-        self.active[j] = False
-
-    def unmask(self, j):
-        self.active[j] = True
-
-    def delete(self, j):
-        delattr(self, f'b{j}')
-        del self.active[j]
+            if self.states[j] != 'deleted':
+                self.add_module(f'b{j}', EfficientBlock(c, c, k, ratio, affine))
 
     def forward(self, x):
-        blocks = self.blocks()
-        if not blocks:
+        active = [getattr(self, f'b{j}') for j, s in enumerate(self.states) if s == 'active']
+        if not active:
             return x
         y = x
-        for _, b in blocks:
+        for b in active:
             y = y + b.scale * b(x)
         return lrelu(y)
 
@@ -116,10 +140,10 @@ class DownSample(nn.Module):
     """LReLU(conv1x1x1 stride 2 (x) + IN(conv3(LReLU(IN(conv3 stride 2 (x))))))."""
     def __init__(self, cin, cout, affine):
         super().__init__()
-        self.skip = nn.Conv3d(cin, cout, 1, stride=2)
-        self.conv1 = nn.Conv3d(cin, cout, 3, stride=2, padding=1)
+        self.skip = conv(cin, cout, 1, stride=2)
+        self.conv1 = conv(cin, cout, 3, stride=2)
         self.norm1 = norm(cout, affine)
-        self.conv2 = nn.Conv3d(cout, cout, 3, padding=1)
+        self.conv2 = conv(cout, cout, 3)
         self.norm2 = norm(cout, affine)
 
     def forward(self, x):
@@ -130,34 +154,36 @@ class UpSample(nn.Module):
     """Nearest x2, then conv 1x1x1 (the order of method.md and the authors' code)."""
     def __init__(self, cin, cout):
         super().__init__()
-        self.conv = nn.Conv3d(cin, cout, 1)
+        self.conv = conv(cin, cout, 1)
 
     def forward(self, x):
         return self.conv(F.interpolate(x, scale_factor=2, mode='nearest'))
 
 
 class PSPSegNet(nn.Module):
-    def __init__(self, variant='S', in_channels=1, classes=3, deep_supervision=True, affine=True, branches=None):
+    """Modules registered in execution order (stem, enc0, down/enc pairs, then up{i}, dec{i-1} from the
+    bottleneck up, head, deep-supervision heads): the parameter order of pspseg's network."""
+    def __init__(self, arch):
         super().__init__()
-        v = VARIANTS[variant]
-        C = v['channels']
-        kernels = KERNELS[branches or v['branches']]
+        C, kernels, ratio, affine = arch['channels'], arch['kernels'], arch['ratio'], arch['normAffine']
+        blocks = arch.get('blocks', {})
+        prm = lambda name, c: PRM(c, kernels, ratio, affine, blocks.get(name))
         self.stages = S = len(C)
-        self.deep_supervision = deep_supervision
-        self.stem = nn.Conv3d(in_channels, C[0], 1)
+        self.deep_supervision = arch['deepSupervision']
+        self.stem = conv(arch['inChannels'], C[0], 1)
         self.enc0 = ConvBlock(C[0], affine)
         for i in range(1, S):
             self.add_module(f'down{i}', DownSample(C[i - 1], C[i], affine))
-            self.add_module(f'enc{i}', PRM(C[i], kernels, v['ratio'], affine))
+            self.add_module(f'enc{i}', prm(f'enc{i}', C[i]))
         for i in range(S - 1, 0, -1):
             self.add_module(f'up{i}', UpSample(C[i], C[i - 1]))
-            if i <= S - 2:
-                self.add_module(f'dec{i}', PRM(C[i], kernels, v['ratio'], affine))
+            if i - 1 >= 1:
+                self.add_module(f'dec{i - 1}', prm(f'dec{i - 1}', C[i - 1]))
         self.dec0 = ConvBlock(C[0], affine)
-        self.head = nn.Conv3d(C[0], classes, 1)
-        if deep_supervision:
+        self.head = conv(C[0], arch['classes'], 1)
+        if self.deep_supervision:
             for i in range(1, S - 1):
-                self.add_module(f'head{i}', nn.Conv3d(C[i], classes, 1))
+                self.add_module(f'head{i}', conv(C[i], arch['classes'], 1))
 
     def encode(self, x):
         """Encoder outputs: enc0, enc1 .. enc{S-2} (skips) and the bottleneck enc{S-1}."""
@@ -188,49 +214,85 @@ class PSPSegNet(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
-# PlainConvUNet (nnU-Net v2's default topology), for the benchmark
+# nnU-Net's PlainConvUNet: per stage n conv-IN-LReLU (the first strided), transposed-conv
+# upsampling, concatenated skips, a 1x1x1 segmentation layer per decoder stage. Parameter names are
+# nnU-Net's (encoder.stages.{s}.0.convs.{j}, decoder.stages/transpconvs/seg_layers.{k}), as pspseg's.
 # ---------------------------------------------------------------------------------------------
 class ConvNormAct(nn.Module):
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, kernel, stride, affine):
         super().__init__()
-        self.conv = nn.Conv3d(cin, cout, 3, stride=stride, padding=1)
-        self.norm = nn.InstanceNorm3d(cout, eps=EPS, affine=True)
+        self.conv, self.norm = conv(cin, cout, kernel, stride), norm(cout, affine)
 
     def forward(self, x):
         return lrelu(self.norm(self.conv(x)))
 
 
-class PlainUNet(nn.Module):
-    """nnU-Net's PlainConvUNet: per stage n convs (the first strided), transposed-conv upsampling,
-    concatenated skips, a 1x1x1 head per decoder stage (deep supervision: full resolution first)."""
-    def __init__(self, in_channels=1, classes=3, features=(32, 64, 128, 256), strides=(1, 2, 2, 2), convs=2,
-                 deep_supervision=True):
+class StackedConvBlocks(nn.Module):
+    def __init__(self, n, cin, cout, kernel, stride, affine):
         super().__init__()
-        self.deep_supervision = deep_supervision
-        self.encoder = nn.ModuleList()
-        cin = in_channels
-        for f, s in zip(features, strides):
-            self.encoder.append(nn.Sequential(*[ConvNormAct(cin if k == 0 else f, f, s if k == 0 else 1) for k in range(convs)]))
-            cin = f
-        self.up, self.decoder, self.heads = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
-        for i in range(len(features) - 1, 0, -1):
-            self.up.append(nn.ConvTranspose3d(features[i], features[i - 1], strides[i], stride=strides[i]))
-            self.decoder.append(nn.Sequential(*[ConvNormAct(2 * features[i - 1] if k == 0 else features[i - 1], features[i - 1], 1)
-                                                for k in range(convs)]))
-            self.heads.append(nn.Conv3d(features[i - 1], classes, 1))
+        self.convs = nn.Sequential(*[ConvNormAct(cin if j == 0 else cout, cout, kernel, stride if j == 0 else 1, affine) for j in range(n)])
 
     def forward(self, x):
-        skips = []
-        for stage in self.encoder:
-            x = stage(x)
-            skips.append(x)
-        y = skips[-1]
-        outs = []
-        for k, (up, dec, head) in enumerate(zip(self.up, self.decoder, self.heads)):
-            y = dec(torch.cat([up(y), skips[-(k + 2)]], 1))
-            outs.append(head(y))
-        outs = outs[::-1]
-        return {'logits': outs if self.deep_supervision else outs[:1]}
+        return self.convs(x)
+
+
+class PlainEncoder(nn.Module):
+    def __init__(self, a):
+        super().__init__()
+        C, cin = a['channels'], a['inChannels']
+        stages = []
+        for s, c in enumerate(C):
+            stages.append(nn.Sequential(StackedConvBlocks(a['convsPerStage'], cin, c, a['kernels'][s], tuple(a['strides'][s]), a['normAffine'])))
+            cin = c
+        self.stages = nn.Sequential(*stages)
+
+    def forward(self, x):
+        out = []
+        for s in self.stages:
+            x = s(x)
+            out.append(x)
+        return out
+
+
+class PlainDecoder(nn.Module):
+    def __init__(self, a):
+        super().__init__()
+        C = a['channels']
+        st, tr, seg = [], [], []
+        for s in range(1, len(C)):
+            below, skip, stride = C[-s], C[-(s + 1)], tuple(a['strides'][-s])
+            tr.append(nn.ConvTranspose3d(below, skip, stride, stride))
+            st.append(StackedConvBlocks(a['convsPerStage'], 2 * skip, skip, a['kernels'][-(s + 1)], 1, a['normAffine']))
+            seg.append(nn.Conv3d(skip, a['classes'], 1))
+        self.stages, self.transpconvs, self.seg_layers = nn.ModuleList(st), nn.ModuleList(tr), nn.ModuleList(seg)
+
+    def forward(self, skips, deep_supervision):
+        """Logits full resolution first (only that one without deep supervision); `region`: the output
+        of the stage before the last (1/2 resolution), PSP-Seg's dec1 counterpart."""
+        low, out, region, n = skips[-1], [], None, len(self.stages)
+        for k in range(n):
+            x = self.stages[k](torch.cat((self.transpconvs[k](low), skips[-(k + 2)]), 1))
+            if deep_supervision or k == n - 1:
+                out.append(self.seg_layers[k](x))
+            if k == n - 2:
+                region = x
+            low = x
+        return out[::-1], region
+
+
+class PlainUNet(nn.Module):
+    def __init__(self, arch):
+        super().__init__()
+        self.deep_supervision = arch['deepSupervision']
+        self.encoder, self.decoder = PlainEncoder(arch), PlainDecoder(arch)
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def forward(self, x):
+        skips = self.encoder(x)
+        logits, region = self.decoder(skips, self.deep_supervision)
+        return {'logits': logits, 'encoderFeatures': skips, 'regionFeatures': region}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -598,7 +660,7 @@ def network_case(seed):
 
 def network_step(state, affine, image, label, fill, config, dtype):
     """Forward (with the masked encoder pass under no_grad), loss and backward of PSP-Seg S at `dtype`."""
-    net = PSPSegNet('S', 1, 3, deep_supervision=True, affine=affine)
+    net = PSPSegNet(psp_architecture('S', 1, 3, deep_supervision=True, affine=affine))
     net.load_state_dict(state)
     net = net.to(dtype)
     x = image.to(dtype)
@@ -629,7 +691,7 @@ def compare_steps(a, ref):
 
 def make_network_fixture(affine, seed=NETWORK_SEED):
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
-    state, rules = deterministic_weights(PSPSegNet('S', 1, 3, deep_supervision=True, affine=affine))
+    state, rules = deterministic_weights(PSPSegNet(psp_architecture('S', 1, 3, deep_supervision=True, affine=affine)))
     image, label, fill = network_case(seed)
     config = {'kind': 'dcce+fd'}
     ref = network_step(state, affine, image, label, fill, config, torch.float64)
@@ -664,9 +726,9 @@ def counts():
     ok = True
     for v in ['S', 'B', 'L']:
         for affine in [False, True]:
-            net = PSPSegNet(v, 1, 3, deep_supervision=False, affine=affine)
+            net = PSPSegNet(psp_architecture(v, 1, 3, deep_supervision=False, affine=affine))
             n = sum(p.numel() for p in net.parameters())
-            ds = PSPSegNet(v, 1, 3, deep_supervision=True, affine=affine)
+            ds = PSPSegNet(psp_architecture(v, 1, 3, deep_supervision=True, affine=affine))
             nds = sum(p.numel() for p in ds.parameters())
             C = VARIANTS[v]['channels']
             heads = sum(C[i] * 3 + 3 for i in range(1, len(C) - 1))
@@ -676,7 +738,7 @@ def counts():
                 ok &= n == EXPECTED_COUNTS[v]
             ok &= nds == n + heads
             print(f'{v} affine={affine!s:5}: {n:>11,} without heads, {nds:>11,} with deep-supervision heads (+{heads}) {note}')
-    one = sum(p.numel() for p in PSPSegNet('S', 1, 3, deep_supervision=False, affine=False, branches=1).parameters())
+    one = sum(p.numel() for p in PSPSegNet(psp_architecture('S', 1, 3, deep_supervision=False, branches=1)).parameters())
     print(f'S 1-branch affine=False: {one:,} (method.md: 3.74M)')
     return ok
 
@@ -691,7 +753,7 @@ def main():
     ap.add_argument('--in-channels', type=int, default=1)
     ap.add_argument('--classes', type=int, default=3)
     ap.add_argument('--no-deep-supervision', action='store_true')
-    ap.add_argument('--no-affine', action='store_true')
+    ap.add_argument('--affine', action='store_true')
     ap.add_argument('--seed', type=int, default=NETWORK_SEED, help='data seed of the network fixture')
     a = ap.parse_args()
     if not (a.counts or a.loss_fixture or a.network_fixture or a.save_weights):
@@ -703,9 +765,9 @@ def main():
     if a.loss_fixture:
         make_loss_fixture()
     if a.network_fixture:
-        make_network_fixture(not a.no_affine, a.seed)
+        make_network_fixture(a.affine, a.seed)
     if a.save_weights:
-        net = PSPSegNet(a.variant, a.in_channels, a.classes, not a.no_deep_supervision, not a.no_affine)
+        net = PSPSegNet(psp_architecture(a.variant, a.in_channels, a.classes, not a.no_deep_supervision, a.affine))
         state, _ = deterministic_weights(net)
         save_safetensors(a.save_weights, state, {'variant': a.variant, 'writer': 'scripts/torch_pspseg.py'})
         print(f'wrote {a.save_weights}: {sum(t.numel() for t in state.values()):,} values')
