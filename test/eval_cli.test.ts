@@ -188,7 +188,9 @@ test('a dataset folder gives references and label names; model and predict logs 
     epoch, lr: 0.01, trainLoss: 1, trainTerms: {}, valLoss: 1, valTerms: {}, pseudoDice: [0.5], meanPseudoDice: 0.5, ema: 0.5, best: false,
     epochSeconds, trainSeconds: epochSeconds - 1, valSeconds: 1, dataWaitSeconds: 0, peakRssMB, numParameters,
   });
-  writeFileSync(join(model, 'training_log.jsonl'), [epochRecord(0, 10, 900, 5_368_735), epochRecord(1, 12, 1100, 5_368_735), epochRecord(2, 14, 1000, 5_363_566)]
+  // a pruning record stands before the epoch it happened in, as the trainer writes it
+  const pruningRecord = { type: 'pruning', epoch: 2, kind: 'deleted', reason: 'converged', blocks: [], step: 1, parametersBefore: 5_368_735, parametersAfter: 5_363_566 };
+  writeFileSync(join(model, 'training_log.jsonl'), [epochRecord(0, 10, 900, 5_368_735), epochRecord(1, 12, 1100, 5_368_735), pruningRecord, epochRecord(2, 14, 1000, 5_363_566)]
     .map((e) => `${JSON.stringify(e)}\n`).join(''));
   const arch = pspArchitecture({ variant: 'S', classes: 3, deepSupervision: false });
   writeFileSync(join(model, 'architecture.json'), JSON.stringify({ ...arch, blocks: { enc1: ['active', 'deleted', 'masked', 'active'] } }));

@@ -101,7 +101,10 @@ export async function readTrainingResources(folder: string): Promise<TrainingRes
     const epochs = new Map<number, z.infer<typeof epochSchema>>(); // by epoch: should an epoch be logged twice, the last one counts
     readText(logPath).split('\n').forEach((line, i) => {
       if (!line.trim()) return;
-      const r = epochSchema.safeParse(parseJson(line, `${logPath}: line ${i + 1}`));
+      const record = parseJson(line, `${logPath}: line ${i + 1}`);
+      // other records ({"type": "pruning", ...}) stand between the epochs' lines
+      if (record !== null && typeof record === 'object' && 'type' in record) return;
+      const r = epochSchema.safeParse(record);
       if (!r.success) throw new EvaluationError(`${logPath}: line ${i + 1}: ${issue(r.error)} (not a training log written by 'pspseg train'?)`);
       epochs.set(r.data.epoch, r.data);
     });

@@ -130,9 +130,11 @@ export class WorkerPool<T, R> {
     });
     w.on('error', (err) => this.fail(err));
     w.on('exit', (code) => {
-      if (this.closing) return;
+      // after an 'error' event the pool has failed already (with that error); the exit adds nothing
+      if (this.closing || this.failure) return;
       const busy = [...slot.busy][0];
-      if (busy !== undefined) this.fail(new Error(`${this.describe(this.pending.get(busy)!.task)}: worker exited with code ${code}`));
+      const task = busy === undefined ? undefined : this.pending.get(busy)?.task;
+      if (task !== undefined) this.fail(new Error(`${this.describe(task)}: worker exited with code ${code}`));
       else if (code !== 0) this.fail(new Error(`worker exited with code ${code}`));
     });
     w.unref();
