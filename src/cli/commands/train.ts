@@ -2,7 +2,7 @@
 import { defineCommand, type OptionValues } from '../command.js';
 
 const options = {
-  arch: { type: 'string', placeholder: 'A', help: "psp (PSP-Seg), plain (nnU-Net's U-Net) or small (the demo's small U-Net)", defaultText: 'psp' },
+  arch: { type: 'string', placeholder: 'A', help: "psp (PSP-Seg), plain (nnU-Net's U-Net) or small (a small plain U-Net for quick tries)", defaultText: 'psp' },
   variant: { type: 'string', placeholder: 'V', help: 'PSP-Seg size S, B or L', defaultText: 'S' },
   fold: { type: 'string', default: '0', placeholder: 'N|all', help: 'cross-validation fold; all trains and validates on every case' },
   epochs: { type: 'integer', min: 1, help: 'epochs', defaultText: '1000' },
