@@ -11,7 +11,8 @@ import type { Shape3 } from '../src/data/common/triple.js';
 import { gaussianImportanceMap } from '../src/infer/gaussian.js';
 import { computeSteps, mirrorCombinations, paddingFor, windowStarts } from '../src/infer/sliding_window.js';
 import { fromHalfBits, toFloat16 } from '../src/infer/float16.js';
-import { crc32, encodeNpz } from '../src/infer/npz.js';
+import { encodeNpz } from '../src/infer/npz.js';
+import { crc32 } from '../src/util/crc32.js';
 import { tensor, tidy } from '../src/tensor/index.js';
 import { parseNpy } from './helpers/npy.js';
 

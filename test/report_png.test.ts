@@ -1,12 +1,13 @@
 /**
  * The report's PNG encoder, checked by taking its files apart with node:zlib: signature, chunk
- * layout and CRCs (zlib's crc32), the header fields, and the inflated rows (filter byte 0, then the
+ * layout and CRCs (zlib's crc32, against src/util/crc32), the header fields, and the inflated rows (filter byte 0, then the
  * pixels as given).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { PNG_SIGNATURE, crc32, encodePng, pngDataUri } from '../src/report/png.js';
+import { PNG_SIGNATURE, encodePng, pngDataUri } from '../src/report/png.js';
+import { crc32 } from '../src/util/crc32.js';
 import { decodeRgbPng, pngChunks } from './helpers/png_decode.js';
 
 test('png: chunks, header, filter bytes and pixels survive a decode with node:zlib', () => {

@@ -7,26 +7,11 @@
 import { promisify } from 'node:util';
 import { deflateRaw } from 'node:zlib';
 import { writeFileAtomic } from '../util/atomic_write.js';
+import { crc32 } from '../util/crc32.js';
 
 const deflateRawAsync = promisify(deflateRaw);
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
 /** CRC-32 (ZIP / zlib polynomial). */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 export type NpyDescr = '<f2' | '<f4' | '|u1';
 
 /** The .npy header (magic to the newline) for a C-order array. */

@@ -4,6 +4,7 @@
  * simplest valid file is enough; zlib's own compression does the work.
  */
 import { deflateSync } from 'node:zlib';
+import { crc32 } from '../util/crc32.js';
 
 /** An RGB picture: `rgb` holds width * height * 3 bytes, rows top to bottom, pixels left to right. */
 export interface RgbImage {
@@ -13,23 +14,6 @@ export interface RgbImage {
 }
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 as PNG (and zlib, gzip) define it. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);

@@ -43,7 +43,7 @@ export interface DemoSchedule {
  */
 export const DEMO_SCHEDULES: Record<'demo' | 'paper', DemoSchedule> = {
   demo: {
-    epochs: 40, iterations: 30, valIterations: 3, batch: 2, lr: 1e-2,
+    epochs: 40, iterations: 45, valIterations: 3, batch: 2, lr: 1e-2,
     patch: (p) => p.map((n) => Math.max(16, Math.round((n * 2) / 3 / 16) * 16)) as [number, number, number],
     pruning: { window: 1, calibrationBatches: 8, monitored: ['rl'] },
   },
