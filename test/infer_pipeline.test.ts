@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -237,6 +237,25 @@ test('predict: a case missing a channel is reported, the others written', async 
   const log = JSON.parse(readFileSync(join(out, 'predict_log.json'), 'utf8'));
   assert.deepEqual(log.cases.map((c: { id: string; status: string }) => [c.id, c.status]), [['full', 'ok'], ['half', 'failed']]);
   assert.match(log.cases[1].error, /missing channel file\(s\) half_0001/);
+});
+
+test('predict: a case whose prediction would not fit in memory is reported with what to change, not run', async () => {
+  const model = await makeModel('memory', basePlan({}), 0);
+  const input = join(root, 'memory_in');
+  mkdirSync(input);
+  writeInput(join(input, 'big.nii.gz'), ramp);
+  const out = join(root, 'memory_out');
+  const prev = process.env.PSPSEG_MEMORY;
+  process.env.PSPSEG_MEMORY = '1k';
+  try {
+    assert.equal(await run(['-i', input, '-o', out, '-m', model, '--quiet']), 1);
+  } finally {
+    if (prev === undefined) delete process.env.PSPSEG_MEMORY; else process.env.PSPSEG_MEMORY = prev;
+  }
+  const log = JSON.parse(readFileSync(join(out, 'predict_log.json'), 'utf8'));
+  assert.equal(log.cases[0].status, 'failed');
+  assert.match(log.cases[0].error, /predicting big .* needs about .* of memory \(estimate\), but .* is available; use fewer windows per forward/);
+  assert.ok(!existsSync(join(out, 'big.nii.gz')));
 });
 
 test('model folder: what it reads, and clear errors naming the file', async () => {

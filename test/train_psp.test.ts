@@ -169,3 +169,17 @@ test('pspseg train parses the PSP-Seg and pruning options; contradictions are er
   const d = await runTraining({ ...quick, workDir, name: 'defaults', epochs: 1, iterations: 1, print: () => {}, prunePaper: true, pruning: { calibrationBatches: 1 } });
   assert.deepEqual({ ...d.config.pruning }, { ...d.config.pruning, enabled: true, window: 10, delta: 0.01, initialStep: 1, stopFraction: 0.4, monitored: ['tr', 'rl'], calibrationBatches: 1 });
 });
+
+test('a training step that would not fit in memory is refused before anything is written, naming the patch, batch and remedies', async () => {
+  const workDir = await hippocampusSubset(10);
+  const prev = process.env.PSPSEG_MEMORY;
+  process.env.PSPSEG_MEMORY = '200M';
+  try {
+    // PSP-Seg S at 96^3, batch 4: activations alone are several GB (pspseg model --patch 96 --batch 4)
+    await assert.rejects(runTraining({ ...quick, workDir, patch: [96, 96, 96], batch: 4, name: 'too_big', print: () => {} }),
+      (e: Error) => /patch 96 x 96 x 96 \(x, y, z\), batch 4/.test(e.message) && /smaller patch/.test(e.message) && /smaller batch/.test(e.message));
+    assert.ok(!existsSync(join(workDir, 'models', 'too_big', 'fold_0', 'config.json')));
+  } finally {
+    if (prev === undefined) delete process.env.PSPSEG_MEMORY; else process.env.PSPSEG_MEMORY = prev;
+  }
+});

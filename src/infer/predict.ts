@@ -20,6 +20,9 @@ import { predictSlidingWindow } from './predict_logits.js';
 import type { PredictPreprocessResult } from './preprocess_input.js';
 import { preprocessInWorker } from './preprocess_pool.js';
 import { paddingFor, windowStarts } from './sliding_window.js';
+import { voxelCount } from '../data/common/triple.js';
+import { inferenceMemoryBytes } from '../data/preprocess/memory_estimate.js';
+import { guardMemory } from '../util/memory.js';
 
 export const PREDICT_LOG_FILE = 'predict_log.json';
 
@@ -108,6 +111,18 @@ export async function predictCases(model: LoadedModel, cases: readonly InputCase
     if (!pre.ok) { finishCase({ id: c.id, status: 'failed', error: pre.error.message }); continue; }
     const { case: pc, seconds: preSeconds } = pre.value;
     const patch = model.patchSize;
+    // the sliding window and the export to the input grid must fit: else this case fails with what to change
+    try {
+      const windowBytes = (model.network as { activationBytes?: (p: readonly number[], b: number) => number }).activationBytes?.call(model.network, patch, o.windowsPerForward ?? 1) ?? 0;
+      guardMemory({
+        what: `predicting ${c.id} (${voxelCount(pc.properties.shape)} voxels at the plan's spacing, ${model.numClasses} classes)`,
+        bytes: inferenceMemoryBytes({
+          inputVoxels: voxelCount(pc.properties.shapeBeforeCrop), resampledVoxels: voxelCount(pc.properties.shape),
+          channels: model.inChannels, classes: model.numClasses, windowBytes: windowBytes / 2, // no backward: about half a training step's activations
+        }),
+        remedies: ['fewer windows per forward (--batch)', 'a machine with more memory'],
+      });
+    } catch (err) { finishCase({ id: c.id, status: 'failed', error: (err as Error).message }); continue; }
     const windows = windowStarts(paddingFor(pc.properties.shape, patch).shape, patch, step).length;
     const progress = showWindows ? new Progress(`predict ${c.id} [${i + 1}/${cases.length}]`, windows, { stream }) : undefined;
     let done = 0;

@@ -14,6 +14,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchLoader, type Batch, type LoaderOptions } from '../data/sampling/loader.js';
+import { guardTrainingMemory } from '../data/sampling/training_memory.js';
 import type { CaseArrays } from '../data/sampling/patch_sampler.js';
 import { loadSafetensors } from '../tensor/index.js';
 import { AdamW, type Optimizer, SGD, clipGradNorm, polyLR } from '../optim/index.js';
@@ -178,6 +179,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
       : `continuing from ${ckpt.weightsPath} (epoch ${startEpoch} of ${c.epochs} done)`);
   } else {
     net = s.builder.create(c.seed);
+    try { guardStepMemory(net, c); } catch (err) { net.dispose(); throw err; }
     net.to(device);
     opt = makeOptimizer(net, c);
     await saveConfig(join(out, CONFIG_FILE), c);
@@ -340,4 +342,19 @@ function epochLine(e: EpochLog, c: TrainConfig, labelNames: readonly string[]): 
   return `epoch ${e.epoch + 1}/${c.epochs}  lr ${e.lr.toExponential(2)}  train ${fmt(e.trainLoss)}${terms}  val ${fmt(e.valLoss)}  ` +
     `pseudo Dice ${dice} (mean ${fmt(e.meanPseudoDice, 3)}, EMA ${fmt(e.ema, 3)})${e.best ? ' best' : ''}  ` +
     `${e.epochSeconds.toFixed(1)} s (data wait ${waitPct.toFixed(1)}%)  RSS ${Math.round(e.peakRssMB)} MB`;
+}
+
+/**
+ * Refuses, before anything is written, a run whose training step would not fit in memory, naming the
+ * patch, the batch and what to change (PSPSEG_MEMORY sets the limit, `off` skips it). The network's
+ * estimate of the activations autograd keeps is about half of a real step's peak (measured:
+ * models/network.ts); weights, gradients and optimiser state add 4 float32 copies of the parameters.
+ */
+function guardStepMemory(net: TrainableNetwork, c: TrainConfig): void {
+  const estimate = (net as { activationBytes?: (patch: readonly number[], batch: number) => number }).activationBytes;
+  if (typeof estimate !== 'function') return; // networks without an estimate (the small U-Net, tests' stand-ins)
+  guardTrainingMemory({
+    bytesPerStep: 2 * estimate.call(net, c.patchSize, c.batchSize) + 16 * net.numParameters(),
+    patchSize: c.patchSize, batchSize: c.batchSize, channels: c.dataset.inChannels, loaderWorkers: c.runtime.workers ?? undefined,
+  });
 }
