@@ -23,6 +23,7 @@ import { paddingFor, windowStarts } from './sliding_window.js';
 import { voxelCount } from '../data/common/triple.js';
 import { inferenceMemoryBytes } from '../data/preprocess/memory_estimate.js';
 import { guardMemory } from '../util/memory.js';
+import { SegmentationNetwork } from '../models/index.js';
 
 export const PREDICT_LOG_FILE = 'predict_log.json';
 
@@ -113,7 +114,8 @@ export async function predictCases(model: LoadedModel, cases: readonly InputCase
     const patch = model.patchSize;
     // the sliding window and the export to the input grid must fit: else this case fails with what to change
     try {
-      const windowBytes = (model.network as { activationBytes?: (p: readonly number[], b: number) => number }).activationBytes?.call(model.network, patch, o.windowsPerForward ?? 1) ?? 0;
+      const net = model.network;
+      const windowBytes = net instanceof SegmentationNetwork ? net.activationBytes(patch, o.windowsPerForward ?? 1) : 0;
       guardMemory({
         what: `predicting ${c.id} (${voxelCount(pc.properties.shape)} voxels at the plan's spacing, ${model.numClasses} classes)`,
         bytes: inferenceMemoryBytes({

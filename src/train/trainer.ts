@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchLoader, type Batch, type LoaderOptions } from '../data/sampling/loader.js';
 import { guardTrainingMemory } from '../data/sampling/training_memory.js';
+import { SegmentationNetwork } from '../models/index.js';
 import type { CaseArrays } from '../data/sampling/patch_sampler.js';
 import { loadSafetensors } from '../tensor/index.js';
 import { AdamW, type Optimizer, SGD, clipGradNorm, polyLR } from '../optim/index.js';
@@ -351,10 +352,9 @@ function epochLine(e: EpochLog, c: TrainConfig, labelNames: readonly string[]): 
  * models/network.ts); weights, gradients and optimiser state add 4 float32 copies of the parameters.
  */
 function guardStepMemory(net: TrainableNetwork, c: TrainConfig): void {
-  const estimate = (net as { activationBytes?: (patch: readonly number[], batch: number) => number }).activationBytes;
-  if (typeof estimate !== 'function') return; // networks without an estimate (the small U-Net, tests' stand-ins)
+  if (!(net instanceof SegmentationNetwork)) return; // networks without an estimate (the small U-Net, tests' stand-ins)
   guardTrainingMemory({
-    bytesPerStep: 2 * estimate.call(net, c.patchSize, c.batchSize) + 16 * net.numParameters(),
+    bytesPerStep: 2 * net.activationBytes(c.patchSize, c.batchSize) + 16 * net.numParameters(),
     patchSize: c.patchSize, batchSize: c.batchSize, channels: c.dataset.inChannels, loaderWorkers: c.runtime.workers ?? undefined,
   });
 }
