@@ -18,10 +18,13 @@
  * the budget and which of the paper's claims hold here; the last line is one JSON object with every
  * row's figures (plain, psp_s, psp_s_pruned, psp_s_1branch, psp_s_retrained, paper_config).
  *
- * Environment (defaults: the full run, about an hour on the 2-core AVX-512 development VM):
- *   BENCH_EPOCHS (16), BENCH_ITERATIONS (50), BENCH_VAL_ITERATIONS (4): the budget of every model;
- *   BENCH_PATCH (the plan's; one number n for n^3 or d,h,w), BENCH_BATCH (2), BENCH_LR (1e-2), BENCH_SEED (0);
- *   BENCH_PRUNE_WINDOW (2), BENCH_PRUNE_CALIBRATION (8): pruning scaled to the short run, as the demo's;
+ * Environment (defaults: the full run, the demo's schedule for every model, DEMO_SCHEDULES.demo in
+ * src/cli/commands/demo_run.ts, so that the pruned row is the demo's training; about 50 minutes on the
+ * 2-core AVX-512 development VM):
+ *   BENCH_EPOCHS, BENCH_ITERATIONS, BENCH_VAL_ITERATIONS: the budget of every model (the demo's);
+ *   BENCH_PATCH (the demo's, from the plan's; one number n for n^3 or d,h,w), BENCH_BATCH, BENCH_LR (the demo's), BENCH_SEED (0);
+ *   BENCH_PRUNE_WINDOW, BENCH_PRUNE_CALIBRATION, BENCH_PRUNE_MONITOR (comma-separated: loss, tr, rl):
+ *   pruning scaled to the short run (the demo's);
  *   BENCH_VAL_CASES (all of the fold's, 42), BENCH_TTA (0: no mirroring at prediction; 1: mirroring);
  *   BENCH_PAPER_CUBES (128,96,64), BENCH_PAPER_STEPS (3, after 1 warm-up), BENCH_MODELS (all; e.g. plain,psp_s);
  *   BENCH_DATASET ($PSPSEG_DATA/Task04_Hippocampus), BENCH_CASES (all), BENCH_WORK (a temporary folder,
@@ -41,6 +44,8 @@ import { type Architecture, type PspArchitecture, type Triple, loadArchitecture,
 import { engineConfig } from '../src/tensor/index.js';
 import { writeFileAtomic } from '../src/util/atomic_write.js';
 import { describeCpu } from '../src/util/cpu_info.js';
+import { DEMO_SCHEDULES } from '../src/cli/commands/demo_run.js';
+import type { MonitoredLog } from '../src/pruning/index.js';
 import type { ModelRequest, ModelResult } from './method_model.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -49,16 +54,21 @@ const env = (k: string, full: number, tiny: number) => Number(process.env[k] ?? 
 const list = (k: string, full: number[], tiny: number[]) => (process.env[k] ? process.env[k]!.split(',').map(Number) : smoke ? tiny : full);
 
 const datasetPath = resolve(process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? join(repo, '..', 'shared', 'data'), 'Task04_Hippocampus'));
+const demo = DEMO_SCHEDULES.demo;
 const budget = {
-  epochs: env('BENCH_EPOCHS', 16, 2),
-  iterations: env('BENCH_ITERATIONS', 50, 2),
-  valIterations: env('BENCH_VAL_ITERATIONS', 4, 1),
-  batch: env('BENCH_BATCH', 2, 2),
-  lr: env('BENCH_LR', 1e-2, 1e-2),
+  epochs: env('BENCH_EPOCHS', demo.epochs, 2),
+  iterations: env('BENCH_ITERATIONS', demo.iterations, 2),
+  valIterations: env('BENCH_VAL_ITERATIONS', demo.valIterations, 1),
+  batch: env('BENCH_BATCH', demo.batch ?? 2, 2),
+  lr: env('BENCH_LR', demo.lr ?? 1e-2, 1e-2),
   seed: env('BENCH_SEED', 0, 0),
 };
 const patchEnv = process.env.BENCH_PATCH ?? (smoke ? '32' : undefined);
-const pruning = { window: env('BENCH_PRUNE_WINDOW', 2, 1), calibrationBatches: env('BENCH_PRUNE_CALIBRATION', 8, 1) };
+const pruning = {
+  window: env('BENCH_PRUNE_WINDOW', demo.pruning.window ?? 1, 1),
+  calibrationBatches: env('BENCH_PRUNE_CALIBRATION', demo.pruning.calibrationBatches ?? 8, 1),
+  monitored: (process.env.BENCH_PRUNE_MONITOR?.split(',') ?? demo.pruning.monitored ?? ['loss', 'tr', 'rl']) as MonitoredLog[],
+};
 const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 3 : null;
 const tta = process.env.BENCH_TTA === '1';
 const cubes = list('BENCH_PAPER_CUBES', [128, 96, 64], [32]);
@@ -117,7 +127,7 @@ if (!process.env.BENCH_WORK) {
   process.on('SIGINT', () => process.exit(130)); // the temporary folder goes on Ctrl-C too
 }
 const { plan } = await prepareDataset(subset, { workDir: work, progress: false, print: (l) => console.log(`  ${l}`) });
-const patch: Triple = patchEnv === undefined ? [...plan.patchSize] as Triple
+const patch: Triple = patchEnv === undefined ? (demo.patch?.(plan.patchSize) ?? [...plan.patchSize] as Triple)
   : (patchEnv.includes(',') ? patchEnv.split(',').map(Number) : [0, 0, 0].map(() => Number(patchEnv))) as Triple;
 const inChannels = plan.channels.length, classes = 1 + Math.max(...plan.labels.map((l) => l.value));
 const archDir = join(work, 'method_architectures');
@@ -126,7 +136,7 @@ mkdirSync(archDir, { recursive: true });
 const budgetText = `every model: ${budget.epochs} epochs x ${budget.iterations} iterations (${budget.epochs * budget.iterations} steps), batch ${budget.batch}, `
   + `patch ${patch.join('x')}, SGD lr ${budget.lr} (momentum 0.99, Nesterov, poly decay), seed ${budget.seed}, ${budget.valIterations} validation batches per epoch; `
   + 'loss: Dice + CE + 0.1 TR + 0.1 RL for the PSP-Seg models, Dice + CE for PlainUNet; '
-  + `pruning (PSP-Seg S pruned only): window ${pruning.window}, ${pruning.calibrationBatches} calibration batches, other constants the defaults; `
+  + `pruning (PSP-Seg S pruned only): window ${pruning.window}, ${pruning.calibrationBatches} calibration batches, watching ${pruning.monitored.join(', ')}, other constants the defaults; `
   + `fold 0 of ${subset.cases.length} cases, ${valCases === null ? 'all' : `the first ${valCases}`} validation cases predicted ${tta ? 'with' : 'without'} mirroring (final checkpoint)`;
 console.log(budgetText);
 

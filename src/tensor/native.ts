@@ -25,11 +25,17 @@ function findAddon(): string {
   throw new Error("pspseg's native addon is not built: run 'npm run build' (see README, Requirements)");
 }
 
-// libgomp reads this once, when libtorch loads it. Spinning idle OpenMP threads steal the CPU from
-// everything else in the process (the batch loader's workers, the main thread) and collapse on a
-// busy machine: measured 290 ms vs 184 ms per conv training step with one competing process, at a
-// cost of ~2% on an idle one. The user's own setting wins.
-process.env.OMP_WAIT_POLICY ??= 'passive';
+// libgomp reads these once, when libtorch loads it. Threads that spin long after each parallel
+// region steal the CPU from everything else (the loader's workers, other jobs) and collapse on a busy
+// machine; threads that sleep at once pay a futex wake-up for every op, which dominates small ops.
+// Measured on the 2-core AVX-512 VM, PSP-Seg S training step at 2x32x48x32 (bench/omp_wait.ts):
+// idle 236 ms sleeping at once, 143 ms spinning 1000 rounds (~20-50 us), 139 ms spinning 3000; with a
+// competing CPU-bound process 397, 444 and 556 ms. A short spin keeps nearly all of the gain and
+// little of the risk. The user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
+  process.env.OMP_WAIT_POLICY = 'passive';
+  process.env.GOMP_SPINCOUNT = '1000';
+}
 
 const require = createRequire(import.meta.url);
 export const native: NativeBinding = require(findAddon()) as NativeBinding;
