@@ -1,7 +1,8 @@
 /** PSP-Seg's stage-0 block (encoder and decoder): `x + LReLU(IN(conv3x3x3(x)))`. */
 import { type Generator, type Tensor } from '../../tensor/index.js';
 import { Conv3d, InstanceNorm3d, Module } from '../../nn/index.js';
-import { type FeatureShape, type ShapedBlock, LRELU_SLOPE, featureBytes } from '../shapes.js';
+import { type FeatureShape, type ShapedBlock, featureBytes } from '../shapes.js';
+import { convNormLReLU } from './conv_norm_act.js';
 
 export class ConvBlock extends Module implements ShapedBlock {
   readonly conv: Conv3d;
@@ -14,11 +15,7 @@ export class ConvBlock extends Module implements ShapedBlock {
   }
 
   forward(x: Tensor): Tensor {
-    const c = this.conv.forward(x);
-    const n = this.norm.forward(c);
-    c.dispose();
-    const a = n.leakyRelu(LRELU_SLOPE);
-    n.dispose();
+    const a = convNormLReLU(this.conv, this.norm, x);
     // In place: leaky_relu's backward needs its input, not its output, so `a` is free to reuse.
     return a.add_(x);
   }

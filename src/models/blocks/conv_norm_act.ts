@@ -7,6 +7,25 @@ import { type Generator, type Tensor } from '../../tensor/index.js';
 import { Conv3d, InstanceNorm3d, Module, Sequential } from '../../nn/index.js';
 import { type FeatureShape, type ShapedBlock, type Triple, LRELU_SLOPE, convShape, featureBytes } from '../shapes.js';
 
+/**
+ * `IN(conv(x))`, the conv's output freed as soon as IN has it (IN keeps what its backward needs):
+ * the step every block here starts with.
+ */
+export function convNorm(conv: Conv3d, norm: InstanceNorm3d, x: Tensor): Tensor {
+  const c = conv.forward(x);
+  const n = norm.forward(c);
+  c.dispose();
+  return n;
+}
+
+/** `LReLU(IN(conv(x)))`, the intermediates freed. */
+export function convNormLReLU(conv: Conv3d, norm: InstanceNorm3d, x: Tensor): Tensor {
+  const n = convNorm(conv, norm, x);
+  const y = n.leakyRelu(LRELU_SLOPE);
+  n.dispose();
+  return y;
+}
+
 export class ConvNormAct extends Module implements ShapedBlock {
   readonly conv: Conv3d;
   readonly norm: InstanceNorm3d;
@@ -18,12 +37,7 @@ export class ConvNormAct extends Module implements ShapedBlock {
   }
 
   forward(x: Tensor): Tensor {
-    const c = this.conv.forward(x);
-    const n = this.norm.forward(c);
-    c.dispose();
-    const y = n.leakyRelu(LRELU_SLOPE);
-    n.dispose();
-    return y;
+    return convNormLReLU(this.conv, this.norm, x);
   }
 
   outputShape(input: FeatureShape): FeatureShape {

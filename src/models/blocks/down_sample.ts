@@ -5,6 +5,7 @@
 import { type Generator, type Tensor } from '../../tensor/index.js';
 import { Conv3d, InstanceNorm3d, Module } from '../../nn/index.js';
 import { type FeatureShape, type ShapedBlock, LRELU_SLOPE, convShape, featureBytes } from '../shapes.js';
+import { convNorm, convNormLReLU } from './conv_norm_act.js';
 
 export class DownSample extends Module implements ShapedBlock {
   readonly skip: Conv3d;
@@ -24,15 +25,9 @@ export class DownSample extends Module implements ShapedBlock {
   }
 
   forward(x: Tensor): Tensor {
-    const c1 = this.conv1.forward(x);
-    const n1 = this.norm1.forward(c1);
-    c1.dispose();
-    const a1 = n1.leakyRelu(LRELU_SLOPE);
-    n1.dispose();
-    const c2 = this.conv2.forward(a1);
+    const a1 = convNormLReLU(this.conv1, this.norm1, x);
+    const n2 = convNorm(this.conv2, this.norm2, a1);
     a1.dispose();
-    const n2 = this.norm2.forward(c2);
-    c2.dispose();
     // The residual is summed into the skip conv's output in place (a conv does not save its output).
     const sum = this.skip.forward(x).add_(n2);
     n2.dispose();

@@ -5,7 +5,8 @@
  */
 import { type Generator, type Tensor, zeros } from '../../tensor/index.js';
 import { Conv3d, InstanceNorm3d, Module } from '../../nn/index.js';
-import { type FeatureShape, type ShapedBlock, type Triple, LRELU_SLOPE, featureBytes, withChannels } from '../shapes.js';
+import { type FeatureShape, type ShapedBlock, type Triple, featureBytes, withChannels } from '../shapes.js';
+import { convNorm, convNormLReLU } from './conv_norm_act.js';
 
 export class EfficientBlock extends Module implements ShapedBlock {
   readonly hidden: number;
@@ -39,15 +40,9 @@ export class EfficientBlock extends Module implements ShapedBlock {
 
   /** EB(x) without the PRM weight. */
   branch(x: Tensor): Tensor {
-    const r = this.reduce.forward(x);
-    const n1 = this.norm1.forward(r);
-    r.dispose();
-    const a = n1.leakyRelu(LRELU_SLOPE);
-    n1.dispose();
-    const c = this.conv.forward(a);
+    const a = convNormLReLU(this.reduce, this.norm1, x);
+    const n2 = convNorm(this.conv, this.norm2, a);
     a.dispose();
-    const n2 = this.norm2.forward(c);
-    c.dispose();
     return n2;
   }
 
