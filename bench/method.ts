@@ -19,8 +19,8 @@
  * row's figures (plain, psp_s, psp_s_pruned, psp_s_1branch, psp_s_retrained, paper_config).
  *
  * Environment (defaults: the full run, the demo's schedule for every model, DEMO_SCHEDULES.demo in
- * src/cli/commands/demo_run.ts, so that the pruned row is the demo's training; about 50 minutes on the
- * 2-core AVX-512 development VM):
+ * src/cli/commands/demo_run.ts, so that the pruned row is the demo's training; 33 minutes measured on
+ * the idle 2-core AVX-512 development VM):
  *   BENCH_EPOCHS, BENCH_ITERATIONS, BENCH_VAL_ITERATIONS: the budget of every model (the demo's);
  *   BENCH_PATCH (the demo's, from the plan's; one number n for n^3 or d,h,w), BENCH_BATCH, BENCH_LR (the demo's), BENCH_SEED (0);
  *   BENCH_PRUNE_WINDOW, BENCH_PRUNE_CALIBRATION, BENCH_PRUNE_MONITOR (comma-separated: loss, tr, rl):

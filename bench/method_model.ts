@@ -36,8 +36,6 @@ export interface ModelRequest {
   architecture?: string;
   prune: boolean;
   pruning?: PruningOverrides;
-  /** The loss (default: the architecture's; 'dice_ce' is the paper's "no FD loss" ablation). */
-  loss?: 'dice_ce' | 'psp';
   epochs: number;
   iterations: number;
   valIterations: number;
@@ -81,7 +79,7 @@ const t0 = performance.now();
 const r = await runTraining({
   workDir: req.workDir, fold: 0, arch: req.arch, architecture: req.architecture, prune: req.arch === 'psp' && !req.architecture ? req.prune : undefined,
   pruning: req.prune && !req.architecture ? req.pruning : undefined,
-  loss: req.loss, name: req.name, epochs: req.epochs, iterations: req.iterations, valIterations: req.valIterations, batch: req.batch, patch: req.patch,
+  name: req.name, epochs: req.epochs, iterations: req.iterations, valIterations: req.valIterations, batch: req.batch, patch: req.patch,
   lr: req.lr, seed: req.seed, workers: req.workers, force: true, quiet: true,
   print: (l) => { if (/^(epoch|pruning|--architecture|\S+ fold)/.test(l)) console.log(`  ${l}`); },
 });

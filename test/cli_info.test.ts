@@ -30,3 +30,16 @@ test('pspseg info prints the CPU model and its vector extensions (text and JSON)
   assert.equal(json.cpu.cores, cpus().length);
   assert.ok(Array.isArray(json.cpu.vectorExtensions));
 });
+
+test('OpenMP threads spin 1000 rounds before sleeping unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT (pspseg info shows it)', () => {
+  const waitLine = (extra: Record<string, string>) => {
+    const env: Record<string, string | undefined> = { ...process.env, OMP_WAIT_POLICY: undefined, GOMP_SPINCOUNT: undefined, ...extra };
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const r = spawnSync(process.execPath, [CLI, 'info'], { encoding: 'utf8', env: env as NodeJS.ProcessEnv });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.split('\n').find((l) => l.startsWith('omp wait '));
+  };
+  assert.equal(waitLine({}), 'omp wait   OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=1000');
+  assert.equal(waitLine({ GOMP_SPINCOUNT: '0' }), 'omp wait   OMP_WAIT_POLICY=(unset) GOMP_SPINCOUNT=0');
+  assert.equal(waitLine({ OMP_WAIT_POLICY: 'active' }), 'omp wait   OMP_WAIT_POLICY=active GOMP_SPINCOUNT=(unset)');
+});

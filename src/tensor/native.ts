@@ -29,8 +29,8 @@ function findAddon(): string {
 // region steal the CPU from everything else (the loader's workers, other jobs) and collapse on a busy
 // machine; threads that sleep at once pay a futex wake-up for every op, which dominates small ops.
 // Measured on the 2-core AVX-512 VM, PSP-Seg S training step at 2x32x48x32 (bench/omp_wait.ts):
-// idle 236 ms sleeping at once, 143 ms spinning 1000 rounds (~20-50 us), 139 ms spinning 3000; with a
-// competing CPU-bound process 397, 444 and 556 ms. A short spin keeps nearly all of the gain and
+// idle 233 ms sleeping at once, 147 ms spinning 1000 rounds (~20-50 us), 142 ms spinning 3000; with a
+// competing CPU-bound process 395, 454 and 533 ms. A short spin keeps nearly all of the gain and
 // little of the risk. The user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
 if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
   process.env.OMP_WAIT_POLICY = 'passive';

@@ -16,7 +16,7 @@ export async function runInfo(o: InfoOptions): Promise<number> {
     `threads    ${c.threads} intra-op, ${c.interopThreads} inter-op${process.env.PSPSEG_THREADS ? ' (PSPSEG_THREADS)' : ''}`,
     `devices    cpu${c.cuda ? `, cuda x${c.cudaDevices}` : ' (no CUDA in this libtorch)'}`,
     `oneDNN     ${c.mkldnn ? 'on' : 'off'}   OpenMP ${c.openmp ? 'on' : 'off'}   MKL ${c.mkl ? 'on' : 'off'}`,
-    `OpenMP wait OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(unset)'} GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT ?? '(unset)'}`,
+    `omp wait   OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(unset)'} GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT ?? '(unset)'}`,
     `allocator  glibc malloc ${c.mallocTuned ? 'tuned (no mmap, no trim)' : 'default'}`,
   ].join('\n'));
   if (o.verbose) console.log(`\n${c.parallelInfo}`);
