@@ -12,6 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { ARCHITECTURE_FILE, TRAINING_LOG_FILE } from '../models/model_folder.js';
 import { EvaluationError } from './evaluation_error.js';
 
 export interface TrainingResources {
@@ -41,8 +42,6 @@ export interface InferenceResources {
   missing: string[];
 }
 
-export const TRAINING_LOG_FILE = 'training_log.jsonl';
-export const ARCHITECTURE_FILE = 'architecture.json';
 export const PREDICT_LOG_FILE = 'predict_log.json';
 
 /** The trainer's epoch record, the fields read here. */

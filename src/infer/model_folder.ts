@@ -7,8 +7,8 @@
  *   checkpoint_<final|best|latest>.safetensors   the weights, loaded strictly
  * and the plan the run trained with: the dataset work folder's plan.json (findPlan).
  *
- * config.json is read with a schema of the few fields prediction needs: the trainer's full schema
- * lives in src/train, a sibling that infer does not import.
+ * config.json is read with the schema of the fields every reader of a model folder needs
+ * (src/models/model_folder.ts; the trainer's full schema in src/train extends it).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,6 +23,7 @@ import { PLAN_FILE } from '../data/dataset/work_dir.js';
 import { planHash } from '../data/preprocess/preprocessing_plan.js';
 import { SegmentationNetwork } from '../models/network.js';
 import { networkFromDescription, validateDescription } from '../models/from_description.js';
+import { ARCHITECTURE_FILE, CONFIG_FILE, trainedModelConfigSchema } from '../models/model_folder.js';
 
 /** What prediction needs from a network: full-resolution logits first (deep-supervision outputs may follow). */
 export type InferenceNetwork = Module<[Tensor], { logits: Tensor[] }>;
@@ -33,27 +34,9 @@ export type NetworkBuilder = (description: unknown, source: string) => Inference
 export const CHECKPOINTS = ['final', 'best', 'latest'] as const;
 export type CheckpointName = (typeof CHECKPOINTS)[number];
 
-export const CONFIG_FILE = 'config.json';
-export const ARCHITECTURE_FILE = 'architecture.json';
 
-const posInt = z.number().int().positive();
 /** The fields of the trainer's config.json that prediction reads (others are ignored). */
-export const modelConfigSchema = z.object({
-  name: z.string(),
-  fold: z.union([z.number().int().min(0), z.literal('all')]),
-  dataset: z.object({
-    name: z.string(),
-    workDir: z.string(),
-    preprocessedDir: z.string(),
-    planHash: z.string(),
-    inChannels: posInt,
-    classes: z.number().int().min(2),
-    /** Foreground labels; output channel c is label value c (nnU-Net's consecutive labels). */
-    labels: z.array(z.object({ name: z.string(), value: posInt })).min(1),
-  }),
-  valCases: z.array(z.string()),
-  /** The patch the network trained on: the sliding window's (it may differ from the plan's). */
-  patchSize: z.tuple([posInt, posInt, posInt]),
+export const modelConfigSchema = trainedModelConfigSchema.extend({
   /** Mirrored axes of the training augmentation. The trainer does not record them yet: it mirrors all three. */
   mirrorAxes: z.array(z.number().int().min(0).max(2)).optional(),
 });

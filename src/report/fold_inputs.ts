@@ -16,16 +16,11 @@ import type { Plan } from '../data/plan/plan_schema.js';
 import { type InferenceResources, readInferenceResources } from '../eval/resources.js';
 import { type EvaluationSummary, parseSummaryJson } from '../eval/summary.js';
 import { type PruningEvent, PruningEventSchema, type PruningState, parsePruningState } from '../pruning/state.js';
-import { CONFIG_FILE, type TrainConfig, loadConfig } from '../train/config.js';
-import { type EpochLog, TRAINING_LOG_FILE, epochLogSchema } from '../train/training_log.js';
+import { ARCHITECTURE_FILE, CONFIG_FILE, PROGRESS_FILE, PRUNING_GRID_FILE, SUMMARY_FILE, TRAINING_LOG_FILE, VALIDATION_DIR } from '../models/model_folder.js';
+import { type TrainConfig, loadConfig } from '../train/config.js';
+import { type EpochLog, epochLogSchema } from '../train/training_log.js';
 import { readSafetensorsMetadata } from './safetensors_header.js';
 
-export const ARCHITECTURE_FILE = 'architecture.json';
-export const PROGRESS_FILE = 'progress.svg';
-export const PRUNING_GRID_FILE = 'pruning.svg';
-/** Where `pspseg report` looks for an evaluation: the fold's validation cases predicted into <fold>/validation/ and evaluated there. */
-export const VALIDATION_DIR = 'validation';
-export const SUMMARY_FILE = 'summary.json';
 export const REPORT_FILE = 'report.html';
 
 /** One input file and what became of it. */

@@ -3,7 +3,7 @@
  * into <fold>/validation/, evaluate them there, and rebuild the report.
  */
 import { join } from 'node:path';
-import { VALIDATION_DIR } from './fold_inputs.js';
+import { VALIDATION_DIR } from '../models/model_folder.js';
 import type { FoldInputs } from './fold_inputs.js';
 import { code, esc } from './html.js';
 

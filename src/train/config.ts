@@ -8,12 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { PruningSettingsSchema } from '../pruning/settings.js';
+import { CONFIG_FILE, trainedDatasetSchema, trainedModelConfigSchema } from '../models/model_folder.js';
 
-export const CONFIG_FILE = 'config.json';
+export { CONFIG_FILE };
 export const CONFIG_VERSION = 1;
 
 const posInt = z.number().int().positive();
-const triple = z.tuple([posInt, posInt, posInt]);
 
 export const networkConfigSchema = z.object({
   /** psp: PSP-Seg; plain: the plain U-Net baseline; small: the demo's small U-Net. */
@@ -45,29 +45,17 @@ export const optimizerConfigSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('adamw'), lr: z.number().positive(), beta1: z.number(), beta2: z.number(), eps: z.number().positive(), weightDecay: z.number().min(0) }).strict(),
 ]);
 
-export const trainConfigSchema = z.object({
+/** Extends the fields every reader of a model folder needs (src/models/model_folder.ts). */
+export const trainConfigSchema = trainedModelConfigSchema.extend({
   version: z.literal(CONFIG_VERSION),
-  /** The model's folder name under <work>/models/. */
-  name: z.string().min(1),
-  dataset: z.object({
-    name: z.string(),
-    workDir: z.string(),
-    preprocessedDir: z.string(),
-    planHash: z.string(),
-    inChannels: posInt,
-    /** Network output channels: 1 + the largest label value. */
-    classes: z.number().int().min(2),
-    /** Foreground labels scored by the pseudo Dice. */
-    labels: z.array(z.object({ name: z.string(), value: z.number().int().positive() }).strict()).min(1),
+  dataset: trainedDatasetSchema.extend({
     /** Per channel: the value TR's masked input gets outside the label (the normalised 0.5th foreground percentile). */
     foregroundFill: z.array(z.number().nullable()),
     /** Channels normalised inside the body only (zeroed outside it after augmentation). */
     maskedChannels: z.array(z.number().int().min(0)),
   }).strict(),
-  fold: z.union([z.number().int().min(0), z.literal('all')]),
   splitSource: z.string(),
   trainCases: z.array(z.string()).min(1),
-  valCases: z.array(z.string()).min(1),
   network: networkConfigSchema,
   loss: lossConfigSchema,
   optimizer: optimizerConfigSchema,
@@ -75,7 +63,6 @@ export const trainConfigSchema = z.object({
   iterations: posInt,
   valIterations: posInt,
   batchSize: posInt,
-  patchSize: triple,
   /** lr = lr0 * (1 - epoch / epochs)^polyExponent, set at the start of each epoch. */
   polyExponent: z.number().positive(),
   gradClip: z.number().positive(),

@@ -14,6 +14,7 @@
  */
 import { join } from 'node:path';
 import { EfficientBlock, type PSPSegNet } from '../models/index.js';
+import { PRUNING_GRID_FILE } from '../models/model_folder.js';
 import {
   PRUNING_SUMMARY_FILE, PruningTrainerHook, type EpochLosses, type PrunableNetwork, type PruningEvent, type PruningState,
   formatArchitectureSummary, formatPruningEvent, savePruningSummary, summarizeArchitecture, type CalibrationBatch,
@@ -24,7 +25,6 @@ import type { LogRecord } from './training_log.js';
 import type { EpochLog } from './training_log.js';
 import type { TrainingHooks } from './trainer.js';
 
-export const PRUNING_GRID_FILE = 'pruning.svg';
 
 const silentProgress = () => ({ tick: () => undefined, finish: () => undefined });
 

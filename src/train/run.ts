@@ -8,18 +8,18 @@ import { join, resolve } from 'node:path';
 import type { Shape3 } from '../data/common/triple.js';
 import type { Plan } from '../data/plan/plan_schema.js';
 import { type Architecture, type Triple, formatShape, loadArchitecture, plainArchitecture, plainTopology } from '../models/index.js';
+import { ARCHITECTURE_FILE, PROGRESS_FILE, PRUNING_GRID_FILE, TRAINING_LOG_FILE } from '../models/model_folder.js';
 import { type MonitoredLog, PAPER_PRUNING_VALUES, PRUNING_SUMMARY_FILE, PruningSettingsSchema, type PruningSettingsInput, initialStepFor } from '../pruning/index.js';
 import {
   CONFIG_FILE, DEFAULTS, type LossConfig, type NetworkConfig, type PruningConfig, type TrainConfig, CONFIG_VERSION, defaultModelName, defaultOptimizer, loadConfig,
 } from './config.js';
 import type { NetworkBuilder, TrainingLoss } from './interfaces.js';
 import { formatPretrainedReport, loadPretrained } from './pretrained.js';
-import { PRUNING_GRID_FILE, pruningHooks } from './pruning_hooks.js';
+import { pruningHooks } from './pruning_hooks.js';
 import { buildLoss, buildNetwork } from './registry.js';
 import { type PreprocessedDataset, loadCases, openPreprocessed } from './preprocessed.js';
 import { type Fold, SPLITS_FILE, foldCases } from './splits.js';
-import { ARCHITECTURE_FILE, PROGRESS_FILE, type TrainResult, type TrainingHooks, runTrainer } from './trainer.js';
-import { TRAINING_LOG_FILE } from './training_log.js';
+import { type TrainResult, type TrainingHooks, runTrainer } from './trainer.js';
 import type { EpochLog } from './training_log.js';
 
 export interface TrainRequest {

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { BatchLoader, type Batch, type LoaderOptions } from '../data/sampling/loader.js';
 import { guardTrainingMemory } from '../data/sampling/training_memory.js';
 import { SegmentationNetwork } from '../models/index.js';
+import { ARCHITECTURE_FILE, PROGRESS_FILE } from '../models/model_folder.js';
 import type { CaseArrays } from '../data/sampling/patch_sampler.js';
 import { loadSafetensors } from '../tensor/index.js';
 import { AdamW, type Optimizer, SGD, clipGradNorm, polyLR } from '../optim/index.js';
@@ -30,8 +31,6 @@ import { progressSvg } from './progress_plot.js';
 import { PseudoDice, updateEma } from './pseudo_dice.js';
 import { type EpochLog, type LogRecord, TRAINING_LOG_FILE, appendEpochLog, appendLogRecord, writeTrainingLog } from './training_log.js';
 
-export const ARCHITECTURE_FILE = 'architecture.json';
-export const PROGRESS_FILE = 'progress.svg';
 const RNG_SCHEME = 'loader batches of epoch e: BatchLoader seed mixSeed(seed, e, 1) training, mixSeed(seed, e, 2) validation, mixSeed(seed, e, 3) hook batches; initial weights: Generator(seed)';
 
 /** What the epoch-start hook (the pruning schedule) sees and may use. */

@@ -9,8 +9,9 @@
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic_write.js';
+import { TRAINING_LOG_FILE } from '../models/model_folder.js';
 
-export const TRAINING_LOG_FILE = 'training_log.jsonl';
+export { TRAINING_LOG_FILE };
 
 /** A number that may have been NaN (JSON null) -> NaN in memory. */
 const num = z.number().nullable().transform((v) => v ?? NaN);

@@ -12,6 +12,7 @@ import { PLAN_FILE, datasetWorkDir } from '../../data/dataset/work_dir.js';
 import { prepareDataset } from '../../data/plan/prepare.js';
 import type { Plan } from '../../data/plan/plan_schema.js';
 import { parseSummaryJson } from '../../eval/summary.js';
+import { SUMMARY_FILE, VALIDATION_DIR } from '../../models/model_folder.js';
 import { writeReport } from '../../report/report.js';
 import { engineConfig } from '../../tensor/index.js';
 import { type PruningOverrides, runTraining } from '../../train/run.js';
@@ -81,7 +82,7 @@ export async function runDemo(o: DemoOptions, datasetArg: string | undefined): P
   const trainSeconds = (performance.now() - trainStart) / 1000;
 
   stage(3, `predict the fold's ${r.config.valCases.length} validation cases from their original NIfTI files`);
-  const validation = join(r.outDir, 'validation');
+  const validation = join(r.outDir, VALIDATION_DIR);
   const imagesDir = dirname(dataset.cases[0]!.images[0]!);
   const predicted = await runPredict({
     inputs: [imagesDir], output: validation, model: r.outDir, checkpoint: 'final', validationOnly: true, tta: !o['no-tta'], step: 0.5,
@@ -90,7 +91,7 @@ export async function runDemo(o: DemoOptions, datasetArg: string | undefined): P
   if (predicted !== 0) return predicted;
 
   stage(4, 'evaluate the predictions against the reference labels (Dice, NSD at 2 mm, HD95)');
-  const summaryFile = join(validation, 'summary.json');
+  const summaryFile = join(validation, SUMMARY_FILE);
   const evaluated = await runEvaluate({
     predictions: validation, references: datasetPath, nsdToleranceMm: 2, geometryTolerance: 1e-3, modelFolder: r.outDir,
     output: summaryFile, allowMissing: false, cases: r.config.valCases, jobs: Math.min(4, availableParallelism()), quiet: false,

@@ -6,6 +6,7 @@ import { DatasetError } from '../../data/dataset/dataset.js';
 import { evaluateFolder } from '../../eval/evaluate_folder.js';
 import { EvaluationError, parseLabelList, type EvalClass } from '../../eval/label_map.js';
 import { summaryTable, summaryToCsv, summaryToJson } from '../../eval/summary.js';
+import { SUMMARY_FILE } from '../../models/model_folder.js';
 import { writeFileAtomic } from '../../util/atomic_write.js';
 import { UsageError } from '../command.js';
 import type { EvaluateOptions } from './evaluate.js';
@@ -31,7 +32,7 @@ export interface EvaluateCommandOptions {
 /** The parsed command line as evaluateFolder's options; a bad --labels or --output is a usage error. */
 export function evaluateOptions(o: EvaluateOptions, predictionsArg: string, referencesArg: string): EvaluateCommandOptions {
   const predictions = resolve(predictionsArg);
-  const output = resolve(o.output ?? join(predictions, 'summary.json'));
+  const output = resolve(o.output ?? join(predictions, SUMMARY_FILE));
   if (!output.endsWith('.json')) throw new UsageError(`--output must name a .json file, got '${o.output}'`);
   let classes;
   try { classes = o.labels === undefined ? undefined : parseLabelList(o.labels); } catch (err) { throw new UsageError(`--labels: ${(err as Error).message}`); }
