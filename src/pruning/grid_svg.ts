@@ -127,7 +127,12 @@ export function pruningGridSvg(state: PruningState, o: GridOptions = {}): string
     out.push(`<line x1="${xs}" x2="${xs}" y1="${chartTop}" y2="${f(gridBottom)}" stroke="#c0392b" stroke-dasharray="5 4" stroke-width="1.2"/>`);
     // Right of the line, or left of it when the line is near the right edge.
     const right = xs > pad.l + 0.75 * gridW;
-    out.push(`<text x="${right ? xs - 4 : xs + 4}" y="${chartTop + chartH - 6}"${right ? ' text-anchor="end"' : ''} fill="#c0392b">pruning ends (epoch ${o.stopEpoch})</text>`);
+    // In the panel's half that the parameter lines beside the label (about 160 px of epochs) stay out
+    // of: the bottom unless they run low there, as they do once pruning has removed blocks.
+    const span = Math.ceil(160 / cellW), stop = o.stopEpoch;
+    const beside = tl.filter((r) => (right ? r.epoch < stop && r.epoch >= stop - span : r.epoch >= stop && r.epoch < stop + span));
+    const low = beside.some((r) => Math.max(yv(r.parameters), yv(r.activeParameters)) > chartTop + chartH / 2);
+    out.push(`<text x="${right ? xs - 4 : xs + 4}" y="${f(low ? chartTop + 14 : chartTop + chartH - 6)}"${right ? ' text-anchor="end"' : ''} fill="#c0392b">pruning ends (epoch ${stop})</text>`);
   }
   out.push(`<text x="${pad.l}" y="${gridTop - 8}" fill="#555">ticks: pruning events</text>`);
 
