@@ -1,32 +1,35 @@
 /**
  * The memory of one training step as the trainer runs it (zeroGrad, forward, for TR the masked input
  * through the encoder without gradients, the loss, backward, gradient clipping, the optimiser step):
- * the memory guard's estimate (src/train/trainer.ts) and bench/method_step.ts's.
+ * the estimate of the trainer's memory guard (src/train/trainer.ts) and of bench/method_step.ts.
  *
- * Two parts, measured apart (bench/method_step.ts with bench/tools/live_heap_peak.c, which counts the
- * bytes malloc has handed out and not taken back; 1 thread, batch 2, 1 channel, 3 classes):
+ * Two parts, measured apart with bench/method_step.ts and bench/tools/live_heap_peak.c (which counts the
+ * bytes malloc has handed out and not taken back), batch 2, 1 channel, 3 classes, 1 thread, PlainUNet
+ * (4 and 6 stages) and PSP-Seg S (all blocks, one block per PRM, one branch) at 48^3 to 112^3:
  *
- * - live bytes at the step's peak, counted from the layout. The peak is at the start of the backward
- *   pass: every saved activation is still held when the first gradients appear. Beyond the forward
- *   pass' activations (exact: network.activationBytes) it holds the loss' tensors, TR's masked pass and
- *   the first gradients. This count matched the measured peak within 1% for PSP-Seg S, S with one block
- *   per PRM and S with one branch, and was 2-3% above it for PlainUNet (4 and 6 stages), at 48^3, 64^3
- *   and 96^3. What the forward estimate alone missed is the same for every PSP-Seg S however many PRM
- *   branches it has (about 121 float32 maps of stage 0's resolution: 0.8 GB at 96^3, 1.9 GB at 128^3,
- *   against 0.5 GB per branch of the unpruned S's PRMs at 128^3): it is why the pruned network's step
- *   does not shrink as its activations do.
- * - the allocator. pspseg's addon tunes glibc so that freed memory is never returned to the OS (no
- *   trimming, no mmap; src/tensor/native.ts): a step then reuses the heap it has, and what does not fit
- *   into its holes grows the heap. Resident memory ends up a multiple of the live peak that no count
- *   predicts: it grew over the first 5-20 steps and settled between 1.4x and 2.2x the live peak
- *   (PSP-Seg S 1.4-1.7x, S with one block per PRM 2.0-2.2x, PlainUNet 1.8-2.1x; the pruned network's
- *   peak hardly drops for this reason too). ALLOCATOR_FACTOR covers the highest.
+ * - The live bytes at the step's peak, counted from the layout. The peak is early in the backward
+ *   pass, while every saved activation is still held and the first gradients appear. Besides the
+ *   forward pass' activations (network.activationBytes, exact) it holds the loss' tensors, TR's masked
+ *   pass and those gradients: for PSP-Seg S about 121 float32 maps of stage 0's size (16 channels at
+ *   full resolution: 0.8 GB at 96^3, 1.9 GB at 128^3, batch 2), the same however many PRM branches it has,
+ *   which is why a pruned network's step shrinks less than its activations. The count was 0.3-1.7%
+ *   above the measured live peak from 64^3 up (3-8% at 48^3, where the process' own small allocations
+ *   weigh more).
+ * - The allocator. pspseg's addon tunes glibc so that freed memory is never given back to the OS (no
+ *   trimming, no mmap: src/tensor/native.ts); a step reuses the heap's holes where its tensors fit and
+ *   grows the heap where they do not. The resident memory it reaches is a multiple of the live peak
+ *   that depends on the order and sizes of the allocations, not on their total: after 8-25 steps it
+ *   was 1.45-1.7x the live count for the unpruned S, 1.7-2.2x for S with one block or one branch per
+ *   PRM (two networks with the same tensor sizes: 1.75x and 2.1x at 64^3) and 1.6-2.23x for PlainUNet,
+ *   growing over the first 5-20 steps, not always monotonically, and differing by up to 9% between two
+ *   runs of one configuration. ALLOCATOR_FACTOR covers the highest; for the unpruned S the estimate is
+ *   thus 30-40% above what it needs (bench:method's 128^3 step: 17.3 GB for 13.0 GB measured).
  */
 import type { SegmentationNetwork } from './network.js';
 import { ACTIVATION_BYTES_PER_ELEMENT, type FeatureShape, voxels } from './shapes.js';
 
-/** Resident memory over live bytes at the step's peak, the highest measured (see above). */
-export const ALLOCATOR_FACTOR = 2.2;
+/** Resident memory over live bytes at the step's peak: the highest measured (2.23), and a little margin (see above). */
+export const ALLOCATOR_FACTOR = 2.3;
 
 export interface StepMemoryOptions {
   /** TR's masked pass: the masked input through the encoder without gradients, and TR's loss on both encoders' features. */
