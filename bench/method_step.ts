@@ -6,21 +6,24 @@
  * backward, gradient clipping at 12, SGD (lr 1e-2, momentum 0.99, Nesterov, weight decay 3e-5), on one
  * fixed synthetic batch (a random image, two label ellipsoids: the content does not change the time).
  *
- * Before anything runs, the step's memory estimate (from the network's activations at the cube and batch,
- * weights, gradients and momentum; see ACTIVATION_FACTOR) is compared with the memory available: a step that would not fit
- * is not started (the machine is shared; the OOM killer would pick any process), and the JSON line says
- * so ({"skipped": ...}).
+ * Before anything runs, the step's memory estimate (the trainer's memory guard's: src/models/step_memory.ts)
+ * is compared with the memory available: a step that would not fit is not started (the machine is shared;
+ * the OOM killer would pick any process), and the JSON line says so ({"skipped": ...}).
  *
  * Argument: one JSON object {architecture: file, patch: [d, h, w], batch, warmup, steps, fill?}.
  * PSPSEG_MEMORY sets the memory the guard assumes ("off": no guard). Last line: {params, median_ms, cpu_ms,
- * peak_rss_mb, rss_before_mb, activations_mb, estimate_mb, available_mb, threads}.
+ * peak_rss_mb, rss_before_mb, activations_mb, live_estimate_mb, estimate_mb (the guard's, plus the process
+ * before the network), available_mb, threads, phase_rss_mb (the first step's resident memory after each
+ * phase), step_rss_mb (after each step), live_tensors (after each step)}. With BENCH_PHASE_SIGNAL set, a
+ * SIGUSR2 after each phase of every step makes bench/tools/live_heap_peak.c (LD_PRELOAD) print the live
+ * heap bytes (set it only with that library preloaded: SIGUSR2 would end the process otherwise).
  */
 import { readFileSync } from 'node:fs';
 import { deepSupervisionScales, deepSupervisionTargets } from '../src/data/augment/deep_supervision.js';
 import { maskInput, parseLossConfig, pspsegLoss } from '../src/losses/index.js';
-import { PlainUNet, PSPSegNet, type Triple, buildNetwork, loadArchitecture } from '../src/models/index.js';
+import { PlainUNet, PSPSegNet, type Triple, buildNetwork, loadArchitecture, trainingStepMemory } from '../src/models/index.js';
 import { SGD, clipGradNorm } from '../src/optim/index.js';
-import { Generator, type Tensor, engineConfig, noGrad, randn, tensor, tidy } from '../src/tensor/index.js';
+import { Generator, type Tensor, engineConfig, liveTensorCount, noGrad, randn, tensor, tidy } from '../src/tensor/index.js';
 import { availableMemory, fitsInMemory } from '../src/util/memory.js';
 
 interface StepRequest { architecture: string; patch: Triple; batch: number; warmup: number; steps: number; fill?: number }
@@ -31,16 +34,14 @@ const rssBefore = process.memoryUsage().rss;
 const arch = loadArchitecture(req.architecture);
 const net = buildNetwork(arch, { generator: new Generator(0) });
 const params = net.numParameters();
-// The peak resident memory of this step, measured at 48x64x48 and 64^3 on the development VM, was
-// the network's activation estimate times 2.0 and 1.84 for PlainUNet, 2.1 and 2.4 for PSP-Seg (TR's
-// masked pass, more small tensors), plus 4 copies of the parameters (weights, gradients, momentum,
-// clipping's temporaries) and the process before the network was built: the guard uses 1.9 and 2.5.
-const ACTIVATION_FACTOR = arch.kind === 'psp' ? 2.5 : 1.9;
-const activations = net.activationBytes(req.patch, req.batch);
-const estimate = ACTIVATION_FACTOR * activations + 4 * 4 * params + rssBefore;
+// The step's estimate is the memory guard's (src/models/step_memory.ts), plus the process as it was
+// before the network was built: comparable with the peak resident memory measured below.
+const step = trainingStepMemory(net, req.patch, req.batch, { maskedEncoderPass: arch.kind === 'psp' });
+const activations = step.activations;
+const estimate = step.resident + rssBefore;
 const available = availableMemory();
-const common = { params, patch: req.patch, batch: req.batch, activations_mb: mb(activations), estimate_mb: mb(estimate), available_mb: mb(available), threads: engineConfig().threads };
-if (!fitsInMemory(estimate, available)) {
+const common = { params, patch: req.patch, batch: req.batch, activations_mb: mb(activations), live_estimate_mb: mb(step.live), estimate_mb: mb(estimate), available_mb: mb(available), threads: engineConfig().threads };
+if (!fitsInMemory(step.resident, available)) {
   console.log(JSON.stringify({ ...common, skipped: `needs about ${mb(estimate)} MB (estimate), ${mb(available)} MB available` }));
   process.exit(0);
 }
@@ -73,17 +74,33 @@ const opt = new SGD(net.namedParameters(), { lr: 1e-2, momentum: 0.99, nesterov:
 net.train();
 
 const wall: number[] = [], cpu: number[] = [];
+const phases: Record<string, number> = { start: mb(process.memoryUsage().rss) };
+const liveAfter: number[] = [];
+const stepRss: number[] = []; // resident memory after each step, warm-up included
 for (let i = 0; i < req.warmup + req.steps; i++) {
   const t0 = performance.now(), c0 = process.cpuUsage();
+  // The first step's resident memory after each phase (the allocator keeps what it got: each figure is
+  // the high-water mark so far), to see which phase makes the peak.
+  const phase = (name: string) => {
+    if (i === 0) phases[name] = mb(process.memoryUsage().rss);
+    if (process.env.BENCH_PHASE_SIGNAL) { console.error(`step ${i} ${name}`); process.kill(process.pid, 'SIGUSR2'); } // bench/tools/live_heap_peak.c
+  };
   tidy(() => {
     opt.zeroGrad();
     const out = net.forward(image);
+    phase('forward');
     const masked = psp ? noGrad(() => net.encode(maskInput(image, label, req.fill ?? 0))) : null;
+    phase('masked');
     const { loss } = pspsegLoss(out, masked, targets, lossConfig);
+    phase('loss');
     loss.backward();
+    phase('backward');
     clipGradNorm(net.parameters(), 12);
     opt.step();
+    phase('step');
   });
+  stepRss.push(mb(process.memoryUsage().rss));
+  liveAfter.push(liveTensorCount());
   if (i >= req.warmup) {
     wall.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
@@ -98,6 +115,9 @@ console.log(JSON.stringify({
   step_ms: wall.map((t) => +t.toFixed(0)),
   peak_rss_mb: mb(process.resourceUsage().maxRSS * 1024),
   rss_before_mb: mb(rssBefore),
+  phase_rss_mb: phases,
+  step_rss_mb: stepRss,
+  live_tensors: liveAfter,
 }));
 for (const t of [image, label, ...targets]) t.dispose();
 opt.dispose();

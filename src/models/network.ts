@@ -34,6 +34,12 @@ export interface LayoutRow {
   activationBytes: number;
   /** e.g. a PRM block's state. */
   note?: string;
+  /**
+   * Why the step holds this output beyond its own consumers: 'encoder' for an encoder stage's output
+   * (the skips, and TR's features of the image and of the masked copy), 'logits' for an output the loss
+   * reads (a deep-supervision head only while deep supervision is on). See step_memory.ts.
+   */
+  role?: 'encoder' | 'logits';
 }
 
 export abstract class SegmentationNetwork extends Module<[Tensor], NetworkOutput> {
@@ -66,12 +72,10 @@ export abstract class SegmentationNetwork extends Module<[Tensor], NetworkOutput
   }
 
   /**
-   * Estimated bytes of activations autograd keeps during a training step (the input batch included):
-   * the sum over the layout. A step's peak adds the parameters, gradients and optimiser state, the
-   * gradient buffers of backward and the allocator's fragmentation: measured on the CPU (glibc, tuned),
-   * the process RSS grew by 1.7x this estimate in a first step and 1.8-2.0x over a few steps, for
-   * PSP-Seg S at 64^3 and 96^3 and PlainUNet (4 stages) at 64^3, batch 2; PyTorch on the same network
-   * grows about as much (bench/model_step.ts, bench/torch_model_step.py).
+   * Bytes of activations autograd keeps during a training step's forward pass (the input batch
+   * included): the sum over the layout. Exact for the blocks of this folder (bench/tools/live_heap_peak.c
+   * counts the same bytes after a forward pass). A whole step needs more: see trainingStepMemory
+   * (step_memory.ts) for the masked pass, the loss, the backward pass, the parameters and the allocator.
    */
   activationBytes(patch: readonly number[], batch: number): number {
     const input = featureBytes([this.inChannels, ...(patch as Triple)], batch);

@@ -125,7 +125,7 @@ export class PlainUNet extends SegmentationNetwork {
     let s: FeatureShape = [this.inChannels, ...patch];
     this.encoder.blocks.forEach((b, i) => {
       const r = blockRow(`encoder.stages.${i}`, b, b, s, batch);
-      rows.push(r.row);
+      rows.push({ ...r.row, role: 'encoder' });
       skips.push(s = r.output);
     });
     const d = this.decoder, n = d.stages.length;
@@ -141,7 +141,7 @@ export class PlainUNet extends SegmentationNetwork {
       s = r.output;
       const seg = d.seg_layers.at(k), used = this.deepSupervision || k === n - 1;
       const row = blockRow(`decoder.seg_layers.${k}`, seg, shapedConv(seg), s, batch).row;
-      rows.push(used ? row : { ...row, activationBytes: 0, note: 'deep supervision off' });
+      rows.push(used ? { ...row, role: 'logits' } : { ...row, activationBytes: 0, note: 'deep supervision off' });
     }
     return rows;
   }

@@ -133,8 +133,9 @@ export class PSPSegNet extends SegmentationNetwork {
   protected layoutRows(patch: Triple, batch: number): LayoutRow[] {
     const rows: LayoutRow[] = [];
     const add = (r: { row: LayoutRow; output: FeatureShape }): FeatureShape => { rows.push(r.row); return r.output; };
-    const addPrm = (name: string, m: ParallelRedundantModule, input: FeatureShape): FeatureShape => {
-      const out = add(blockRow(name, m, m, input, batch, 0, m.numActive === 0 ? 'identity (no active block)' : undefined));
+    const addPrm = (name: string, m: ParallelRedundantModule, input: FeatureShape, role?: 'encoder'): FeatureShape => {
+      const r = blockRow(name, m, m, input, batch, 0, m.numActive === 0 ? 'identity (no active block)' : undefined);
+      const out = add(role ? { ...r, row: { ...r.row, role } } : r);
       for (const j of m.kernels.keys()) {
         const b = m.block(j);
         if (b) rows.push({ ...blockRow(`${name}.b${j}`, b, b, input, batch, 1).row, activationBytes: 0, note: `kernel ${m.kernels[j]!.join('x')}, ${m.state(j)}` });
@@ -143,10 +144,11 @@ export class PSPSegNet extends SegmentationNetwork {
     };
     const deep: LayoutRow[] = [];
     let s = add(blockRow('stem', this.stem, shapedConv(this.stem), [this.inChannels, ...patch], batch));
-    s = add(blockRow('enc0', this.enc0, this.enc0, s, batch));
+    const enc0 = blockRow('enc0', this.enc0, this.enc0, s, batch);
+    s = add({ ...enc0, row: { ...enc0.row, role: 'encoder' } });
     for (let i = 1; i < this.stages; i++) {
       s = add(blockRow(`down${i}`, this.downs[i]!, this.downs[i]!, s, batch));
-      s = addPrm(`enc${i}`, this.encs[i]!, s);
+      s = addPrm(`enc${i}`, this.encs[i]!, s, 'encoder');
     }
     for (let i = this.stages - 1; i >= 1; i--) {
       s = add(blockRow(`up${i}`, this.ups[i]!, this.ups[i]!, s, batch));
@@ -156,11 +158,12 @@ export class PSPSegNet extends SegmentationNetwork {
         const h = this.heads[i - 1];
         if (h) {
           const r = blockRow(`head${i - 1}`, h, shapedConv(h), s, batch).row;
-          deep.unshift(this.deepSupervision ? r : { ...r, activationBytes: 0, note: 'deep supervision off' });
+          deep.unshift(this.deepSupervision ? { ...r, role: 'logits' } : { ...r, activationBytes: 0, note: 'deep supervision off' });
         }
       }
     }
-    add(blockRow('head', this.head, shapedConv(this.head), s, batch));
+    const head = blockRow('head', this.head, shapedConv(this.head), s, batch);
+    add({ ...head, row: { ...head.row, role: 'logits' } });
     return [...rows, ...deep]; // heads in the order the logits come back
   }
 }

@@ -15,7 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchLoader, type Batch, type LoaderOptions } from '../data/sampling/loader.js';
 import { guardTrainingMemory } from '../data/sampling/training_memory.js';
-import { SegmentationNetwork } from '../models/index.js';
+import { SegmentationNetwork, trainingStepMemory } from '../models/index.js';
 import { ARCHITECTURE_FILE, PROGRESS_FILE } from '../models/model_folder.js';
 import type { CaseArrays } from '../data/sampling/patch_sampler.js';
 import { loadSafetensors } from '../tensor/index.js';
@@ -179,7 +179,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
       : `continuing from ${ckpt.weightsPath} (epoch ${startEpoch} of ${c.epochs} done)`);
   } else {
     net = s.builder.create(c.seed);
-    try { guardStepMemory(net, c); } catch (err) { net.dispose(); throw err; }
+    try { guardStepMemory(net, c, s.loss.maskInput !== undefined); } catch (err) { net.dispose(); throw err; }
     net.to(device);
     opt = makeOptimizer(net, c);
     await saveConfig(join(out, CONFIG_FILE), c);
@@ -346,14 +346,16 @@ function epochLine(e: EpochLog, c: TrainConfig, labelNames: readonly string[]): 
 
 /**
  * Refuses, before anything is written, a run whose training step would not fit in memory, naming the
- * patch, the batch and what to change (PSPSEG_MEMORY sets the limit, `off` skips it). The network's
- * estimate of the activations autograd keeps is about half of a real step's peak (measured:
- * models/network.ts); weights, gradients and optimiser state add 4 float32 copies of the parameters.
+ * patch, the batch and what to change (PSPSEG_MEMORY sets the limit, `off` skips it). The step's
+ * estimate is the model layer's (models/step_memory.ts: live bytes at the step's peak times what the
+ * allocator holds beyond them); the loader's batches are added by guardTrainingMemory. The memory the
+ * process holds already is not counted: the available memory is what is left besides it.
  */
-function guardStepMemory(net: TrainableNetwork, c: TrainConfig): void {
+function guardStepMemory(net: TrainableNetwork, c: TrainConfig, maskedEncoderPass: boolean): void {
   if (!(net instanceof SegmentationNetwork)) return; // networks without an estimate (the small U-Net, tests' stand-ins)
+  const step = trainingStepMemory(net, c.patchSize, c.batchSize, { maskedEncoderPass, optimizerSlots: c.optimizer.name === 'sgd' ? 1 : 2 });
   guardTrainingMemory({
-    bytesPerStep: 2 * net.activationBytes(c.patchSize, c.batchSize) + 16 * net.numParameters(),
+    bytesPerStep: step.resident,
     patchSize: c.patchSize, batchSize: c.batchSize, channels: c.dataset.inChannels, loaderWorkers: c.runtime.workers ?? undefined,
   });
 }

@@ -14,7 +14,7 @@ import { loadPlan, PlanFileError } from '../../data/plan/plan_file.js';
 import type { Plan } from '../../data/plan/plan_schema.js';
 import {
   type Architecture, ArchitectureError, ArchitectureFileError, type LayoutRow, PatchSizeError, type SegmentationNetwork, type Triple,
-  buildNetwork, formatShape, isBranchCount, loadArchitecture, plainArchitecture, plainArchitectureFromPlan, plainTopology, pspArchitecture,
+  buildNetwork, formatShape, isBranchCount, loadArchitecture, plainArchitecture, plainArchitectureFromPlan, plainTopology, pspArchitecture, trainingStepMemory,
 } from '../../models/index.js';
 
 export interface ModelRequest {
@@ -138,7 +138,13 @@ export function formatModelSummary(net: SegmentationNetwork, arch: Architecture,
     '', line(table[0]!), rule, ...table.slice(1).map(line), rule,
     `Total parameters: ${grouped(params)} (${(params / 1e6).toFixed(2)}M)`,
     `Activation memory of a training step (estimate, input included): ${formatBytes(net.activationBytes(patch, batch))}`,
+    `Memory of a training step (the trainer's memory guard; SGD${arch.kind === 'psp' ? ', TR' : ''}; the loader's batches come on top): ${stepMemoryText(net, arch, patch, batch)}`,
   ].join('\n');
+}
+
+function stepMemoryText(net: SegmentationNetwork, arch: Architecture, patch: Triple, batch: number): string {
+  const m = trainingStepMemory(net, patch, batch, { maskedEncoderPass: arch.kind === 'psp' });
+  return `${formatBytes(m.resident)} resident (${formatBytes(m.live)} live at the peak)`;
 }
 
 function blockCounts(net: SegmentationNetwork): string {
