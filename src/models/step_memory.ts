@@ -26,7 +26,7 @@
  *   thus 30-40% above what it needs (bench:method's 128^3 step: 17.3 GB for 13.0 GB measured).
  */
 import type { SegmentationNetwork } from './network.js';
-import { ACTIVATION_BYTES_PER_ELEMENT, type FeatureShape, voxels } from './shapes.js';
+import { ACTIVATION_BYTES_PER_ELEMENT, type FeatureShape, featureBytes, voxels } from './shapes.js';
 
 /** Resident memory over live bytes at the step's peak: the highest measured (2.23), and a little margin (see above). */
 export const ALLOCATOR_FACTOR = 2.3;
@@ -55,16 +55,14 @@ export interface StepMemory {
   resident: number;
 }
 
-const floatMap = (s: FeatureShape, batch: number): number => s[0] * voxels(s) * batch * ACTIVATION_BYTES_PER_ELEMENT;
-
 export function trainingStepMemory(net: SegmentationNetwork, patch: readonly number[], batch: number, o: StepMemoryOptions): StepMemory {
   const rows = net.layout(patch, batch);
   const shape = (r: { output: readonly number[] }): FeatureShape => r.output.slice(1) as FeatureShape;
   const encoder = rows.filter((r) => r.role === 'encoder').map(shape);
   const logits = rows.filter((r) => r.role === 'logits').map(shape);
-  const encoderBytes = encoder.reduce((n, s) => n + floatMap(s, batch), 0);
-  const largestEncoder = Math.max(0, ...encoder.map((s) => floatMap(s, batch)));
-  const largestOutput = Math.max(0, ...rows.map((r) => floatMap(shape(r), batch)));
+  const encoderBytes = encoder.reduce((n, s) => n + featureBytes(s, batch), 0);
+  const largestEncoder = Math.max(0, ...encoder.map((s) => featureBytes(s, batch)));
+  const largestOutput = Math.max(0, ...rows.map((r) => featureBytes(shape(r), batch)));
 
   const parameters = net.numParameters() * ACTIVATION_BYTES_PER_ELEMENT * (2 + (o.optimizerSlots ?? 1));
   const activations = net.activationBytes(patch, batch);
@@ -73,7 +71,7 @@ export function trainingStepMemory(net: SegmentationNetwork, patch: readonly num
   const loss = logits.reduce((n, s) => n + voxels(s) * batch * (8 + 2 * s[0] * ACTIVATION_BYTES_PER_ELEMENT + s[0]), 0);
   // The masked input, the encoder's outputs on it (held until the step ends) and TR's cosine
   // similarity's normalised copy of each (saved by its product).
-  const maskedPass = o.maskedEncoderPass ? floatMap([net.inChannels, ...(patch as [number, number, number])], batch) + 2 * encoderBytes : 0;
+  const maskedPass = o.maskedEncoderPass ? featureBytes([net.inChannels, ...(patch as [number, number, number])], batch) + 2 * encoderBytes : 0;
   // The first block backward runs on (the full-resolution decoder stage) has two gradient maps of its
   // output in flight; TR's backward adds a gradient for every encoder output (held until the encoder's
   // backward reaches it) and one temporary of the largest.
