@@ -132,10 +132,12 @@ export class PSPSegNet extends SegmentationNetwork {
 
   protected layoutRows(patch: Triple, batch: number): LayoutRow[] {
     const rows: LayoutRow[] = [];
-    const add = (r: { row: LayoutRow; output: FeatureShape }): FeatureShape => { rows.push(r.row); return r.output; };
+    const add = (r: { row: LayoutRow; output: FeatureShape }, role?: LayoutRow['role']): FeatureShape => {
+      rows.push(role ? { ...r.row, role } : r.row);
+      return r.output;
+    };
     const addPrm = (name: string, m: ParallelRedundantModule, input: FeatureShape, role?: 'encoder'): FeatureShape => {
-      const r = blockRow(name, m, m, input, batch, 0, m.numActive === 0 ? 'identity (no active block)' : undefined);
-      const out = add(role ? { ...r, row: { ...r.row, role } } : r);
+      const out = add(blockRow(name, m, m, input, batch, 0, m.numActive === 0 ? 'identity (no active block)' : undefined), role);
       for (const j of m.kernels.keys()) {
         const b = m.block(j);
         if (b) rows.push({ ...blockRow(`${name}.b${j}`, b, b, input, batch, 1).row, activationBytes: 0, note: `kernel ${m.kernels[j]!.join('x')}, ${m.state(j)}` });
@@ -144,8 +146,7 @@ export class PSPSegNet extends SegmentationNetwork {
     };
     const deep: LayoutRow[] = [];
     let s = add(blockRow('stem', this.stem, shapedConv(this.stem), [this.inChannels, ...patch], batch));
-    const enc0 = blockRow('enc0', this.enc0, this.enc0, s, batch);
-    s = add({ ...enc0, row: { ...enc0.row, role: 'encoder' } });
+    s = add(blockRow('enc0', this.enc0, this.enc0, s, batch), 'encoder');
     for (let i = 1; i < this.stages; i++) {
       s = add(blockRow(`down${i}`, this.downs[i]!, this.downs[i]!, s, batch));
       s = addPrm(`enc${i}`, this.encs[i]!, s, 'encoder');
@@ -162,8 +163,7 @@ export class PSPSegNet extends SegmentationNetwork {
         }
       }
     }
-    const head = blockRow('head', this.head, shapedConv(this.head), s, batch);
-    add({ ...head, row: { ...head.row, role: 'logits' } });
+    add(blockRow('head', this.head, shapedConv(this.head), s, batch), 'logits');
     return [...rows, ...deep]; // heads in the order the logits come back
   }
 }
