@@ -34,7 +34,6 @@ export type NetworkBuilder = (description: unknown, source: string) => Inference
 export const CHECKPOINTS = ['final', 'best', 'latest'] as const;
 export type CheckpointName = (typeof CHECKPOINTS)[number];
 
-
 /** The fields of the trainer's config.json that prediction reads (others are ignored). */
 export const modelConfigSchema = trainedModelConfigSchema.extend({
   /** Mirrored axes of the training augmentation. The trainer does not record them yet: it mirrors all three. */
