@@ -124,3 +124,32 @@ test('the final summary: surviving blocks, parameters per PRM and in total, redu
   assert.ok(text.includes(`total parameters ${s.totalParameters.toLocaleString('en-US')} (unpruned 5,368,735,`));
   assert.equal(text.split('\n').length, 7 + 2);
 });
+
+test('pruning.svg: the "pruning ends" label sits clear of the parameter lines beside it, wherever the stop line is', async () => {
+  const { controller } = await simulate();
+  const simulated = controller.state();
+  // As in a real short run, the last event deletes what was masked: from epoch 300 on, stored and in-use
+  // parameters are both the run's lowest, so the lines run along the bottom of the panel there.
+  const lowest = Math.min(...simulated.timeline.map((r) => r.activeParameters));
+  const state = { ...simulated, timeline: simulated.timeline.map((r) => (r.epoch >= 300 ? { ...r, parameters: lowest, activeParameters: lowest } : r)) };
+  const dir = mkdtempSync(join(tmpdir(), 'pspseg-grid-stop-'));
+  for (const stopEpoch of [2, 400, 950]) { // before any event (lines high), after the deletions (lines low), near the right edge (label left of the line)
+    const path = join(dir, `pruning_${stopEpoch}.svg`);
+    writePruningGrid(path, state, { stopEpoch });
+    const svg = readFileSync(path, 'utf8');
+    const label = svg.match(/<text x="([\d.]+)" y="([\d.]+)"( text-anchor="end")? fill="#c0392b">pruning ends \(epoch (\d+)\)<\/text>/);
+    assert.ok(label, `stop ${stopEpoch}: label drawn`);
+    assert.equal(Number(label[4]), stopEpoch);
+    const lx = Number(label[1]), ly = Number(label[2]);
+    const [x0, x1] = label[3] ? [lx - 160, lx] : [lx, lx + 160]; // about the label's width at font size 11
+    // The two parameter lines: horizontal runs "x1,y x2,y" per epoch.
+    const segments = [...svg.matchAll(/<polyline fill="none" stroke="(?:#222|#f0a32f)"[^>]* points="([^"]+)"\/>/g)]
+      .flatMap((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number) as [number, number]))
+      .reduce<[number, number, number][]>((acc, p, i, all) => (i % 2 ? [...acc, [all[i - 1]![0], p[0], p[1]]] : acc), []);
+    assert.ok(segments.length > 0);
+    for (const [sx0, sx1, sy] of segments) {
+      if (sx1 < x0 || sx0 > x1) continue;
+      assert.ok(sy < ly - 12 || sy > ly + 3, `stop ${stopEpoch}: a parameter line at y ${sy} runs through the label at y ${ly}`);
+    }
+  }
+});
