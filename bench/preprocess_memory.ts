@@ -13,7 +13,7 @@ import { runFingerprintTask } from '../src/data/plan/fingerprint_case.js';
 import { DEFAULT_FOREGROUND_SAMPLING } from '../src/data/preprocess/foreground_locations.js';
 import { runPreprocessTask } from '../src/data/preprocess/preprocess_task.js';
 import { DEFAULT_RESAMPLING, computeNewShape } from '../src/data/preprocess/resample.js';
-import { reversed3, type Spacing3, voxelCount } from '../src/data/common/triple.js';
+import { reversed3, type Spacing3, voxelCount } from '../src/util/triple.js';
 import { cropToNonzero } from '../src/data/preprocess/crop.js';
 
 const [mode, spacingText, label, ...images] = process.argv.slice(2);

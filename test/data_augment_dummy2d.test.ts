@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { liveTensorCount, tensor, tidy } from '../src/tensor/index.js';
-import type { Shape3 } from '../src/data/common/triple.js';
+import type { Shape3 } from '../src/util/triple.js';
 import { trainingTransforms, useDummy2d } from '../src/data/augment/pipeline.js';
 import { SpatialTransform } from '../src/data/augment/spatial.js';
 import { SimulateLowResolution } from '../src/data/augment/low_resolution.js';

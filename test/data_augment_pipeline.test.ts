@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { liveTensorCount, tensor, tidy } from '../src/tensor/index.js';
-import type { Shape3 } from '../src/data/common/triple.js';
+import type { Shape3 } from '../src/util/triple.js';
 import { augmentBatch, trainingTransforms } from '../src/data/augment/pipeline.js';
 import { DEFAULT_DS_SCALES, deepSupervisionScales, deepSupervisionTargets } from '../src/data/augment/deep_supervision.js';
 import { SpatialTransform } from '../src/data/augment/spatial.js';

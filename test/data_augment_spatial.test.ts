@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { liveTensorCount, tensor, tidy } from '../src/tensor/index.js';
-import type { Shape3 } from '../src/data/common/triple.js';
+import type { Shape3 } from '../src/util/triple.js';
 import { SpatialTransform, type SpatialParams, rotationScaleMatrix } from '../src/data/augment/spatial.js';
 import { Mirror } from '../src/data/augment/mirror.js';
 import type { Sample } from '../src/data/augment/types.js';

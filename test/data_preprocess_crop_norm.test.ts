@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Shape3 } from '../src/data/common/triple.js';
-import { voxelCount } from '../src/data/common/triple.js';
+import type { Shape3 } from '../src/util/triple.js';
+import { voxelCount } from '../src/util/triple.js';
 import { bboxOfMask, cropToNonzero, fillHoles, pasteCrop } from '../src/data/preprocess/crop.js';
 import { normalizeChannel, schemeForChannel, useMaskForNorm } from '../src/data/preprocess/normalize.js';
 import { meanStd, weightedPercentiles, weightedStats } from '../src/data/common/stats.js';
-import { inversePermutation } from '../src/data/common/triple.js';
+import { inversePermutation } from '../src/util/triple.js';
 import { transpose3 } from '../src/data/preprocess/transpose.js';
 import { sampleForegroundLocations } from '../src/data/preprocess/foreground_locations.js';
 import { Random } from '../src/util/random.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Shape3 } from '../src/data/common/triple.js';
-import { voxelCount } from '../src/data/common/triple.js';
+import type { Shape3 } from '../src/util/triple.js';
+import { voxelCount } from '../src/util/triple.js';
 import { resampleAxis } from '../src/data/preprocess/resample_axis.js';
 import { computeNewShape, determineSeparateZ, resampleImage, resampleWithOrders, resampleChannelsArgmax } from '../src/data/preprocess/resample.js';
 import { labelValues, resampleLabel } from '../src/data/preprocess/resample_label.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFixture } from './helpers.js';
-import type { Shape3, Spacing3 } from '../src/data/common/triple.js';
+import type { Shape3, Spacing3 } from '../src/util/triple.js';
 import { resampleLabel } from '../src/data/preprocess/resample_label.js';
 
 interface Case {

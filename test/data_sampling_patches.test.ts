@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Shape3 } from '../src/data/common/triple.js';
+import type { Shape3 } from '../src/util/triple.js';
 import { type CaseArrays, PatchSampler, caseArraysFromChannels } from '../src/data/sampling/patch_sampler.js';
 import { initialPatchSize } from '../src/data/sampling/initial_patch_size.js';
 import { cropInto } from '../src/data/sampling/patch_crop.js';

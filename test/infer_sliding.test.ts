@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { assertClose, readFixture } from './helpers.js';
 import { FixedConvNet, WindowMeanNet } from './helpers/infer_networks.js';
 import { Conv3d, Module } from '../src/nn/index.js';
-import type { Shape3 } from '../src/data/common/triple.js';
+import type { Shape3 } from '../src/util/triple.js';
 import { gaussianImportanceMap } from '../src/infer/gaussian.js';
 import { predictSlidingWindow } from '../src/infer/predict_logits.js';
 import { mirrorCombinations, paddingFor, windowStarts } from '../src/infer/sliding_window.js';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateRawSync } from 'node:zlib';
 import { assertClose, readFixture } from './helpers.js';
-import type { Shape3 } from '../src/data/common/triple.js';
+import type { Shape3 } from '../src/util/triple.js';
 import { gaussianImportanceMap } from '../src/infer/gaussian.js';
 import { computeSteps, mirrorCombinations, paddingFor, windowStarts } from '../src/infer/sliding_window.js';
 import { fromHalfBits, toFloat16 } from '../src/infer/float16.js';

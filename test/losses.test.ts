@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { type Tensor, liveTensorCount, tidy, zeros } from '../src/tensor/index.js';
 import { loadSafetensors } from '../src/tensor/index.js';
 import {
-  DEFAULT_LOSS_CONFIG, type LossTerms, type SegmentationOutput, deepSupervisionWeights, foregroundPercentile, maskInput, parseLossConfig,
+  DEFAULT_LOSS_CONFIG, type LossTerms, deepSupervisionWeights, foregroundPercentile, maskInput, parseLossConfig,
   pspsegLoss, targetsForLogits,
 } from '../src/losses/index.js';
+import type { NetworkOutput } from '../src/nn/index.js';
 import { DEFAULT_DS_SCALES, deepSupervisionTargets } from '../src/data/augment/deep_supervision.js';
 import { fixturesDir, readFixture } from './helpers.js';
 
@@ -60,7 +61,7 @@ function runCase(name: string): void {
   const c = fx.cases[name]!;
   tidy(() => {
     const logits = leaves('logits', fx.levels), enc = leaves('enc', 5), dec = leaves('dec', 4);
-    const output: SegmentationOutput = { logits, encoderFeatures: enc, regionFeatures: dec[1]!, decoderFeatures: dec };
+    const output: NetworkOutput = { logits, encoderFeatures: enc, regionFeatures: dec[1]!, decoderFeatures: dec };
     const masked = Array.from({ length: 5 }, (_, i) => get(`masked${i}`));
     const { loss, terms } = pspsegLoss(output, masked, targets(fx.levels), parseLossConfig(c.config));
     for (const k of Object.keys(c.terms) as (keyof LossTerms)[]) expectTerm(terms[k], c.terms[k], `${name}: ${k}`);
@@ -171,7 +172,7 @@ test('clear errors for inputs that do not fit, and no leaked tensors', () => {
   tidy(() => {
     const logits = Array.from({ length: fx.levels }, (_, i) => get(`logits${i}`));
     const enc = Array.from({ length: 5 }, (_, i) => get(`enc${i}`));
-    const out: SegmentationOutput = { logits, encoderFeatures: enc, regionFeatures: get('dec1') };
+    const out: NetworkOutput = { logits, encoderFeatures: enc, regionFeatures: get('dec1') };
     const masked = Array.from({ length: 5 }, (_, i) => get(`masked${i}`));
     const tg = targets(fx.levels);
     assert.throws(() => pspsegLoss(out, null, tg), /needs the encoder features of the masked input/);

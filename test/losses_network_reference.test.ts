@@ -15,13 +15,14 @@ import { fileURLToPath } from 'node:url';
 import { type Tensor, noGrad, tensor, tidy } from '../src/tensor/index.js';
 import { loadSafetensors, saveSafetensors } from '../src/tensor/index.js';
 import { loadWeights } from '../src/nn/index.js';
-import { type SegmentationOutput, maskInput, parseLossConfig, pspsegLoss } from '../src/losses/index.js';
+import { maskInput, parseLossConfig, pspsegLoss } from '../src/losses/index.js';
+import type { NetworkOutput } from '../src/nn/index.js';
 import { PSPSegNet, pspArchitecture } from '../src/models/index.js';
 import { fixturesDir, readFixture } from './helpers.js';
 
 // ---- glue: the one place that knows the models API (adapt here when it lands) -------------------
 interface NetworkUnderTest {
-  forward(x: Tensor): SegmentationOutput;
+  forward(x: Tensor): NetworkOutput;
   encode(x: Tensor): Tensor[];
   namedParameters(): [string, Tensor][];
   dispose(): void;

@@ -22,7 +22,8 @@ import { loadConfig } from '../src/train/config.js';
 import { stateFile, weightsFile } from '../src/train/checkpoint.js';
 import { parseTrainingLog } from '../src/train/training_log.js';
 import { type TrainRequest, runTraining } from '../src/train/run.js';
-import type { NetworkBuilder, NetworkOutputLike, TrainingLoss } from '../src/train/interfaces.js';
+import type { NetworkOutput } from '../src/nn/index.js';
+import type { NetworkBuilder, TrainingLoss } from '../src/train/interfaces.js';
 import type { EpochStartContext } from '../src/train/trainer.js';
 import { hippocampusSubset } from './helpers/train_data.js';
 
@@ -86,7 +87,7 @@ test('a tiny run on hippocampus: the loss falls, lr is poly, the fold folder is 
 });
 
 /** The small U-Net with a learnable output gate that a hook can delete, like a pruned block. */
-class GatedNet extends Module<[Tensor], NetworkOutputLike> {
+class GatedNet extends Module<[Tensor], NetworkOutput> {
   readonly net: SmallUNet;
   gate: Gate | null;
   constructor(withGate: boolean, seed: number) {
@@ -95,7 +96,7 @@ class GatedNet extends Module<[Tensor], NetworkOutputLike> {
     this.gate = withGate ? this.registerModule('gate', new Gate()) : null;
   }
   encode(x: Tensor): Tensor[] { return this.net.encode(x); }
-  forward(x: Tensor): NetworkOutputLike {
+  forward(x: Tensor): NetworkOutput {
     const o = this.net.forward(x);
     return this.gate ? { ...o, logits: o.logits.map((l) => l.mul(this.gate!.scale)) } : o;
   }

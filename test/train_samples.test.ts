@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import type { Shape3 } from '../src/data/common/triple.js';
+import type { Shape3 } from '../src/util/triple.js';
 import { runTraining } from '../src/train/run.js';
 import { weightsFile } from '../src/train/checkpoint.js';
 import { SAMPLES_DIR } from './helpers/sample_datasets.js';

@@ -9,8 +9,9 @@
 import { squaredDistanceTransform } from './distance_transform.js';
 import { surfaceAreaTable } from './surface_table.js';
 
-export type Shape3 = readonly [number, number, number];
-export type Spacing3 = readonly [number, number, number];
+import type { Shape3, Spacing3 } from '../util/triple.js';
+
+export type { Shape3, Spacing3 };
 
 /** Surfel distances and areas in both directions (unsorted). */
 export interface SurfaceDistances {

@@ -17,7 +17,7 @@
  * Bit k of a code is the voxel at corner offset (k & 1, (k >> 1) & 1, (k >> 2) & 1) along (x, y, z).
  */
 
-type Vec3 = [number, number, number];
+import type { Vec3 } from '../util/triple.js';
 
 /** The 6 faces of the unit cube, each as its 4 corner indices in cyclic order. */
 const FACES: number[][] = (() => {

@@ -6,8 +6,8 @@
  * label 0, probability 1 for class 0 and 0 for the others) and the transpose undone.
  */
 import type { Volume } from '../io/volume.js';
-import type { Shape3 } from '../data/common/triple.js';
-import { voxelCount } from '../data/common/triple.js';
+import type { Shape3 } from '../util/triple.js';
+import { voxelCount } from '../util/triple.js';
 import { mapBack } from '../data/preprocess/map_back.js';
 import type { ResamplingPlan } from '../data/preprocess/resample.js';
 import type { CaseProperties } from '../data/preprocess/preprocess_case.js';

@@ -8,7 +8,7 @@
  * k(d) = exp(-d^2 / (2 sigma^2)) for |d| <= radius = floor(4 sigma + 0.5), else 0. scipy normalises
  * each 1-D kernel to sum 1; the division by the maximum cancels that, so it is not done here.
  */
-import type { Shape3 } from '../data/common/triple.js';
+import type { Shape3 } from '../util/triple.js';
 
 export const GAUSSIAN_SIGMA_SCALE = 1 / 8;
 export const GAUSSIAN_VALUE_SCALE = 10;

@@ -17,7 +17,7 @@ import type { AnyModule, Module } from '../nn/module.js';
 import { loadWeights } from '../nn/weights.js';
 import type { Device, Tensor } from '../tensor/index.js';
 import type { Plan } from '../data/plan/plan_schema.js';
-import type { Shape3 } from '../data/common/triple.js';
+import type { Shape3 } from '../util/triple.js';
 import { loadPlan } from '../data/plan/plan_file.js';
 import { PLAN_FILE } from '../data/dataset/work_dir.js';
 import { planHash } from '../data/preprocess/preprocessing_plan.js';

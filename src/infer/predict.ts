@@ -20,7 +20,7 @@ import { predictSlidingWindow } from './predict_logits.js';
 import type { PredictPreprocessResult } from './preprocess_input.js';
 import { preprocessInWorker } from './preprocess_pool.js';
 import { paddingFor, windowStarts } from './sliding_window.js';
-import { voxelCount } from '../data/common/triple.js';
+import { voxelCount } from '../util/triple.js';
 import { inferenceMemoryBytes } from '../data/preprocess/memory_estimate.js';
 import { guardMemory } from '../util/memory.js';
 import { SegmentationNetwork } from '../models/index.js';

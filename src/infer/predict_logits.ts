@@ -8,8 +8,8 @@
  * most `windowsPerForward` windows: each forward (each mirrored copy) runs in its own scope, so its
  * intermediate tensors are freed before the next one starts.
  */
-import type { Shape3 } from '../data/common/triple.js';
-import { voxelCount } from '../data/common/triple.js';
+import type { Shape3 } from '../util/triple.js';
+import { voxelCount } from '../util/triple.js';
 import { type Device, F, type Tensor, inferenceMode, stack, tensor, tidy, zeros } from '../tensor/index.js';
 import { gaussianImportanceMap } from './gaussian.js';
 import type { InferenceNetwork } from './model_folder.js';

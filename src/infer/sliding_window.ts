@@ -7,7 +7,7 @@
  *   at 0, the last ends at the border, and neighbours overlap at least (1 - step) of the patch;
  * - windows are visited axis 0 outermost, axis 2 innermost.
  */
-import type { Shape3 } from '../data/common/triple.js';
+import type { Shape3 } from '../util/triple.js';
 import { roundHalfEven } from '../data/common/round.js';
 
 /** Start offsets per axis. `imageSize` must be at least `patch` on every axis (pad first). */

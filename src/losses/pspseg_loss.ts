@@ -9,7 +9,8 @@ import { deepSupervisionWeights } from './deep_supervision.js';
 import { diceCrossEntropy } from './dice_ce.js';
 import { regionLocalization } from './region_localization.js';
 import { targetRepresentation } from './target_representation.js';
-import type { LossResult, SegmentationOutput } from './types.js';
+import type { NetworkOutput } from '../nn/index.js';
+import type { LossResult } from './types.js';
 
 /**
  * output: the network's forward output on the image. maskedFeatures: `network.encode(maskInput(...))`
@@ -18,7 +19,7 @@ import type { LossResult, SegmentationOutput } from './types.js';
  * Returns the total as a tensor (for backward) and every term as a number (one device transfer).
  */
 export function pspsegLoss(
-  output: SegmentationOutput, maskedFeatures: readonly Tensor[] | null, targets: readonly Tensor[], config: LossConfig = DEFAULT_LOSS_CONFIG,
+  output: NetworkOutput, maskedFeatures: readonly Tensor[] | null, targets: readonly Tensor[], config: LossConfig = DEFAULT_LOSS_CONFIG,
 ): LossResult {
   const n = output.logits.length;
   if (n === 0) throw new Error('pspsegLoss: the network returned no logits');

@@ -6,7 +6,8 @@
  */
 import { F, type Tensor } from '../tensor/index.js';
 import { targetAt } from './deep_supervision.js';
-import { IGNORE_LABEL, type SegmentationOutput } from './types.js';
+import type { NetworkOutput } from '../nn/index.js';
+import { IGNORE_LABEL } from './types.js';
 
 /** BCE of mean-over-channels(features) [B, C, ...] against target int64 [B, 1, ...] > 0. */
 export function regionMapLoss(features: Tensor, target: Tensor): Tensor {
@@ -19,7 +20,7 @@ export function regionMapLoss(features: Tensor, target: Tensor): Tensor {
   return sum.div(valid.sum().clamp(1));
 }
 
-export function regionLocalization(output: SegmentationOutput, targets: readonly Tensor[], variant: 'code' | 'paper'): Tensor {
+export function regionLocalization(output: NetworkOutput, targets: readonly Tensor[], variant: 'code' | 'paper'): Tensor {
   if (variant === 'code') {
     const r = output.regionFeatures;
     if (!r) throw new Error("RL loss ('code' variant): the network output has no regionFeatures (the output of decoder stage 1)");

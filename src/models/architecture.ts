@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { BLOCK_STATES, type BlockState } from './blocks/prm.js';
-import { BRANCH_KERNELS, type BranchCount, PSP_VARIANTS, type PspVariant } from './psp_variants.js';
+import { BRANCH_KERNELS, type BranchCount, PSP_VARIANTS, PSP_VARIANT_NAMES, type PspVariant } from './psp_variants.js';
 import type { Triple } from './shapes.js';
 
 export const ARCHITECTURE_FORMAT = 'pspseg-architecture';
@@ -20,7 +20,7 @@ const pspSchema = z.object({
   ...header,
   kind: z.literal('psp'),
   /** The variant it was built from (a label; the fields below are what counts), null when custom. */
-  variant: z.enum(['S', 'B', 'L']).nullable(),
+  variant: z.enum(PSP_VARIANT_NAMES).nullable(),
   inChannels: posInt,
   classes: posInt,
   /** Channels per stage, stage 0 first; the last stage is the bottleneck. */

@@ -1,5 +1,5 @@
 /** pspseg's networks: building blocks, PSP-Seg and nnU-Net's PlainConvUNet, architectures as data. */
-export { type NetworkOutput, type LayoutRow, SegmentationNetwork } from './network.js';
+export { type LayoutRow, SegmentationNetwork } from './network.js';
 export { type FeatureShape, type ShapedBlock, type Triple, featureBytes, formatShape } from './shapes.js';
 export { PatchSizeError, checkPatchSize, isValidPatch, nearestValidSizes } from './patch_size.js';
 export { ConvBlock } from './blocks/conv_block.js';
@@ -9,7 +9,7 @@ export { DownSample } from './blocks/down_sample.js';
 export { UpSample } from './blocks/up_sample.js';
 export { ConvNormAct, StackedConvBlocks } from './blocks/conv_norm_act.js';
 export { ModuleList } from './blocks/module_list.js';
-export { BRANCH_KERNELS, PSP_VARIANTS, type PspVariant, type BranchCount, isBranchCount } from './psp_variants.js';
+export { BRANCH_KERNELS, PSP_VARIANTS, PSP_VARIANT_NAMES, type PspVariant, type BranchCount, isBranchCount } from './psp_variants.js';
 export {
   type Architecture, type PspArchitecture, type PlainArchitecture, type PspOptions, ArchitectureError, architectureSchema,
   pspArchitecture, pspPrmNames, validateArchitecture, ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION,

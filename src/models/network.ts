@@ -4,21 +4,11 @@
  * architecture as data, and a layout (shapes, parameters, activation memory) for a patch size.
  */
 import { type Tensor } from '../tensor/index.js';
-import { type AnyModule, Module } from '../nn/index.js';
+import { type AnyModule, Module, type NetworkOutput } from '../nn/index.js';
 import type { Architecture } from './architecture.js';
 import { checkPatchSize } from './patch_size.js';
 import { type FeatureShape, type ShapedBlock, type Triple, featureBytes, formatShape } from './shapes.js';
 
-export interface NetworkOutput {
-  /** [full resolution, 1/2, 1/4, ...]; length 1 without deep supervision. */
-  logits: Tensor[];
-  /** Encoder outputs from stage 0 to the bottleneck (the skips and the bottleneck): for TR. */
-  encoderFeatures: Tensor[];
-  /** The decoder output at 1/2 resolution (PSP-Seg: dec1), for RL; null when the network has none. */
-  regionFeatures: Tensor | null;
-  /** Every decoder stage's output, full resolution first, when the network was asked for them (RL, paper variant). */
-  decoderFeatures?: Tensor[];
-}
 
 /** One module of a network's layout, in execution order. */
 export interface LayoutRow {

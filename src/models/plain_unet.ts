@@ -13,7 +13,8 @@ import { Conv3d, ConvTranspose3d, Module, Sequential } from '../nn/index.js';
 import { type PlainArchitecture, validateArchitecture } from './architecture.js';
 import { StackedConvBlocks } from './blocks/conv_norm_act.js';
 import { ModuleList } from './blocks/module_list.js';
-import { type LayoutRow, type NetworkOutput, SegmentationNetwork, blockRow } from './network.js';
+import type { NetworkOutput } from '../nn/index.js';
+import { type LayoutRow, SegmentationNetwork, blockRow } from './network.js';
 import { type FeatureShape, type Triple, featureBytes, shapedConv, withChannels } from './shapes.js';
 
 class PlainEncoder extends Module<[Tensor], Tensor[]> {

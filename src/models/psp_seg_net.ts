@@ -14,7 +14,8 @@ import { ConvBlock } from './blocks/conv_block.js';
 import { DownSample } from './blocks/down_sample.js';
 import { ParallelRedundantModule } from './blocks/prm.js';
 import { UpSample } from './blocks/up_sample.js';
-import { type LayoutRow, type NetworkOutput, SegmentationNetwork, blockRow } from './network.js';
+import type { NetworkOutput } from '../nn/index.js';
+import { type LayoutRow, SegmentationNetwork, blockRow } from './network.js';
 import { type FeatureShape, type Triple, shapedConv } from './shapes.js';
 
 export class PSPSegNet extends SegmentationNetwork {

@@ -9,7 +9,8 @@ export const BRANCH_KERNELS: Record<1 | 4 | 7, Triple[]> = {
 export type BranchCount = keyof typeof BRANCH_KERNELS;
 export const isBranchCount = (n: number): n is BranchCount => n === 1 || n === 4 || n === 7;
 
-export type PspVariant = 'S' | 'B' | 'L';
+export const PSP_VARIANT_NAMES = ['S', 'B', 'L'] as const;
+export type PspVariant = (typeof PSP_VARIANT_NAMES)[number];
 export const PSP_VARIANTS: Record<PspVariant, { channels: number[]; branches: BranchCount; ratio: number }> = {
   S: { channels: [16, 32, 64, 128, 256], branches: 4, ratio: 0.5 },
   // The paper's text says ratio 0.5 for every block; the authors' code (and the reference

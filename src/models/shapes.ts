@@ -5,8 +5,9 @@
  * saves). The planner and the memory guard add these up.
  */
 import type { Conv3d } from '../nn/index.js';
+import type { Triple } from '../util/triple.js';
 
-export type Triple = [number, number, number];
+export type { Triple };
 /** The shape of one sample's feature map: [channels, depth, height, width]. */
 export type FeatureShape = [number, number, number, number];
 

@@ -2,3 +2,4 @@ export { Module, type AnyModule } from './module.js';
 export { Conv3d, ConvTranspose3d, InstanceNorm3d, LeakyReLU, Sequential, type Conv3dOptions, type Triple } from './layers.js';
 export { kaimingNormal_ } from './init.js';
 export { saveWeights, loadWeights } from './weights.js';
+export type { NetworkOutput } from './network_output.js';

@@ -3,7 +3,9 @@ import { F, type Generator, type Tensor, empty, ones, zeros } from '../tensor/in
 import { Module } from './module.js';
 import { kaimingNormal_ } from './init.js';
 
-export type Triple = [number, number, number];
+import type { Triple } from '../util/triple.js';
+
+export type { Triple };
 const triple = (v: number | Triple): Triple => (typeof v === 'number' ? [v, v, v] : v);
 
 export interface Conv3dOptions {

@@ -1,25 +1,17 @@
 /**
- * What progressive pruning needs from a network, and nothing more: the networks (src/models) implement
- * these interfaces, the pruning code never imports them. Names follow the brief: PRMs are modules named
- * `enc{i}` / `dec{i}`, their blocks children `b{j}` with j stable after deletions.
+ * What progressive pruning needs from a network, and nothing more: PSP-Seg (src/models) fits these
+ * interfaces, and the pruning code takes only the block's own types from there, so tests can prune
+ * small stand-ins. PRMs are modules named `enc{i}` / `dec{i}`, their blocks children `b{j}` with j
+ * stable after deletions.
  */
 import type { Tensor } from '../tensor/index.js';
-import type { Triple } from '../nn/index.js';
+import type { Triple } from '../util/triple.js';
+import type { BlockState, PrmBlockView as PrunableBlockView } from '../models/blocks/prm.js';
 
 export type { Triple };
 
-/** active: used in forward; masked: skipped in forward but keeps its parameters; deleted: gone. */
-export type BlockState = 'active' | 'masked' | 'deleted';
-
-export interface PrunableBlockView {
-  /** j of `b{j}`: the position in the variant's kernel list, unchanged by deletions. */
-  readonly index: number;
-  /** Kernel of the block's spatial conv (depth, height, width). */
-  readonly kernel: Triple;
-  readonly state: BlockState;
-  /** Parameters the block holds now (0 once deleted). */
-  numParameters(): number;
-}
+/** A block as pruning sees it: its index, kernel, state and parameter count (src/models' PRM block view). */
+export type { BlockState, PrunableBlockView };
 
 /** Called by a PRM's forward with its input and its output (both still owned by the forward). */
 export type ForwardHook = (input: Tensor, output: Tensor) => void;

@@ -3,6 +3,7 @@
  * says otherwise, `PAPER_PRUNING_VALUES` has the paper's (method.md section 4).
  */
 import { z } from 'zod';
+import type { PspVariant } from '../models/psp_variants.js';
 
 export const MONITORED_LOGS = ['loss', 'tr', 'rl'] as const;
 export type MonitoredLog = (typeof MONITORED_LOGS)[number];
@@ -42,13 +43,13 @@ export type PruningSettings = z.output<typeof PruningSettingsSchema>;
 /** The paper's values where they differ from the code's defaults. */
 export const PAPER_PRUNING_VALUES = { delta: 0.01, monitored: ['tr', 'rl'] } as const satisfies PruningSettingsInput;
 
-export type Variant = 'S' | 'B' | 'L';
-export function initialStepFor(variant: Variant): number {
+/** The initial prune step s of a variant: 2 for L, 1 for S and B. */
+export function initialStepFor(variant: PspVariant): number {
   return variant === 'L' ? 2 : 1;
 }
 
 /** Parses settings (clear error naming the bad field) and fixes the initial step. */
-export function resolvePruningSettings(input: PruningSettingsInput, variant: Variant): PruningSettings & { initialStep: number } {
+export function resolvePruningSettings(input: PruningSettingsInput, variant: PspVariant): PruningSettings & { initialStep: number } {
   const r = PruningSettingsSchema.safeParse(input);
   if (!r.success) {
     const msg = r.error.issues.map((i) => `pruning.${i.path.join('.')}: ${i.message}`).join('; ');

@@ -18,7 +18,8 @@ import { formatPruningEvent, pruningRecord } from './events.js';
 import { writePruningGrid } from './grid_svg.js';
 import { applyArchitecture, type Architecture } from './network_ops.js';
 import type { DrawCalibrationBatch, ParameterOwner, PrunableNetwork } from './prunable.js';
-import { resolvePruningSettings, type PruningSettingsInput, type Variant } from './settings.js';
+import type { PspVariant } from '../models/psp_variants.js';
+import { resolvePruningSettings, type PruningSettingsInput } from './settings.js';
 import { parsePruningState, type PruningEvent, type PruningState } from './state.js';
 import { summarizeArchitecture, type ArchitectureSummary } from './summary.js';
 
@@ -38,7 +39,7 @@ export type EpochStartHook = (ctx: EpochStartContext) => Promise<EpochStartResul
 
 export interface PruningHookOptions {
   settings: PruningSettingsInput;
-  variant: Variant;
+  variant: PspVariant;
   totalEpochs: number;
   /** The state from a checkpoint, when resuming. */
   resumeState?: unknown;

@@ -1,11 +1,13 @@
 /** Neural-network functions on tensors (the stateless half of `nn`). */
 import { native } from './native.js';
 import { Tensor } from './tensor.js';
+import type { Triple } from '../util/triple.js';
 
-type Triple = number | [number, number, number];
+/** One size for every axis, or one per axis. */
+type SizeOrTriple = number | Triple;
 export type Reduction = 'mean' | 'sum' | 'none';
 
-export interface ConvOptions { stride?: Triple; padding?: Triple; dilation?: Triple; groups?: number }
+export interface ConvOptions { stride?: SizeOrTriple; padding?: SizeOrTriple; dilation?: SizeOrTriple; groups?: number }
 
 /** 3D convolution, input [N, C, D, H, W], weight [Cout, Cin/groups, kD, kH, kW]; anisotropic kernels allowed. */
 export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o: ConvOptions = {}): Tensor {
@@ -14,7 +16,7 @@ export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o:
 
 /** Transposed 3D convolution, weight [Cin, Cout/groups, kD, kH, kW]. */
 export function convTranspose3d(
-  x: Tensor, weight: Tensor, bias: Tensor | null = null, o: ConvOptions & { outputPadding?: Triple } = {},
+  x: Tensor, weight: Tensor, bias: Tensor | null = null, o: ConvOptions & { outputPadding?: SizeOrTriple } = {},
 ): Tensor {
   return new Tensor(native.convTranspose3d(x.handle, weight.handle, bias?.handle, o.stride, o.padding, o.outputPadding, o.groups, o.dilation));
 }
@@ -55,10 +57,10 @@ export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
   return new Tensor(native.interpolate(x.handle, o.size, o.scaleFactor, mode, mode === 'nearest' ? false : (o.alignCorners ?? false)));
 }
 
-export function avgPool3d(x: Tensor, kernel: Triple, stride?: Triple, padding: Triple = 0): Tensor {
+export function avgPool3d(x: Tensor, kernel: SizeOrTriple, stride?: SizeOrTriple, padding: SizeOrTriple = 0): Tensor {
   return new Tensor(native.avgPool3d(x.handle, kernel, stride, padding));
 }
-export function maxPool3d(x: Tensor, kernel: Triple, stride?: Triple, padding: Triple = 0): Tensor {
+export function maxPool3d(x: Tensor, kernel: SizeOrTriple, stride?: SizeOrTriple, padding: SizeOrTriple = 0): Tensor {
   return new Tensor(native.maxPool3d(x.handle, kernel, stride, padding));
 }
 

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { PruningSettingsSchema } from '../pruning/settings.js';
+import { PSP_VARIANT_NAMES } from '../models/psp_variants.js';
 import { CONFIG_FILE, trainedDatasetSchema, trainedModelConfigSchema } from '../models/model_folder.js';
 
 export { CONFIG_FILE };
@@ -19,7 +20,7 @@ export const networkConfigSchema = z.object({
   /** psp: PSP-Seg; plain: the plain U-Net baseline; small: the demo's small U-Net. */
   arch: z.enum(['psp', 'plain', 'small']),
   /** PSP-Seg size (S, B, L); null for the others. */
-  variant: z.enum(['S', 'B', 'L']).nullable(),
+  variant: z.enum(PSP_VARIANT_NAMES).nullable(),
   deepSupervision: z.boolean(),
   /**
    * The starting architecture (src/models architecture JSON) when it does not follow from the

@@ -4,21 +4,11 @@
  * configuration into one of each.
  */
 import type { Device, Tensor } from '../tensor/index.js';
+import type { NetworkOutput } from '../nn/index.js';
 
-/** Structurally the NetworkOutput of src/models/network.ts. */
-export interface NetworkOutputLike {
-  /** [full resolution, 1/2, 1/4, ...]; length 1 without deep supervision. */
-  logits: Tensor[];
-  /** Encoder outputs (skips and bottleneck), for TR. */
-  encoderFeatures: Tensor[];
-  /** Decoder stage 1 output, for RL; null when the network has none. */
-  regionFeatures: Tensor | null;
-  /** Every decoder stage's output, full resolution first, when the network returns them (RL, paper variant). */
-  decoderFeatures?: Tensor[];
-}
 
 export interface TrainableNetwork {
-  forward(x: Tensor): NetworkOutputLike;
+  forward(x: Tensor): NetworkOutput;
   /** The encoder alone: the same list as forward's encoderFeatures (TR's gradient-free second pass). */
   encode(x: Tensor): Tensor[];
   namedParameters(): [string, Tensor][];
@@ -64,5 +54,5 @@ export interface TrainingLoss {
   /** The names of the terms `compute` reports, in log order. */
   readonly termNames: readonly string[];
   maskInput?: (image: Tensor, target: Tensor) => Tensor;
-  compute(output: NetworkOutputLike, maskedFeatures: Tensor[] | null, targets: Tensor[]): LossResult;
+  compute(output: NetworkOutput, maskedFeatures: Tensor[] | null, targets: Tensor[]): LossResult;
 }

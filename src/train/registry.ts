@@ -20,7 +20,7 @@ import { maskInput, parseLossConfig, pspsegLoss } from '../losses/index.js';
 import type { TrainConfig } from './config.js';
 import type { NetworkBuilder, TrainingLoss } from './interfaces.js';
 
-type Scale3 = [number, number, number];
+import type { Scale3 } from '../util/triple.js';
 
 const smallArchitecture = z.object({
   kind: z.literal('small-unet'),

@@ -5,10 +5,11 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Shape3 } from '../data/common/triple.js';
+import type { Shape3 } from '../util/triple.js';
 import type { Plan } from '../data/plan/plan_schema.js';
 import { type Architecture, type Triple, formatShape, loadArchitecture, plainArchitecture, plainTopology } from '../models/index.js';
 import { ARCHITECTURE_FILE, PROGRESS_FILE, PRUNING_GRID_FILE, TRAINING_LOG_FILE } from '../models/model_folder.js';
+import type { PspVariant } from '../models/psp_variants.js';
 import { type MonitoredLog, PAPER_PRUNING_VALUES, PRUNING_SUMMARY_FILE, PruningSettingsSchema, type PruningSettingsInput, initialStepFor } from '../pruning/index.js';
 import {
   CONFIG_FILE, DEFAULTS, type LossConfig, type NetworkConfig, type PruningConfig, type TrainConfig, CONFIG_VERSION, defaultModelName, defaultOptimizer, loadConfig,
@@ -27,7 +28,7 @@ export interface TrainRequest {
   workDir: string;
   fold: Fold;
   arch?: NetworkConfig['arch'];
-  variant?: 'S' | 'B' | 'L';
+  variant?: PspVariant;
   deepSupervision?: boolean;
   loss?: LossConfig['name'];
   lambdaTR?: number;

@@ -1,5 +1,5 @@
 /** Synthetic volumes for the sampling / augmentation tests. */
-import type { Shape3 } from '../../src/data/common/triple.js';
+import type { Shape3 } from '../../src/util/triple.js';
 import type { CaseArrays } from '../../src/data/sampling/patch_sampler.js';
 
 /** A smooth, off-centre, anisotropic blob in (0, 1]: rotations and flips visibly move it. */

@@ -6,7 +6,7 @@
  * and gives the same numbers up to float rounding.
  */
 import { type Device, type Tensor, tensor } from '../../tensor/index.js';
-import type { Shape3 } from '../common/triple.js';
+import type { Shape3 } from '../../util/triple.js';
 
 const centres = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => (2 * i + 1) / n - 1);
 

@@ -8,7 +8,7 @@ import type { Tensor } from '../../tensor/index.js';
 import { roundHalfEven } from '../common/round.js';
 import { resizeNearestExact } from './resize_nearest.js';
 
-import type { Scale3 } from '../common/triple.js';
+import type { Scale3 } from '../../util/triple.js';
 
 export const DEFAULT_DS_SCALES: Scale3[] = [[1, 1, 1], [0.5, 0.5, 0.5], [0.25, 0.25, 0.25], [0.125, 0.125, 0.125]];
 

@@ -5,7 +5,7 @@
  */
 import { type Tensor, F } from '../../tensor/index.js';
 import type { Random } from '../../util/random.js';
-import type { Vec3 } from '../common/triple.js';
+import type { Vec3 } from '../../util/triple.js';
 import { mapChannels } from './channels.js';
 import { type Sample, type SampleInfo, type SampleTransform, drawPerChannel } from './types.js';
 

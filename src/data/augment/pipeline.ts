@@ -8,10 +8,10 @@
 import { type Tensor, cat, tidy, where } from '../../tensor/index.js';
 import { OUTSIDE_BODY_IN_BATCH } from '../common/labels.js';
 import type { Random } from '../../util/random.js';
-import type { Shape3 } from '../common/triple.js';
+import type { Shape3 } from '../../util/triple.js';
 import { MultiplicativeBrightness } from './brightness.js';
 import { Contrast } from './contrast.js';
-import type { Scale3 } from '../common/triple.js';
+import type { Scale3 } from '../../util/triple.js';
 import { DEFAULT_DS_SCALES, deepSupervisionTargets } from './deep_supervision.js';
 import { Gamma } from './gamma.js';
 import { GaussianBlur } from './gaussian_blur.js';

@@ -15,8 +15,8 @@
  */
 import { type Tensor, F, cat, tensor } from '../../tensor/index.js';
 import type { Random } from '../../util/random.js';
-import type { Shape3 } from '../common/triple.js';
-import type { Vec3 } from '../common/triple.js';
+import type { Shape3 } from '../../util/triple.js';
+import type { Vec3 } from '../../util/triple.js';
 import { affineGrid3d } from './affine_grid.js';
 import type { Sample, SampleInfo, SampleTransform } from './types.js';
 

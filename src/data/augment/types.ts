@@ -6,7 +6,7 @@
  * leading batch dim of 1 because libtorch's conv3d / interpolate / gridSample want 5-D input.
  */
 import type { Tensor } from '../../tensor/index.js';
-import type { Shape3 } from '../common/triple.js';
+import type { Shape3 } from '../../util/triple.js';
 import type { Random } from '../../util/random.js';
 
 /** One sample: image [1, C, d0, d1, d2] float32; label [1, 1, d0, d1, d2] of integer classes (-1 = ignore), any integer or float dtype. */

@@ -5,7 +5,7 @@
  * triple.ts), permuted for the network by a plan's transposeForward; such arrays never go out
  * unlabelled: they are stored as {"x": .., "y": .., "z": ..} objects and printed with "(x, y, z)".
  */
-import type { Axes3, Triple } from './triple.js';
+import type { Axes3, Triple } from '../../util/triple.js';
 
 export type AxisName = 'x' | 'y' | 'z';
 export type LabelledTriple = Record<AxisName, number>;

@@ -6,7 +6,7 @@
  * for a plain C-order array). Older files (arrays in network order + transposeForward) still load.
  */
 import { type AxisName, arrayAxisNames, isLabelledTriple, labelTriple, transposeFromAxisNames, unlabelTriple } from './axes.js';
-import type { Axes3 } from './triple.js';
+import type { Axes3 } from '../../util/triple.js';
 
 /** Plan fields holding one value per axis. */
 export const PLAN_TRIPLE_FIELDS = ['targetSpacing', 'medianSpacing', 'medianShape', 'patchSize'] as const;

@@ -6,8 +6,8 @@
 import { readNifti } from '../../io/nifti.js';
 import type { Volume } from '../../io/volume.js';
 import type { NiftiHeader } from '../../io/nifti_header.js';
-import type { Shape3, Spacing3 } from '../common/triple.js';
-import { reversed3, voxelCount } from '../common/triple.js';
+import type { Shape3, Spacing3 } from '../../util/triple.js';
+import { reversed3, voxelCount } from '../../util/triple.js';
 import { MAX_CLASS_VALUE } from '../common/labels.js';
 
 /** The fields of a dataset case this module needs (dataset.ts's case satisfies it). */

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic_write.js';
 import { shortHash } from '../common/short_hash.js';
-import type { Shape3, Spacing3 } from '../common/triple.js';
+import type { Shape3, Spacing3 } from '../../util/triple.js';
 import { declaredLabelValues, readDataset, type Dataset, type DatasetLayout } from './dataset.js';
 import { checkCase, type CaseFacts, type CheckProblem } from './check_case.js';
 import { type SourceFile, sameSources, statCaseSources } from './case_sources.js';

@@ -7,7 +7,7 @@ import { open, stat } from 'node:fs/promises';
 import { readNifti } from '../../io/nifti.js';
 import { headerGeometryProblems } from '../../io/nifti_geometry.js';
 import type { Volume } from '../../io/volume.js';
-import type { Shape3, Spacing3 } from '../common/triple.js';
+import type { Shape3, Spacing3 } from '../../util/triple.js';
 import { MAX_CLASS_VALUE } from '../common/labels.js';
 import type { DatasetCase } from './dataset.js';
 import { compareGeometry } from './check_geometry.js';

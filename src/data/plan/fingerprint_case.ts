@@ -5,8 +5,8 @@
  * kept in (value, count) form (common/stats.ts). Runs in worker threads (fingerprint_worker.ts) or inline.
  * All geometry is in C-order array axes (reversed NIfTI axes), before any transpose.
  */
-import type { Shape3, Spacing3 } from '../common/triple.js';
-import { voxelCount } from '../common/triple.js';
+import type { Shape3, Spacing3 } from '../../util/triple.js';
+import { voxelCount } from '../../util/triple.js';
 import type { WeightedSample } from '../common/stats.js';
 import { meanStd } from '../common/stats.js';
 import { drawCountsWithReplacement } from '../common/draws.js';

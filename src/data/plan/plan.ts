@@ -5,7 +5,7 @@
  * pretty-printed JSON (plan_file.ts) so it can be edited by hand; every later step reads it.
  */
 import { type IntensityStats, type WeightedSample, concatSamples, median, weightedPercentiles } from '../common/stats.js';
-import { type Shape3, type Spacing3, permuteTriple, reversed3 } from '../common/triple.js';
+import { type Shape3, type Spacing3, permuteTriple, reversed3 } from '../../util/triple.js';
 import type { CaseFiles } from '../dataset/case_reader.js';
 import { datasetSourcesHash } from '../dataset/case_sources.js';
 import { DEFAULT_FOREGROUND_SAMPLING } from '../preprocess/foreground_locations.js';

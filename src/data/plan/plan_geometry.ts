@@ -2,7 +2,7 @@
  * The geometric planning rules (nnU-Net v2 ExperimentPlanner), in C-order array axes:
  * target spacing, axis transpose, and patch / batch size for a voxel budget.
  */
-import type { Axes3, Shape3, Spacing3 } from '../common/triple.js';
+import type { Axes3, Shape3, Spacing3 } from '../../util/triple.js';
 import { percentile } from '../common/stats.js';
 import { ANISOTROPY_THRESHOLD } from '../preprocess/resample.js';
 

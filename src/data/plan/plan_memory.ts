@@ -4,7 +4,7 @@
  * must fit alone, and workers run only as many cases at once as fit together.
  */
 import { formatXYZ } from '../common/axes.js';
-import { type Shape3, type Spacing3, permuteTriple, reversed3, voxelCount } from '../common/triple.js';
+import { type Shape3, type Spacing3, permuteTriple, reversed3, voxelCount } from '../../util/triple.js';
 import { MEMORY_MODEL, fingerprintMemoryBytes, preprocessMemoryBytes } from '../preprocess/memory_estimate.js';
 import { computeNewShape } from '../preprocess/resample.js';
 import { availableMemory, concurrencyFor, formatBytes, guardMemory } from '../../util/memory.js';

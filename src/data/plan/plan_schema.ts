@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { MAX_CLASS_VALUE } from '../common/labels.js';
-import { isPermutation3 } from '../common/triple.js';
+import { isPermutation3 } from '../../util/triple.js';
 import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../preprocess/normalize.js';
 
 export const PLAN_VERSION = 1;

@@ -15,7 +15,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic_write.js';
 import type { CaseProperties, PreprocessedCase } from './preprocess_case.js';
-import { voxelCount } from '../common/triple.js';
+import { voxelCount } from '../../util/triple.js';
 
 export const CASE_FILE_EXTENSION = '.pspcase';
 const MAGIC = 'PSPCASE1';

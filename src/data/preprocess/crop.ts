@@ -4,8 +4,8 @@
  * the mask's bounding box, and label voxels that are background AND outside the mask become -1 so
  * that normalisation and the loss can tell "outside the body" from "background tissue".
  */
-import type { BBox3, Shape3 } from '../common/triple.js';
-import { voxelCount } from '../common/triple.js';
+import type { BBox3, Shape3 } from '../../util/triple.js';
+import { voxelCount } from '../../util/triple.js';
 import { OUTSIDE_BODY } from '../common/labels.js';
 
 /** Non-zero in any channel, with holes (background not 6-connected to the border) filled. */

@@ -8,7 +8,7 @@
 import type { Volume } from '../../io/volume.js';
 import type { CaseProperties } from './preprocess_case.js';
 import { pasteCrop } from './crop.js';
-import { voxelCount } from '../common/triple.js';
+import { voxelCount } from '../../util/triple.js';
 import { MAX_CLASS_VALUE } from '../common/labels.js';
 import { DEFAULT_RESAMPLING, type ResamplingPlan, resampleChannelsArgmax } from './resample.js';
 import { resampleLabel } from './resample_label.js';

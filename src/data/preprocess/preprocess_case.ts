@@ -3,8 +3,8 @@
  * transpose -> crop to non-zero -> normalise (on the original grid) -> resample to the target spacing
  * -> sample foreground locations. Everything needed to undo it (map_back.ts) goes into `properties`.
  */
-import type { BBox3, Shape3, Spacing3 } from '../common/triple.js';
-import { permuteTriple, type Axes3 } from '../common/triple.js';
+import type { BBox3, Shape3, Spacing3 } from '../../util/triple.js';
+import { permuteTriple, type Axes3 } from '../../util/triple.js';
 import type { LoadedCase, NiftiGrid } from '../dataset/case_reader.js';
 import type { SourceFile } from '../dataset/case_sources.js';
 import { cropToNonzero } from './crop.js';

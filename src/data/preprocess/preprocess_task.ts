@@ -1,5 +1,5 @@
 /** Preprocessing one case of a dataset, from its files to its .pspcase file: the job of a worker thread (preprocess_worker.ts) or inline. */
-import type { Shape3 } from '../common/triple.js';
+import type { Shape3 } from '../../util/triple.js';
 import { type CaseFiles, loadCase } from '../dataset/case_reader.js';
 import type { SourceFile } from '../dataset/case_sources.js';
 import { writeCaseFile } from './case_file.js';

@@ -4,7 +4,7 @@
  * build on preprocessing's operations (crop, normalisation, resampling) without a cycle.
  */
 import { createHash } from 'node:crypto';
-import type { Axes3, Spacing3 } from '../common/triple.js';
+import type { Axes3, Spacing3 } from '../../util/triple.js';
 import type { ForegroundSampling } from './foreground_locations.js';
 import type { ChannelNormalization } from './normalize.js';
 import type { ResamplingPlan } from './resample.js';

@@ -6,7 +6,7 @@
  * - label maps: see resample_label.ts.
  * - probabilities / logits (mapping predictions back): order 1, separate-z rule as for images.
  */
-import { type Shape3, type Spacing3, shapesEqual, voxelCount } from '../common/triple.js';
+import { type Shape3, type Spacing3, shapesEqual, voxelCount } from '../../util/triple.js';
 import { roundHalfEven } from '../common/round.js';
 import type { InterpolationOrder } from './resample_axis.js';
 import { resampleAxis } from './resample_axis.js';

@@ -8,7 +8,7 @@
  * Separable application of these 1D passes equals scipy's tensor-product spline interpolation.
  * Lines are processed in blocks of neighbouring columns so every inner loop runs over contiguous memory.
  */
-import type { Shape3 } from '../common/triple.js';
+import type { Shape3 } from '../../util/triple.js';
 
 export type InterpolationOrder = 0 | 1 | 3;
 

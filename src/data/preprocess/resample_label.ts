@@ -13,7 +13,7 @@
  * Only classes present in the input can appear in the output.
  */
 import { roundHalfEven } from '../common/round.js';
-import { type Shape3, type Spacing3, shapesEqual, voxelCount } from '../common/triple.js';
+import { type Shape3, type Spacing3, shapesEqual, voxelCount } from '../../util/triple.js';
 import { ANISOTROPY_THRESHOLD, type LabelRule, type ResampleOrders, axisOrders, determineSeparateZ, resampleWithOrders } from './resample.js';
 import { type InterpolationOrder, resampleAxis } from './resample_axis.js';
 

@@ -1,5 +1,5 @@
 /** Axis permutation of C-order 3D arrays (nnU-Net's transpose_forward / transpose_backward). */
-import { type Axes3, type Shape3, permuteTriple } from '../common/triple.js';
+import { type Axes3, type Shape3, permuteTriple } from '../../util/triple.js';
 
 type TypedArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 

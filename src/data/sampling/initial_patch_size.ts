@@ -5,7 +5,7 @@
  * maximum kept, then divided by the smallest zoom. nnU-Net keeps the old (0.85, 1.25) zoom range
  * here even though training scales by 0.7-1.4; we follow it so patch sizes match nnU-Net's.
  */
-import type { Shape3 } from '../common/triple.js';
+import type { Shape3 } from '../../util/triple.js';
 
 export const DEFAULT_ROTATION_RAD = (30 / 180) * Math.PI;
 export const INITIAL_PATCH_SCALE_RANGE: [number, number] = [0.85, 1.25];

@@ -3,7 +3,7 @@
  * outside is filled with a constant (nnU-Net's crop_and_pad_nd: image 0, label -1). Rows along the
  * fastest axis are block-copied, so a 128^3 patch costs a few milliseconds.
  */
-import type { Vec3 } from '../common/triple.js';
+import type { Vec3 } from '../../util/triple.js';
 
 /** Half-open box per spatial axis; lo may be negative and hi may exceed the volume. */
 export interface PatchBox { lo: Vec3; hi: Vec3 }

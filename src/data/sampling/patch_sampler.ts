@@ -10,7 +10,7 @@
  * `cropSize` is the enlarged pre-augmentation crop (initial_patch_size.ts); `patchSize` the patch the
  * network sees after augmentation.
  */
-import type { Shape3, Vec3 } from '../common/triple.js';
+import type { Shape3, Vec3 } from '../../util/triple.js';
 import { roundHalfEven } from '../common/round.js';
 import { IGNORE_LABEL, IMAGE_PAD_VALUE, markOutsideBody } from '../common/labels.js';
 import { type PatchBox, cropInto } from './patch_crop.js';

@@ -11,7 +11,7 @@ import { Random } from '../../util/random.js';
 import { type CaseArrays, type PatchBatch, type PatchSamplerOptions, PatchSampler } from './patch_sampler.js';
 import { augmentSeed, cropSeed } from './loader_seeds.js';
 import type { AppliedParams, TrainingAugmentOptions } from '../augment/pipeline.js';
-import type { Scale3 } from '../common/triple.js';
+import type { Scale3 } from '../../util/triple.js';
 
 export interface WorkerAugmentation {
   /** null: no transforms (validation), only the deep-supervision targets. */

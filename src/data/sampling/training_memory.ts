@@ -5,8 +5,8 @@
  * cropped patches (enlarged for the spatial augmentation) and, while it is augmented, about as much again.
  */
 import { formatXYZ } from '../common/axes.js';
-import type { Axes3, Shape3 } from '../common/triple.js';
-import { voxelCount } from '../common/triple.js';
+import type { Axes3, Shape3 } from '../../util/triple.js';
+import { voxelCount } from '../../util/triple.js';
 import { availableMemory, guardMemory } from '../../util/memory.js';
 
 export interface TrainingMemoryInput {

@@ -18,10 +18,11 @@ import { Module } from '../../nn/index.js';
 import { type FeatureShape, type ShapedBlock, type Triple, LRELU_SLOPE, featureBytes } from '../shapes.js';
 import { EfficientBlock } from './efficient_block.js';
 
+/** active: used in forward; masked: skipped in forward but keeps its parameters; deleted: gone. */
 export type BlockState = 'active' | 'masked' | 'deleted';
 export const BLOCK_STATES: readonly BlockState[] = ['active', 'masked', 'deleted'];
 
-/** One block as pruning sees it (structurally src/pruning's PrunableBlockView). */
+/** One block as pruning sees it. */
 export interface PrmBlockView {
   readonly index: number;
   readonly kernel: Triple;

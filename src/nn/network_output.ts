@@ -1,0 +1,19 @@
+/**
+ * What a segmentation network's forward pass returns: everything the losses read. Defined here, below
+ * both src/models (which produces it) and src/losses (which reads it).
+ */
+import type { Tensor } from '../tensor/index.js';
+
+export interface NetworkOutput {
+  /** [full resolution, 1/2, 1/4, ...]; length 1 without deep supervision. */
+  logits: Tensor[];
+  /** Encoder outputs from stage 0 to the bottleneck (the skips and the bottleneck): TR compares them with the masked pass. */
+  encoderFeatures: Tensor[];
+  /** The decoder output at 1/2 resolution (PSP-Seg: decoder stage 1), the RL map of the authors' code; null when the network has none. */
+  regionFeatures: Tensor | null;
+  /**
+   * Every decoder stage's output, full resolution first, when the network was asked for them: the RL
+   * maps of the paper's variant. A network that only returns `regionFeatures` supports the 'code' variant alone.
+   */
+  decoderFeatures?: Tensor[];
+}
