@@ -47,7 +47,7 @@ if (!fitsInMemory(step.resident, available)) {
 }
 
 const psp = net instanceof PSPSegNet;
-const lossConfig = parseLossConfig({ kind: psp ? 'dcce+fd' : 'dcce' });
+const lossConfig = parseLossConfig({ name: psp ? 'psp' : 'dice_ce' });
 const scales: Triple[] = net instanceof PSPSegNet
   ? Array.from({ length: net.deepSupervision ? net.stages - 1 : 1 }, (_, i): Triple => [2 ** -i, 2 ** -i, 2 ** -i])
   : (net as PlainUNet).deepSupervision ? deepSupervisionScales((net as PlainUNet).arch.strides) as Triple[] : [[1, 1, 1]];
@@ -91,7 +91,7 @@ for (let i = 0; i < req.warmup + req.steps; i++) {
     phase('forward');
     const masked = psp ? noGrad(() => net.encode(maskInput(image, label, req.fill ?? 0))) : null;
     phase('masked');
-    const { loss } = pspsegLoss(out, masked, targets, lossConfig);
+    const { total: loss } = pspsegLoss(out, masked, targets, lossConfig);
     phase('loss');
     loss.backward();
     phase('backward');

@@ -29,7 +29,7 @@ import { buildNetwork, loadArchitecture } from '../src/models/index.js';
 const dir = process.env.BENCH_DIR;
 if (!dir) throw new Error('bench/model_step: BENCH_DIR is not set (run bench/model.ts)');
 const model = process.env.BENCH_MODEL ?? 'psp_s';
-const config = parseLossConfig({ kind: process.env.BENCH_LOSS ?? 'dcce+fd' }, 'BENCH_LOSS');
+const config = parseLossConfig({ name: process.env.BENCH_LOSS ?? 'psp' }, 'BENCH_LOSS');
 const warmup = Number(process.env.BENCH_WARMUP ?? 2), steps = Number(process.env.BENCH_STEPS ?? 5);
 const device = (process.env.BENCH_DEVICE ?? 'cpu') as Device;
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
@@ -68,11 +68,11 @@ for (let i = 0; i < warmup + steps; i++) {
   tidy(() => {
     opt.zeroGrad();
     mark('zero_grad');
-    const masked = config.kind === 'dcce+fd' ? noGrad(() => net.encode(maskInput(image, label, fill))) : null;
+    const masked = config.name === 'psp' ? noGrad(() => net.encode(maskInput(image, label, fill))) : null;
     mark('masked_encode');
     const out = net.forward(image);
     mark('forward');
-    const { loss, terms } = pspsegLoss(out, masked, targets, config);
+    const { total: loss, terms } = pspsegLoss(out, masked, targets, config);
     mark('loss');
     loss.backward();
     mark('backward');
@@ -93,7 +93,7 @@ for (let i = 0; i < warmup + steps; i++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const patch = image.shape.slice(2) as [number, number, number];
 console.log(JSON.stringify({
-  side: 'pspseg', model, loss: config.kind, patch, batch: image.shape[0], params: net.numParameters(),
+  side: 'pspseg', model, loss: config.name, patch, batch: image.shape[0], params: net.numParameters(),
   median_ms: median(times),
   cpu_ms: median(cpuTimes),
   phases_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +median(v).toFixed(2)])),

@@ -42,7 +42,7 @@ import { runTraining } from '../src/train/run.js';
 import { buildLoss, buildNetwork } from '../src/train/registry.js';
 import { loadCases, openPreprocessed } from '../src/train/preprocessed.js';
 import { parseLogRecords } from '../src/train/training_log.js';
-import type { TrainingLoss } from '../src/train/interfaces.js';
+import type { TrainingLoss } from '../src/losses/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const datasetPath = resolve(root, process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? '../shared/data', 'Task04_Hippocampus'));

@@ -367,7 +367,7 @@ def region_localisation(out, targets, variant):
     return sum(bce_masked(d, target_at(targets, d.shape[2:])) for d in levels) / len(levels)
 
 
-DEFAULT_CONFIG = dict(kind='dcce+fd', lambdaTR=0.1, lambdaRL=0.1, rlVariant='code', batchDice=False, smooth=1e-5,
+DEFAULT_CONFIG = dict(name='psp', lambdaTR=0.1, lambdaRL=0.1, rlVariant='code', batchDice=False, smooth=1e-5,
                       deepSupervisionWeights=None)
 
 
@@ -390,7 +390,7 @@ def pspseg_loss(out, masked_feats, targets, config, numbers=True):
     terms = {'seg': seg, 'dice': dice, 'ce': ce}
     tr = target_representation(out['encoderFeatures'], masked_feats) if masked_feats is not None else None
     rl = region_localisation(out, targets, c['rlVariant']) if out.get('regionFeatures') is not None else None
-    if c['kind'] == 'dcce+fd':
+    if c['name'] == 'psp':
         total = seg + c['lambdaTR'] * tr + c['lambdaRL'] * rl
     else:
         total = seg
@@ -580,21 +580,21 @@ def make_loss_fixture():
                 if x.grad is not None:
                     T[f'{name}.grad.{kind}{i}'] = x.grad
 
-    run('fd_code', {'kind': 'dcce+fd'})
-    run('fd_paper_batchdice', {'kind': 'dcce+fd', 'rlVariant': 'paper', 'batchDice': True, 'lambdaTR': 0.3, 'lambdaRL': 0.2})
-    run('dcce', {'kind': 'dcce'})
-    run('custom_weights', {'kind': 'dcce', 'deepSupervisionWeights': [0.5, 0.3, 0.2, 0.0]})
+    run('fd_code', {'name': 'psp'})
+    run('fd_paper_batchdice', {'name': 'psp', 'rlVariant': 'paper', 'batchDice': True, 'lambdaTR': 0.3, 'lambdaRL': 0.2})
+    run('dcce', {'name': 'dice_ce'})
+    run('custom_weights', {'name': 'dice_ce', 'deepSupervisionWeights': [0.5, 0.3, 0.2, 0.0]})
 
     # one output, no deep supervision; and a target whose voxels are all ignored
     single = logits[0][:, :, :, :, :].clone().requires_grad_(True)
-    total, terms, _ = pspseg_loss({'logits': [single], 'encoderFeatures': [], 'regionFeatures': None}, None, [targets[0]], {'kind': 'dcce'})
+    total, terms, _ = pspseg_loss({'logits': [single], 'encoderFeatures': [], 'regionFeatures': None}, None, [targets[0]], {'name': 'dice_ce'})
     total.backward()
-    cases['single'] = {'config': {'kind': 'dcce'}, 'terms': terms}
+    cases['single'] = {'config': {'name': 'dice_ce'}, 'terms': terms}
     T['single.grad.logits0'] = single.grad
     ign = logits[2].clone().requires_grad_(True)
     all_ignored = torch.full_like(targets[2], IGNORE)
-    total, terms, _ = pspseg_loss({'logits': [ign], 'encoderFeatures': [], 'regionFeatures': None}, None, [all_ignored], {'kind': 'dcce'})
-    cases['all_ignored'] = {'config': {'kind': 'dcce'}, 'terms': terms}
+    total, terms, _ = pspseg_loss({'logits': [ign], 'encoderFeatures': [], 'regionFeatures': None}, None, [all_ignored], {'name': 'dice_ce'})
+    cases['all_ignored'] = {'config': {'name': 'dice_ce'}, 'terms': terms}
 
     # maskInput with one fill value per channel
     image = torch.randn((B, 2, *full), generator=g, dtype=torch.float64).float().double()
@@ -693,7 +693,7 @@ def make_network_fixture(affine, seed=NETWORK_SEED):
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     state, rules = deterministic_weights(PSPSegNet(psp_architecture('S', 1, 3, deep_supervision=True, affine=affine)))
     image, label, fill = network_case(seed)
-    config = {'kind': 'dcce+fd'}
+    config = {'name': 'psp'}
     ref = network_step(state, affine, image, label, fill, config, torch.float64)
     f32 = compare_steps(network_step(state, affine, image, label, fill, config, torch.float32), ref)
     norms = {n: float(g.norm()) for n, g in ref['grads'].items()}

@@ -63,7 +63,7 @@ function runCase(name: string): void {
     const logits = leaves('logits', fx.levels), enc = leaves('enc', 5), dec = leaves('dec', 4);
     const output: NetworkOutput = { logits, encoderFeatures: enc, regionFeatures: dec[1]!, decoderFeatures: dec };
     const masked = Array.from({ length: 5 }, (_, i) => get(`masked${i}`));
-    const { loss, terms } = pspsegLoss(output, masked, targets(fx.levels), parseLossConfig(c.config));
+    const { total: loss, terms } = pspsegLoss(output, masked, targets(fx.levels), parseLossConfig(c.config));
     for (const k of Object.keys(c.terms) as (keyof LossTerms)[]) expectTerm(terms[k], c.terms[k], `${name}: ${k}`);
     assert.equal(loss.item(), terms.total);
     loss.backward();
@@ -89,17 +89,17 @@ for (const name of ['fd_code', 'fd_paper_batchdice', 'dcce', 'custom_weights']) 
 test('one output without deep supervision; a target whose voxels are all ignored (CE 0, Dice -1)', () => {
   tidy(() => {
     const logits = get('logits0').clone().requiresGrad_(true);
-    const { loss, terms } = pspsegLoss({ logits: [logits], encoderFeatures: [], regionFeatures: null }, null, [get('target0').to('int64')],
-      parseLossConfig({ kind: 'dcce' }));
+    const { total: loss, terms } = pspsegLoss({ logits: [logits], encoderFeatures: [], regionFeatures: null }, null, [get('target0').to('int64')],
+      parseLossConfig({ name: 'dice_ce' }));
     for (const k of ['total', 'seg', 'dice', 'ce', 'tr', 'rl'] as const) expectTerm(terms[k], fx.cases.single!.terms[k], `single: ${k}`);
     loss.backward();
     expectClose(logits.grad!, get('single.grad.logits0'), 'single: grad', 'grad logits');
 
     const l2 = get('logits2').clone().requiresGrad_(true);
     const ignored = zeros(get('target2').shape, { dtype: 'int64' }).sub(1);
-    const r = pspsegLoss({ logits: [l2], encoderFeatures: [], regionFeatures: null }, null, [ignored], parseLossConfig({ kind: 'dcce' }));
+    const r = pspsegLoss({ logits: [l2], encoderFeatures: [], regionFeatures: null }, null, [ignored], parseLossConfig({ name: 'dice_ce' }));
     for (const k of ['total', 'dice', 'ce'] as const) expectTerm(r.terms[k], fx.cases.all_ignored!.terms[k], `all ignored: ${k}`);
-    r.loss.backward();
+    r.total.backward();
     assert.equal(l2.grad!.abs().max().item(), 0, 'all-ignored target: no gradient');
   });
 });
@@ -159,10 +159,10 @@ test('foregroundPercentile equals numpy.percentile over all foreground voxels, w
 
 test('loss configuration: defaults, overrides, and errors that name the field', () => {
   assert.deepEqual(DEFAULT_LOSS_CONFIG, {
-    kind: 'dcce+fd', lambdaTR: 0.1, lambdaRL: 0.1, rlVariant: 'code', batchDice: false, smooth: 1e-5, deepSupervisionWeights: null,
+    name: 'psp', lambdaTR: 0.1, lambdaRL: 0.1, rlVariant: 'code', batchDice: false, smooth: 1e-5, deepSupervisionWeights: null,
   });
-  assert.equal(parseLossConfig({ kind: 'dcce', lambdaTR: 0.5 }).lambdaTR, 0.5);
-  assert.throws(() => parseLossConfig({ kind: 'dice' }, 'train.json'), /train\.json: kind: /);
+  assert.equal(parseLossConfig({ name: 'dice_ce', lambdaTR: 0.5 }).lambdaTR, 0.5);
+  assert.throws(() => parseLossConfig({ name: 'dice' }, 'train.json'), /train\.json: name: /);
   assert.throws(() => parseLossConfig({ lambdaRL: -1 }), /lambdaRL/);
   assert.throws(() => parseLossConfig({ lambdaTr: 1 }), /Unrecognized key/);
   assert.throws(() => parseLossConfig({ deepSupervisionWeights: [0, 0] }), /at least one weight must be positive/);
@@ -183,7 +183,7 @@ test('clear errors for inputs that do not fit, and no leaked tensors', () => {
     assert.throws(() => pspsegLoss({ ...out, regionFeatures: null }, masked, tg), /no regionFeatures/);
     assert.throws(() => pspsegLoss(out, masked, tg.map((t) => t.to('int32'))), /must be int64/);
     // 'dcce' logs TR and RL without gradients when it can, and leaves them null when it cannot
-    const dcce = parseLossConfig({ kind: 'dcce', rlVariant: 'paper' });
+    const dcce = parseLossConfig({ name: 'dice_ce', rlVariant: 'paper' });
     assert.equal(pspsegLoss(out, null, tg, dcce).terms.rl, null);
     assert.equal(pspsegLoss(out, null, tg, dcce).terms.tr, null);
 
@@ -192,7 +192,7 @@ test('clear errors for inputs that do not fit, and no leaked tensors', () => {
     assert.equal(liveTensorCount(), before, 'pspsegLoss leaves no tensors behind');
     const r = pspsegLoss(out, masked, tg);
     assert.equal(liveTensorCount(), before + 1, 'only the loss tensor survives');
-    r.loss.dispose();
+    r.total.dispose();
   });
 });
 

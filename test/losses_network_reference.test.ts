@@ -100,7 +100,7 @@ test('PSP-Seg S network + loss agree with the PyTorch reference (logits, terms, 
         note('logits', e);
         assert.ok(e <= RTOL, `logits ${i}: relative error ${e.toExponential(2)}`);
       });
-      const { loss, terms } = pspsegLoss(out, maskedFeatures, targets, parseLossConfig(fx.config));
+      const { total: loss, terms } = pspsegLoss(out, maskedFeatures, targets, parseLossConfig(fx.config));
       for (const [k, v] of Object.entries(fx.terms)) {
         const e = Math.abs(terms[k as keyof typeof terms]! - v) / Math.abs(v);
         note('terms', e);

@@ -13,7 +13,7 @@ import { SmallUNet } from '../src/models/small_unet.js';
 import { parseLossConfig, pspsegLoss } from '../src/losses/index.js';
 
 const diceCeLoss = (logits: Tensor[], targets: Tensor[]): Tensor =>
-  pspsegLoss({ logits, encoderFeatures: [], regionFeatures: null }, null, targets, parseLossConfig({ kind: 'dcce' })).loss;
+  pspsegLoss({ logits, encoderFeatures: [], regionFeatures: null }, null, targets, parseLossConfig({ name: 'dice_ce' })).total;
 import { loadWeights } from '../src/nn/weights.js';
 import { type TrainerStateInput, disposeCheckpoint, loadCheckpoint, saveCheckpoint, stateFile, weightsFile } from '../src/train/checkpoint.js';
 

@@ -13,17 +13,17 @@ import { Generator, type Tensor, engineConfig, liveTensorCount, ones } from '../
 import { Module } from '../src/nn/index.js';
 import { loadSafetensors, saveSafetensors } from '../src/tensor/index.js';
 import { SmallUNet } from '../src/models/small_unet.js';
-import { parseLossConfig, pspsegLoss } from '../src/losses/index.js';
+import { type TrainingLoss, parseLossConfig, pspsegLoss } from '../src/losses/index.js';
 
 const diceCeLoss = (logits: Tensor[], targets: Tensor[]): Tensor =>
-  pspsegLoss({ logits, encoderFeatures: [], regionFeatures: null }, null, targets, parseLossConfig({ kind: 'dcce' })).loss;
+  pspsegLoss({ logits, encoderFeatures: [], regionFeatures: null }, null, targets, parseLossConfig({ name: 'dice_ce' })).total;
 import { polyLR } from '../src/optim/index.js';
 import { loadConfig } from '../src/train/config.js';
 import { stateFile, weightsFile } from '../src/train/checkpoint.js';
 import { parseTrainingLog } from '../src/train/training_log.js';
 import { type TrainRequest, runTraining } from '../src/train/run.js';
 import type { NetworkOutput } from '../src/nn/index.js';
-import type { NetworkBuilder, TrainingLoss } from '../src/train/interfaces.js';
+import type { NetworkBuilder } from '../src/train/interfaces.js';
 import type { EpochStartContext } from '../src/train/trainer.js';
 import { hippocampusSubset } from './helpers/train_data.js';
 
@@ -127,7 +127,8 @@ test('TR pass without gradients; the epoch-start hook deletes parameters and its
       maskedGrad.push(...masked.map((m) => m.requiresGrad));
       const seg = diceCeLoss(out.logits, targets);
       const tr = out.encoderFeatures.map((f, i) => f.sub(masked[i]!).square().mean()).reduce((a, b) => a.add(b));
-      return { total: seg.add(tr.mul(0.1)), terms: { seg: seg.item(), tr: tr.item() } };
+      const total = seg.add(tr.mul(0.1));
+      return { total, terms: { total: total.item(), seg: seg.item(), dice: NaN, ce: NaN, tr: tr.item(), rl: null } };
     },
   };
   const seen: { epoch: number; logs: number; params: number; optimizerParams: number; batch: number[] }[] = [];

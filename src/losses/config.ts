@@ -1,16 +1,20 @@
-/** Loss configuration: plain data with defaults (method.md section 2), checked with zod. */
+/**
+ * The loss configuration: plain data with defaults (docs/method.md, "Losses"), checked with zod. The
+ * trainer's config.json stores it as its `loss` field, and `pspseg train --loss` names it.
+ */
 import { z } from 'zod';
 
-export const LOSS_KINDS = ['dcce', 'dcce+fd'] as const;
-export type LossKind = (typeof LOSS_KINDS)[number];
+export const LOSS_NAMES = ['psp', 'dice_ce'] as const;
+export type LossName = (typeof LOSS_NAMES)[number];
+export const RL_VARIANTS = ['code', 'paper'] as const;
 
 export const LossConfigSchema = z.object({
-  /** 'dcce': segmentation only (the "no FD loss" ablation); 'dcce+fd': plus TR and RL (PSP-Seg). */
-  kind: z.enum(LOSS_KINDS).default('dcce+fd'),
+  /** psp: Dice + CE + lambdaTR * TR + lambdaRL * RL (PSP-Seg); dice_ce: segmentation only (the "no FD loss" ablation). */
+  name: z.enum(LOSS_NAMES).default('psp'),
   lambdaTR: z.number().finite().nonnegative().default(0.1),
   lambdaRL: z.number().finite().nonnegative().default(0.1),
   /** 'code': one RL map from decoder stage 1 (authors' code); 'paper': one map per decoder stage, averaged. */
-  rlVariant: z.enum(['code', 'paper']).default('code'),
+  rlVariant: z.enum(RL_VARIANTS).default('code'),
   /**
    * Dice over the whole batch instead of per sample. nnU-Net v2 sets it true for 3d_fullres only when the
    * dataset also gets a 3d_lowres configuration, false otherwise (e.g. Hippocampus).
@@ -20,7 +24,10 @@ export const LossConfigSchema = z.object({
   smooth: z.number().finite().positive().default(1e-5),
   /** Per-output weights, full resolution first; null: nnU-Net's 1/2^i, lowest output 0, normalised. */
   deepSupervisionWeights: z.array(z.number().finite().nonnegative()).nullable().default(null),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  if (c.deepSupervisionWeights && !c.deepSupervisionWeights.some((w) => w > 0))
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['deepSupervisionWeights'], message: 'at least one weight must be positive' });
+});
 
 export type LossConfig = z.infer<typeof LossConfigSchema>;
 export type LossConfigInput = z.input<typeof LossConfigSchema>;
@@ -34,7 +41,5 @@ export function parseLossConfig(input: unknown = {}, source = 'loss configuratio
     const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`${source}: ${problems}`);
   }
-  if (r.data.deepSupervisionWeights && !r.data.deepSupervisionWeights.some((w) => w > 0))
-    throw new Error(`${source}: deepSupervisionWeights: at least one weight must be positive`);
   return r.data;
 }

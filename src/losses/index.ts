@@ -1,6 +1,7 @@
 /** Losses: nnU-Net's deep-supervised Dice + CE and PSP-Seg's functional-decoupling terms (TR, RL). */
 export { IGNORE_LABEL, type LossResult, type LossTerms } from './types.js';
-export { DEFAULT_LOSS_CONFIG, LOSS_KINDS, LossConfigSchema, parseLossConfig, type LossConfig, type LossConfigInput, type LossKind } from './config.js';
+export { DEFAULT_LOSS_CONFIG, LOSS_NAMES, RL_VARIANTS, LossConfigSchema, parseLossConfig, type LossConfig, type LossConfigInput, type LossName } from './config.js';
+export { trainingLoss, type TrainingLoss } from './training_loss.js';
 export { deepSupervisionWeights, targetAt, targetsForLogits } from './deep_supervision.js';
 export { diceCrossEntropy, type DiceCEOptions } from './dice_ce.js';
 export { targetRepresentation } from './target_representation.js';

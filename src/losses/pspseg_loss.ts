@@ -1,6 +1,6 @@
 /**
- * The training loss: deep-supervised Dice + cross-entropy, plus, for 'dcce+fd', lambdaTR * TR +
- * lambdaRL * RL (method.md section 2). For 'dcce', TR and RL are still computed for the logs
+ * The training loss: deep-supervised Dice + cross-entropy, plus, for 'psp', lambdaTR * TR +
+ * lambdaRL * RL (docs/method.md, "Losses"). For 'dice_ce', TR and RL are still computed for the logs
  * (without gradients) when their inputs are given, as the authors' code logs them.
  */
 import { type Tensor, noGrad, stack, tidy, zeros } from '../tensor/index.js';
@@ -14,7 +14,7 @@ import type { LossResult } from './types.js';
 
 /**
  * output: the network's forward output on the image. maskedFeatures: `network.encode(maskInput(...))`
- * computed under noGrad (null for 'dcce' when TR is not wanted in the logs). targets: int64 [B, 1, ...]
+ * computed under noGrad (null for 'dice_ce' when TR is not wanted in the logs). targets: int64 [B, 1, ...]
  * per output, full resolution first (the loader's deep-supervision targets), -1 = ignore.
  * Returns the total as a tensor (for backward) and every term as a number (one device transfer).
  */
@@ -26,8 +26,8 @@ export function pspsegLoss(
   if (targets.length < n) throw new Error(`pspsegLoss: ${n} outputs but ${targets.length} targets (one per deep-supervision level)`);
   const weights = config.deepSupervisionWeights ?? deepSupervisionWeights(n);
   if (weights.length !== n) throw new Error(`pspsegLoss: ${weights.length} deep-supervision weights for ${n} outputs`);
-  const withFd = config.kind === 'dcce+fd';
-  if (withFd && !maskedFeatures) throw new Error("pspsegLoss: loss 'dcce+fd' needs the encoder features of the masked input");
+  const withFd = config.name === 'psp';
+  if (withFd && !maskedFeatures) throw new Error("pspsegLoss: loss 'psp' needs the encoder features of the masked input");
 
   return tidy(() => {
     let dice: Tensor | null = null, ce: Tensor | null = null;
@@ -49,7 +49,7 @@ export function pspsegLoss(
       return stack([loss, seg, dice!, ce!, tr ?? none, rl ?? none]).toArray();
     });
     const [total, segV, diceV, ceV, trV, rlV] = values as [number, number, number, number, number, number];
-    return { loss, terms: { total, seg: segV, dice: diceV, ce: ceV, tr: tr ? trV : null, rl: rl ? rlV : null } };
+    return { total: loss, terms: { total, seg: segV, dice: diceV, ce: ceV, tr: tr ? trV : null, rl: rl ? rlV : null } };
   });
 }
 

@@ -13,7 +13,7 @@ export interface LossTerms {
 
 export interface LossResult {
   /** The total as a scalar tensor, for backward(). */
-  loss: Tensor;
+  total: Tensor;
   terms: LossTerms;
 }
 

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { PruningSettingsSchema } from '../pruning/settings.js';
+import { LossConfigSchema } from '../losses/config.js';
 import { PSP_VARIANT_NAMES } from '../models/psp_variants.js';
 import { CONFIG_FILE, trainedDatasetSchema, trainedModelConfigSchema } from '../models/model_folder.js';
 
@@ -32,15 +33,6 @@ export const networkConfigSchema = z.object({
   pretrained: z.string().nullable().default(null),
 }).strict();
 
-export const lossConfigSchema = z.object({
-  /** dice_ce: segmentation only; psp: Dice+CE + lambdaTR * TR + lambdaRL * RL. */
-  name: z.enum(['dice_ce', 'psp']),
-  lambdaTR: z.number().nonnegative(),
-  lambdaRL: z.number().nonnegative(),
-  /** RL on the one map of decoder stage 1 (the authors' code) or on every decoder stage's map (the paper). */
-  rlVariant: z.enum(['code', 'paper']).default('code'),
-}).strict();
-
 export const optimizerConfigSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('sgd'), lr: z.number().positive(), momentum: z.number().min(0), nesterov: z.boolean(), weightDecay: z.number().min(0) }).strict(),
   z.object({ name: z.literal('adamw'), lr: z.number().positive(), beta1: z.number(), beta2: z.number(), eps: z.number().positive(), weightDecay: z.number().min(0) }).strict(),
@@ -58,7 +50,8 @@ export const trainConfigSchema = trainedModelConfigSchema.extend({
   splitSource: z.string(),
   trainCases: z.array(z.string()).min(1),
   network: networkConfigSchema,
-  loss: lossConfigSchema,
+  /** The loss (src/losses/config.ts). */
+  loss: LossConfigSchema,
   optimizer: optimizerConfigSchema,
   epochs: posInt,
   iterations: posInt,
@@ -78,7 +71,6 @@ export const trainConfigSchema = trainedModelConfigSchema.extend({
 }).strict();
 
 export type NetworkConfig = z.infer<typeof networkConfigSchema>;
-export type LossConfig = z.infer<typeof lossConfigSchema>;
 export type OptimizerConfig = z.infer<typeof optimizerConfigSchema>;
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 export type PruningConfig = TrainConfig['pruning'];

@@ -38,21 +38,3 @@ export interface NetworkBuilder {
   /** Patch sizes must be multiples of this (per axis when three numbers). */
   patchMultiple: number | readonly [number, number, number];
 }
-
-export interface LossResult {
-  /** The scalar to minimise (part of the autograd graph). */
-  total: Tensor;
-  /** Each term's value (e.g. { seg, tr, rl }), logged per epoch. */
-  terms: Record<string, number>;
-}
-
-/**
- * A training loss. When `maskInput` is set the trainer runs `network.encode(maskInput(image,
- * target))` without gradients and hands the features over (TR); otherwise `maskedFeatures` is null.
- */
-export interface TrainingLoss {
-  /** The names of the terms `compute` reports, in log order. */
-  readonly termNames: readonly string[];
-  maskInput?: (image: Tensor, target: Tensor) => Tensor;
-  compute(output: NetworkOutput, maskedFeatures: Tensor[] | null, targets: Tensor[]): LossResult;
-}

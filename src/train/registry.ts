@@ -16,9 +16,9 @@ import { Generator } from '../tensor/index.js';
 import { SmallUNet } from '../models/small_unet.js';
 import { type Architecture, type PlainArchitecture, type PspArchitecture, PlainUNet, PSPSegNet, pspArchitecture, validateArchitecture } from '../models/index.js';
 import { deepSupervisionScales } from '../data/augment/deep_supervision.js';
-import { maskInput, parseLossConfig, pspsegLoss } from '../losses/index.js';
+import { type TrainingLoss, trainingLoss } from '../losses/index.js';
 import type { TrainConfig } from './config.js';
-import type { NetworkBuilder, TrainingLoss } from './interfaces.js';
+import type { NetworkBuilder } from './interfaces.js';
 
 import type { Scale3 } from '../util/triple.js';
 
@@ -124,37 +124,6 @@ export function buildNetwork(config: TrainConfig): NetworkBuilder {
   }
 }
 
-const DICE_CE = parseLossConfig({ kind: 'dcce' });
-
-/** TR's masked-input value per channel; a channel without one (no foreground statistics in the plan) is an error. */
-function foregroundFill(config: TrainConfig): number[] {
-  return config.dataset.foregroundFill.map((v, c) => {
-    if (v === null || !Number.isFinite(v))
-      throw new Error(`--loss psp: the plan has no foreground percentile for channel ${c} (foregroundPercentile005Normalized), which TR's masked input needs; plan the dataset again or use --loss dice_ce`);
-    return v;
-  });
-}
-
 export function buildLoss(config: TrainConfig): TrainingLoss {
-  switch (config.loss.name) {
-    case 'dice_ce': return {
-      termNames: ['seg'],
-      compute: (out, _masked, targets) => {
-        const { loss, terms } = pspsegLoss({ logits: out.logits, encoderFeatures: [], regionFeatures: null }, null, targets, DICE_CE);
-        return { total: loss, terms: { seg: terms.seg } };
-      },
-    };
-    case 'psp': {
-      const fill = foregroundFill(config);
-      const cfg = parseLossConfig({ kind: 'dcce+fd', lambdaTR: config.loss.lambdaTR, lambdaRL: config.loss.lambdaRL, rlVariant: config.loss.rlVariant }, 'config.loss');
-      return {
-        termNames: ['seg', 'tr', 'rl'],
-        maskInput: (image, target) => maskInput(image, target, fill),
-        compute: (out, masked, targets) => {
-          const { loss, terms } = pspsegLoss(out, masked, targets, cfg);
-          return { total: loss, terms: { seg: terms.seg, tr: terms.tr!, rl: terms.rl! } };
-        },
-      };
-    }
-  }
+  return trainingLoss(config.loss, config.dataset.foregroundFill);
 }

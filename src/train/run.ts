@@ -12,9 +12,10 @@ import { ARCHITECTURE_FILE, PROGRESS_FILE, PRUNING_GRID_FILE, TRAINING_LOG_FILE 
 import type { PspVariant } from '../models/psp_variants.js';
 import { type MonitoredLog, PAPER_PRUNING_VALUES, PRUNING_SUMMARY_FILE, PruningSettingsSchema, type PruningSettingsInput, initialStepFor } from '../pruning/index.js';
 import {
-  CONFIG_FILE, DEFAULTS, type LossConfig, type NetworkConfig, type PruningConfig, type TrainConfig, CONFIG_VERSION, defaultModelName, defaultOptimizer, loadConfig,
+  CONFIG_FILE, DEFAULTS, type NetworkConfig, type PruningConfig, type TrainConfig, CONFIG_VERSION, defaultModelName, defaultOptimizer, loadConfig,
 } from './config.js';
-import type { NetworkBuilder, TrainingLoss } from './interfaces.js';
+import type { NetworkBuilder } from './interfaces.js';
+import { type LossName, type TrainingLoss, parseLossConfig } from '../losses/index.js';
 import { formatPretrainedReport, loadPretrained } from './pretrained.js';
 import { pruningHooks } from './pruning_hooks.js';
 import { buildLoss, buildNetwork } from './registry.js';
@@ -30,10 +31,10 @@ export interface TrainRequest {
   arch?: NetworkConfig['arch'];
   variant?: PspVariant;
   deepSupervision?: boolean;
-  loss?: LossConfig['name'];
+  loss?: LossName;
   lambdaTR?: number;
   lambdaRL?: number;
-  rlVariant?: LossConfig['rlVariant'];
+  rlVariant?: 'code' | 'paper';
   /** Progressive pruning (PSP-Seg only; default on for PSP-Seg unless `architecture` is given). */
   prune?: boolean;
   /** Pruning constants overriding the defaults (the authors' code's), or the paper's with `prunePaper`. */
@@ -127,7 +128,7 @@ function plainStart(plan: Plan, patch: Triple, inChannels: number, classes: numb
 }
 
 /** The run's pruning settings: on by default for PSP-Seg trained from its variant; every constant explicit. */
-function pruningConfig(r: TrainRequest, network: NetworkConfig, loss: LossConfig['name']): PruningConfig {
+function pruningConfig(r: TrainRequest, network: NetworkConfig, loss: LossName): PruningConfig {
   const given = Object.entries(r.pruning ?? {}).filter(([, v]) => v !== undefined).map(([k]) => PRUNING_FLAGS[k as keyof PruningOverrides]);
   if (r.prunePaper) given.push('--prune-paper');
   const enabled = network.arch === 'psp' && network.architecture === null && r.prune !== false;
@@ -192,7 +193,7 @@ async function freshConfig(r: TrainRequest, d: PreprocessedDataset, name: string
     trainCases: split.train,
     valCases: split.val,
     network,
-    loss: { name: loss, lambdaTR: r.lambdaTR ?? DEFAULTS.lambdaTR, lambdaRL: r.lambdaRL ?? DEFAULTS.lambdaRL, rlVariant: r.rlVariant ?? 'code' },
+    loss: parseLossConfig({ name: loss, lambdaTR: r.lambdaTR, lambdaRL: r.lambdaRL, rlVariant: r.rlVariant }, 'the loss options'),
     optimizer: defaultOptimizer(optimizerName, r.lr),
     epochs: r.epochs ?? DEFAULTS.epochs,
     iterations: r.iterations ?? DEFAULTS.iterations,

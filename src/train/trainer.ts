@@ -26,7 +26,8 @@ import { Progress } from '../util/progress.js';
 import { mixSeed } from '../util/random.js';
 import { CheckpointError, type CheckpointKind, type LoadedCheckpoint, disposeCheckpoint, loadCheckpoint, saveCheckpoint, stateFile, weightsFile } from './checkpoint.js';
 import { CONFIG_FILE, type TrainConfig, configHash, saveConfig } from './config.js';
-import type { NetworkBuilder, TrainableNetwork, TrainingLoss } from './interfaces.js';
+import type { NetworkBuilder, TrainableNetwork } from './interfaces.js';
+import type { TrainingLoss } from '../losses/index.js';
 import { progressSvg } from './progress_plot.js';
 import { PseudoDice, updateEma } from './pseudo_dice.js';
 import { type EpochLog, type LogRecord, TRAINING_LOG_FILE, appendEpochLog, appendLogRecord, writeTrainingLog } from './training_log.js';
@@ -254,10 +255,10 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
               res.total.backward();
               clipGradNorm(net.parameters(), c.gradClip);
               opt.step();
-              return { total: res.total.item(), terms: res.terms };
+              return { total: res.terms.total, terms: res.terms };
             });
             losses.push(r.total);
-            for (const [k, v] of Object.entries(r.terms)) (terms[k] ??= []).push(v);
+            for (const k of s.loss.termNames) terms[k]!.push(r.terms[k] ?? NaN);
             bar?.tick(1, `loss ${fmt(r.total)}`);
           } finally {
             batch.dispose();
@@ -288,10 +289,10 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
               const masked = s.loss.maskInput ? net.encode(s.loss.maskInput(batch.image, batch.target[0]!)) : null;
               const res = s.loss.compute(output, masked, batch.target);
               dice.add(output.logits[0]!, batch.target[0]!);
-              return { total: res.total.item(), terms: res.terms };
+              return { total: res.terms.total, terms: res.terms };
             }));
             valLosses.push(r.total);
-            for (const [k, v] of Object.entries(r.terms)) (valTerms[k] ??= []).push(v);
+            for (const k of s.loss.termNames) valTerms[k]!.push(r.terms[k] ?? NaN);
           } finally {
             batch.dispose();
           }

@@ -5,6 +5,7 @@
  * epochs with a pruning event, and an evaluation of hand-made predictions in <fold>/validation/
  * (summary.json by src/eval, predict_log.json). The expected Dice per case and class are counted here.
  */
+import { parseLossConfig } from '../../src/losses/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDataset } from '../../src/data/dataset/dataset.js';
@@ -107,7 +108,7 @@ export async function makeToyFold(root: string, o: { evaluation?: boolean } = {}
     },
     fold: 0, splitSource: join(workDir, 'splits.json'), trainCases: ['toy_d'], valCases: [...CASES],
     pruning: { enabled: true, window: 2, delta: 0.001, calibrationBatches: 2, stopFraction: 0.4, stopAt: 'event', monitored: ['loss', 'tr', 'rl'], minRemainingBlocks: 1 },
-    network: { arch: 'psp', variant: 'S', pretrained: null, deepSupervision: true }, loss: { name: 'psp', lambdaTR: 0.1, lambdaRL: 0.1, rlVariant: 'code' },
+    network: { arch: 'psp', variant: 'S', pretrained: null, deepSupervision: true }, loss: parseLossConfig({ name: 'psp' }),
     optimizer: { name: 'sgd', lr: 0.01, momentum: 0.99, nesterov: true, weightDecay: 3e-5 },
     epochs: 3, iterations: 5, valIterations: 2, batchSize: 2, patchSize: [8, 16, 16], polyExponent: 0.9, gradClip: 12,
     emaMomentum: 0.9, oversampleForeground: 0.33, seed: 0, runtime: { device: 'cpu', workers: 0 },
