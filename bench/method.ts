@@ -33,6 +33,7 @@
  *   BENCH_SMOKE=1: everything at a tiny size (20 cases, patch 32, 2 epochs x 2 iterations, 3 validation
  *   cases, cube 32), written to bench/results/method_smoke.md: checks that the benchmark runs.
  */
+import { xyzOrder } from '../src/data/common/axes.js';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir, totalmem } from 'node:os';
@@ -55,20 +56,20 @@ const env = (k: string, full: number, tiny: number) => Number(process.env[k] ?? 
 const list = (k: string, full: number[], tiny: number[]) => (process.env[k] ? process.env[k]!.split(',').map(Number) : smoke ? tiny : full);
 
 const datasetPath = resolve(process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? join(repo, '..', 'shared', 'data'), 'Task04_Hippocampus'));
-const demo = DEMO_SCHEDULES.demo;
+const demo = DEMO_SCHEDULES.demo.options;
 const budget = {
-  epochs: env('BENCH_EPOCHS', demo.epochs, 2),
-  iterations: env('BENCH_ITERATIONS', demo.iterations, 2),
-  valIterations: env('BENCH_VAL_ITERATIONS', demo.valIterations, 1),
+  epochs: env('BENCH_EPOCHS', demo.epochs!, 2),
+  iterations: env('BENCH_ITERATIONS', demo.iterations!, 2),
+  valIterations: env('BENCH_VAL_ITERATIONS', demo['val-iterations']!, 1),
   batch: env('BENCH_BATCH', demo.batch ?? 2, 2),
   lr: env('BENCH_LR', demo.lr ?? 1e-2, 1e-2),
   seed: env('BENCH_SEED', 0, 0),
 };
 const patchEnv = process.env.BENCH_PATCH ?? (smoke ? '32' : undefined);
 const pruning = {
-  window: env('BENCH_PRUNE_WINDOW', demo.pruning.window ?? 1, 1),
-  calibrationBatches: env('BENCH_PRUNE_CALIBRATION', demo.pruning.calibrationBatches ?? 8, 1),
-  monitored: (process.env.BENCH_PRUNE_MONITOR?.split(',') ?? demo.pruning.monitored ?? ['loss', 'tr', 'rl']) as MonitoredLog[],
+  window: env('BENCH_PRUNE_WINDOW', demo['prune-window'] ?? 1, 1),
+  calibrationBatches: env('BENCH_PRUNE_CALIBRATION', demo['prune-calibration-batches'] ?? 8, 1),
+  monitored: (process.env.BENCH_PRUNE_MONITOR?.split(',') ?? demo['prune-monitor'] ?? ['loss', 'tr', 'rl']) as MonitoredLog[],
 };
 const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 3 : null;
 const tta = process.env.BENCH_TTA === '1';
@@ -128,14 +129,15 @@ if (!process.env.BENCH_WORK) {
   process.on('SIGINT', () => process.exit(130)); // the temporary folder goes on Ctrl-C too
 }
 const { plan } = await prepareDataset(subset, { workDir: work, progress: false, print: (l) => console.log(`  ${l}`) });
-const patch: Triple = patchEnv === undefined ? (demo.patch?.(plan.patchSize) ?? [...plan.patchSize] as Triple)
+/** Per image axis x, y, z, as `pspseg train --patch` takes it (BENCH_PATCH too). */
+const patch: Triple = patchEnv === undefined ? (DEMO_SCHEDULES.demo.patch?.(xyzOrder(plan.patchSize, plan.transposeForward)) ?? xyzOrder(plan.patchSize, plan.transposeForward))
   : (patchEnv.includes(',') ? patchEnv.split(',').map(Number) : [0, 0, 0].map(() => Number(patchEnv))) as Triple;
 const inChannels = plan.channels.length, classes = 1 + Math.max(...plan.labels.map((l) => l.value));
 const archDir = join(work, 'method_architectures');
 mkdirSync(archDir, { recursive: true });
 
 const budgetText = `every model: ${budget.epochs} epochs x ${budget.iterations} iterations (${budget.epochs * budget.iterations} steps), batch ${budget.batch}, `
-  + `patch ${patch.join('x')}, SGD lr ${budget.lr} (momentum 0.99, Nesterov, poly decay), seed ${budget.seed}, ${budget.valIterations} validation batches per epoch; `
+  + `patch ${patch.join('x')} (x, y, z), SGD lr ${budget.lr} (momentum 0.99, Nesterov, poly decay), seed ${budget.seed}, ${budget.valIterations} validation batches per epoch; `
   + 'loss: Dice + CE + 0.1 TR + 0.1 RL for the PSP-Seg models, Dice + CE for PlainUNet; '
   + `pruning (PSP-Seg S pruned only): window ${pruning.window}, ${pruning.calibrationBatches} calibration batches, watching ${pruning.monitored.join(', ')}, other constants the defaults; `
   + `fold 0 of ${subset.cases.length} cases, ${valCases === null ? 'all' : `the first ${valCases}`} validation cases predicted ${tta ? 'with' : 'without'} mirroring (final checkpoint)`;

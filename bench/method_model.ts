@@ -21,10 +21,10 @@ import { nanMean } from '../src/eval/summary.js';
 import { listInputCases } from '../src/infer/input_cases.js';
 import { loadModelFolder } from '../src/infer/model_folder.js';
 import { predictCases } from '../src/infer/predict.js';
-import type { PruningOverrides } from '../src/train/run.js';
 import { runTraining } from '../src/train/run.js';
 import { TRAINING_LOG_FILE, parseLogRecords } from '../src/train/training_log.js';
 import type { NetworkConfig } from '../src/train/config.js';
+import type { MonitoredLog } from '../src/pruning/settings.js';
 
 export interface ModelRequest {
   dataset: string;
@@ -35,7 +35,7 @@ export interface ModelRequest {
   /** An architecture.json to train from scratch (pruning off). */
   architecture?: string;
   prune: boolean;
-  pruning?: PruningOverrides;
+  pruning?: { window?: number; calibrationBatches?: number; monitored?: MonitoredLog[] };
   epochs: number;
   iterations: number;
   valIterations: number;
@@ -76,11 +76,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const r4 = (x: number) => +x.toFixed(4);
 
 const t0 = performance.now();
+const pruning = req.prune && !req.architecture ? req.pruning : undefined;
 const r = await runTraining({
-  workDir: req.workDir, fold: 0, arch: req.arch, architecture: req.architecture, prune: req.arch === 'psp' && !req.architecture ? req.prune : undefined,
-  pruning: req.prune && !req.architecture ? req.pruning : undefined,
-  name: req.name, epochs: req.epochs, iterations: req.iterations, valIterations: req.valIterations, batch: req.batch, patch: req.patch,
-  lr: req.lr, seed: req.seed, workers: req.workers, force: true, quiet: true,
+  workDir: req.workDir,
+  options: {
+    arch: req.arch, architecture: req.architecture, 'no-prune': req.arch === 'psp' && !req.architecture && !req.prune,
+    'prune-window': pruning?.window, 'prune-calibration-batches': pruning?.calibrationBatches, 'prune-monitor': pruning?.monitored,
+    name: req.name, epochs: req.epochs, iterations: req.iterations, 'val-iterations': req.valIterations, batch: req.batch, patch: req.patch,
+    lr: req.lr, seed: req.seed, workers: req.workers, force: true, quiet: true,
+  },
   print: (l) => { if (/^(epoch|pruning|--architecture|\S+ fold)/.test(l)) console.log(`  ${l}`); },
 });
 const trainSeconds = (performance.now() - t0) / 1000;

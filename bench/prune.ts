@@ -82,8 +82,13 @@ try {
   // --- the pruning run
   const lines: string[] = [];
   const r = await runTraining({
-    workDir: work, fold: 0, arch: 'psp', variant: 'S', name: 'bench', epochs, iterations, valIterations: 1, batch: 2,
-    patch: [side, side, side], seed: 0, workers, quiet: true, pruning, print: (l) => { lines.push(l); if (l.startsWith('pruning') || l.startsWith('epoch')) console.log(l); },
+    workDir: work,
+    options: {
+      arch: 'psp', variant: 'S', name: 'bench', epochs, iterations, 'val-iterations': 1, batch: 2, patch: [side, side, side], seed: 0, workers, quiet: true,
+      'prune-window': pruning.window, 'prune-calibration-batches': pruning.calibrationBatches, 'prune-stop-fraction': pruning.stopFraction,
+      'prune-delta': pruning.delta, 'prune-monitor': pruning.monitored,
+    },
+    print: (l) => { lines.push(l); if (l.startsWith('pruning') || l.startsWith('epoch')) console.log(l); },
   });
   const events = parseLogRecords(await readFile(join(r.outDir, 'training_log.jsonl'), 'utf8'), 'log', 'pruning') as unknown as PruningEvent[];
   const searches = events.filter((e) => e.calibration);

@@ -50,9 +50,9 @@ test('an unknown command or option is rejected with exit code 2 (an option with 
   assert.equal(opt.out, '');
 });
 
-test('bad numeric options are rejected naming the option, before anything is written', (t) => {
+test('bad options are rejected with the usage (exit 2) naming the option, before the engine loads or anything is written', (t) => {
   const work = tempDir(t, 'pspseg-cli-');
-  const env = { PSPSEG_WORK: work };
+  const env = { PSPSEG_WORK: work, ...noAddon }; // no engine: every option is checked before anything loads
   const cases: [string[], RegExp][] = [
     [['check', HIPPO, '--jobs', '0'], /^pspseg check: --jobs must be an integer >= 1, got '0'/],
     [['demo', HIPPO, '--iterations', 'abc'], /^pspseg demo: --iterations must be an integer >= 1, got 'abc'/],
@@ -60,9 +60,13 @@ test('bad numeric options are rejected naming the option, before anything is wri
     [['plan', HIPPO, '--workers', ''], /^pspseg plan: --workers must be an integer >= 1, got ''/],
     [['plan', HIPPO, '--num-pools=-1'], /^pspseg plan: --num-pools must be an integer between 0 and 6, got '-1'/],
     [['plan', HIPPO, '--num-pools', '12'], /^pspseg plan: --num-pools must be an integer between 0 and 6, got '12'/],
-    [['plan', HIPPO, '--target-spacing', '1,0,1'], /^pspseg plan: --target-spacing must be 3 comma-separated numbers > 0, got '1,0,1'/],
+    [['plan', HIPPO, '--target-spacing', '1,0,1'], /^pspseg plan: --target-spacing must be X,Y,Z \(per image axis x, y, z\) or one number for all three, each > 0, got '1,0,1'/],
     [['check', HIPPO, '--tolerance', '1e-3x'], /^pspseg check: --tolerance must be a number >= 0, got '1e-3x'/],
     [['preprocess', HIPPO, '--workers', '0'], /^pspseg preprocess: --workers must be an integer >= 1, got '0'/],
+    [['demo', '--variant', 'X'], /^pspseg demo: --variant must be one of S, B, L, got 'X'/],
+    [['train', HIPPO, '--patch', '32,32'], /^pspseg train: --patch must be X,Y,Z/],
+    [['train', HIPPO, '--arch', 'plain', '--variant', 'B'], /^pspseg train: --variant applies to --arch psp only/],
+    [['predict', '-i', HIPPO, '-o', 'out', '-m', 'model', '--checkpoint', 'newest'], /^pspseg predict: --checkpoint must be one of final, best, latest/],
   ];
   for (const [args, message] of cases) {
     const r = pspseg(args, env, work);

@@ -45,8 +45,8 @@ test('train -> predict --val -> evaluate --model on hippocampus: geometry kept, 
   const workDir = await hippocampusSubset(10);
   const datasetDir = join(workDir, '..', '..', 'Hippocampus10'); // the subset's MSD folder (helpers/train_data.ts)
   const run = await runTraining({
-    workDir, fold: 0, arch: 'small', name: 'e2e', epochs: 2, iterations: 3, valIterations: 2, batch: 2, patch: [32, 32, 32],
-    seed: 0, workers: 1, quiet: true, print: () => {},
+    workDir, print: () => {},
+    options: { arch: 'small', name: 'e2e', epochs: 2, iterations: 3, 'val-iterations': 2, batch: 2, patch: [32, 32, 32], seed: 0, workers: 1, quiet: true },
   });
   const fold = run.outDir;
   const valCases = [...run.config.valCases].sort();

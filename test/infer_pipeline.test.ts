@@ -25,8 +25,8 @@ import { type Module, saveWeights } from '../src/nn/index.js';
 import { fromHalfBits } from '../src/infer/float16.js';
 import { type InferenceNetwork, type NetworkBuilder, loadModelFolder } from '../src/infer/model_folder.js';
 import { planHash } from '../src/data/preprocess/preprocessing_plan.js';
-import { predict } from '../src/cli/commands/predict.js';
-import { predictOptions, runPredict } from '../src/cli/commands/predict_run.js';
+import { predict, predictRequest } from '../src/cli/commands/predict.js';
+import { runPredict } from '../src/cli/commands/predict_run.js';
 
 // The test's "architecture": a threshold on one input channel (its threshold is the checkpoint's weight).
 const thresholdBuilder: NetworkBuilder = (arch) => {
@@ -39,12 +39,12 @@ const thresholdBuilder: NetworkBuilder = (arch) => {
 function run(argv: string[]): Promise<number> {
   const p = predict.parse(argv);
   if (p.help) throw new Error('no --help here');
-  return runPredict(predictOptions(p.options), { builder: thresholdBuilder });
+  return runPredict(predictRequest(p.options), { builder: thresholdBuilder });
 }
 /** The options predict would run with; null for --help. */
 function parsePredictArgs(argv: string[]) {
   const p = predict.parse(argv);
-  return p.help ? null : predictOptions(p.options);
+  return p.help ? null : predictRequest(p.options);
 }
 import { liveTensorCount } from '../src/tensor/index.js';
 

@@ -65,7 +65,7 @@ test('pspseg model reads a plan (PlainUNet topology from its anisotropic spacing
   const expected = buildNetwork(plainArchitectureFromPlan(plan));
   assert.equal(r.json?.params, expected.numParameters());
   expected.dispose();
-  assert.deepEqual(r.json?.patch, [16, 64, 48]);
+  assert.deepEqual(r.json?.patch, { x: 48, y: 64, z: 16 }, 'labelled per image axis');
   assert.equal(r.json?.batch, 3);
   const arch = r.json?.architecture as { inChannels: number; classes: number; strides: number[][] };
   assert.equal(arch.inChannels, 2);

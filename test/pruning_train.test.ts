@@ -17,25 +17,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { LOCK_FILE } from '../src/util/folder_lock.js';
+import { basename, join } from 'node:path';
 import { loadSafetensors, noGrad, tidy } from '../src/tensor/index.js';
 import { buildNetwork as buildModel, loadArchitecture, pspArchitecture } from '../src/models/index.js';
 import { loadPruningSummary, parsePruningState, type PruningEvent } from '../src/pruning/index.js';
 import { BatchLoader } from '../src/data/sampling/loader.js';
 import { mixSeed } from '../src/util/random.js';
-import { loadCheckpoint, weightsFile } from '../src/train/checkpoint.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { checkpointWeightsFile } from '../src/models/model_folder.js';
 import { buildLoss, buildNetwork } from '../src/train/registry.js';
 import { loadCases, openPreprocessed } from '../src/train/preprocessed.js';
 import { type EpochLog, parseLogRecords, parseTrainingLog } from '../src/train/training_log.js';
-import { type RunResult, type TrainRequest, runTraining } from '../src/train/run.js';
+import { type RunResult, type TrainRun, runTraining } from '../src/train/run.js';
 import { model } from '../src/cli/commands/model.js';
 import { hippocampusSubset } from './helpers/train_data.js';
 
 const EPOCHS = 9;
-const request = (workDir: string, name: string, lines: string[]): TrainRequest => ({
-  workDir, fold: 0, arch: 'psp', variant: 'S', patch: [32, 32, 32], batch: 2, epochs: EPOCHS, iterations: 2, valIterations: 1, seed: 0,
-  workers: 1, quiet: true, name, print: (l) => lines.push(l),
-  pruning: { window: 2, calibrationBatches: 2, stopFraction: 1, delta: 1, monitored: ['tr'] },
+const request = (workDir: string, name: string, lines: string[], o: { continue?: boolean } = {}): TrainRun => ({
+  workDir, print: (l) => lines.push(l),
+  options: {
+    arch: 'psp', variant: 'S', patch: [32, 32, 32], batch: 2, epochs: EPOCHS, iterations: 2, 'val-iterations': 1, seed: 0, workers: 1, quiet: true, name,
+    'prune-window': 2, 'prune-calibration-batches': 2, 'prune-stop-fraction': 1, 'prune-delta': 1, 'prune-monitor': ['tr'], ...o,
+  },
 });
 
 const readLog = (dir: string) => readFileSync(join(dir, 'training_log.jsonl'), 'utf8');
@@ -63,7 +67,8 @@ function prunedRun(): Promise<PrunedRun> {
       const last = events(dir).pop();
       if (last?.kind !== 'masked') return;
       snapshot = { dir: join(workDir, 'models', 'interrupted', 'fold_0'), epochs: e.epoch + 1 };
-      cpSync(dir, snapshot.dir, { recursive: true });
+      // without the run's folder lock: the killed run this copy stands for would have left a stale one, which is taken over
+      cpSync(dir, snapshot.dir, { recursive: true, filter: (src) => basename(src) !== LOCK_FILE });
     };
     const r = await runTraining({ ...request(workDir, 'pruned', lines), onEpochEnd });
     return { r, lines, snapshot };
@@ -134,7 +139,7 @@ test('the network rebuilt from architecture.json and checkpoint_final reproduces
   const c = r.config;
   const builder = buildNetwork(c);
   const net = builder.restore(loadArchitecture(r.outDir), 'architecture.json');
-  const weights = loadSafetensors(weightsFile(r.outDir, 'final'));
+  const weights = loadSafetensors(checkpointWeightsFile(r.outDir, 'final'));
   net.loadStateDict(weights.tensors); // strict: every name and shape
   for (const t of weights.tensors.values()) t.dispose();
   net.eval();
@@ -190,12 +195,12 @@ test('--continue in the middle of pruning: the same events, logs and final weigh
   assert.ok(loadArchitecture(snapshot.dir).kind === 'psp');
 
   const lines: string[] = [];
-  const resumed = await runTraining({ ...request(clean.config.dataset.workDir, 'interrupted', lines), continue: true });
+  const resumed = await runTraining(request(clean.config.dataset.workDir, 'interrupted', lines, { continue: true }));
   assert.ok(lines.some((l) => /^continuing from .*interrupted.*checkpoint_latest/.test(l)), lines.join('\n'));
   assert.equal(resumed.startEpoch, snapshot.epochs);
   const dir = resumed.outDir;
   assert.deepEqual(events(dir).map(timeless), ev.map(timeless), 'the same events, before and after the interruption');
   assert.deepEqual(parseTrainingLog(readLog(dir), 'log').map(values), parseTrainingLog(readLog(clean.outDir), 'log').map(values));
-  assert.deepEqual(hex(weightsFile(dir, 'final')), hex(weightsFile(clean.outDir, 'final')), 'final weights bit-identical');
+  assert.deepEqual(hex(checkpointWeightsFile(dir, 'final')), hex(checkpointWeightsFile(clean.outDir, 'final')), 'final weights bit-identical');
   assert.deepEqual(loadArchitecture(dir), loadArchitecture(clean.outDir));
 });

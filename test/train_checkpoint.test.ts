@@ -15,7 +15,8 @@ import { parseLossConfig, pspsegLoss } from '../src/losses/index.js';
 const diceCeLoss = (logits: Tensor[], targets: Tensor[]): Tensor =>
   pspsegLoss({ logits, encoderFeatures: [], regionFeatures: null }, null, targets, parseLossConfig({ name: 'dice_ce' })).total;
 import { loadWeights } from '../src/nn/weights.js';
-import { type TrainerStateInput, disposeCheckpoint, loadCheckpoint, saveCheckpoint, stateFile, weightsFile } from '../src/train/checkpoint.js';
+import { type TrainerStateInput, disposeCheckpoint, loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
+import { checkpointStateFile, checkpointWeightsFile } from '../src/models/model_folder.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pspseg-ckpt-'));
 const bytesOf = (m: Map<string, Tensor>) => new Map([...m].map(([k, t]) => [k, Buffer.from(t.toBytes()).toString('hex')]));
@@ -48,7 +49,7 @@ for (const kind of ['sgd', 'adamw'] as const) {
     const c = loadCheckpoint(dir, 'latest')!;
     assert.equal(c.state.epoch, 7);
     assert.deepEqual(c.state.pruning, { masked: ['enc1.b0'] });
-    assert.equal(c.weightsPath, weightsFile(dir, 'latest'));
+    assert.equal(c.weightsPath, checkpointWeightsFile(dir, 'latest'));
 
     const b = trained(kind, 0); // same architecture, untouched weights, empty optimiser
     loadWeights(c.weightsPath, b.net);
@@ -68,7 +69,7 @@ test('an interrupted save leaves a complete checkpoint: the newest pair whose we
   saveCheckpoint(older, 'latest', a.net.stateDict(), a.opt, state(1));
   noGrad(() => tidy(() => { a.net.parameters()[0]!.add_(1); })); // epoch 2's weights differ
   saveCheckpoint(newer, 'latest', a.net.stateDict(), a.opt, state(2));
-  const W = (d: string) => weightsFile(d, 'latest'), S = (d: string) => stateFile(d, 'latest');
+  const W = (d: string) => checkpointWeightsFile(d, 'latest'), S = (d: string) => checkpointStateFile(d, 'latest');
   const scenario = (files: [string, string][]) => {
     const d = tmp();
     for (const [from, to] of files) copyFileSync(from, join(d, to));
@@ -94,30 +95,30 @@ test('a truncated, corrupt or half-missing checkpoint is an error naming the fil
   saveCheckpoint(good, 'best', a.net.stateDict(), a.opt, state(3));
   const copy = () => {
     const d = tmp();
-    copyFileSync(weightsFile(good, 'best'), weightsFile(d, 'best'));
-    copyFileSync(stateFile(good, 'best'), stateFile(d, 'best'));
+    copyFileSync(checkpointWeightsFile(good, 'best'), checkpointWeightsFile(d, 'best'));
+    copyFileSync(checkpointStateFile(good, 'best'), checkpointStateFile(d, 'best'));
     return d;
   };
   const expectError = (d: string, file: string, re: RegExp) =>
     assert.throws(() => loadCheckpoint(d, 'best'), (err: Error) => err instanceof Error && err.message.includes(file) && re.test(err.message), `${file} ${re}`);
 
   const truncated = copy();
-  truncateSync(weightsFile(truncated, 'best'), 1000);
-  expectError(truncated, weightsFile(truncated, 'best'), /1000 bytes that do not match .*interrupted save or a damaged file/);
+  truncateSync(checkpointWeightsFile(truncated, 'best'), 1000);
+  expectError(truncated, checkpointWeightsFile(truncated, 'best'), /1000 bytes that do not match .*interrupted save or a damaged file/);
 
   const flipped = copy();
-  const bytes = readFileSync(weightsFile(flipped, 'best'));
+  const bytes = readFileSync(checkpointWeightsFile(flipped, 'best'));
   bytes[bytes.length - 5] ^= 0xff; // same size, other content
-  writeFileSync(weightsFile(flipped, 'best'), bytes);
-  expectError(flipped, weightsFile(flipped, 'best'), /do not match/);
+  writeFileSync(checkpointWeightsFile(flipped, 'best'), bytes);
+  expectError(flipped, checkpointWeightsFile(flipped, 'best'), /do not match/);
 
   const corrupt = copy();
-  writeFileSync(stateFile(corrupt, 'best'), Buffer.from('not a safetensors file at all, just text'));
-  expectError(corrupt, stateFile(corrupt, 'best'), /header length|not valid JSON|too short/);
+  writeFileSync(checkpointStateFile(corrupt, 'best'), Buffer.from('not a safetensors file at all, just text'));
+  expectError(corrupt, checkpointStateFile(corrupt, 'best'), /header length|not valid JSON|too short/);
 
   const halfMissing = tmp();
-  copyFileSync(weightsFile(good, 'best'), weightsFile(halfMissing, 'best'));
-  expectError(halfMissing, stateFile(halfMissing, 'best'), /missing/);
+  copyFileSync(checkpointWeightsFile(good, 'best'), checkpointWeightsFile(halfMissing, 'best'));
+  expectError(halfMissing, checkpointStateFile(halfMissing, 'best'), /missing/);
 
   assert.equal(loadCheckpoint(tmp(), 'best'), null, 'no checkpoint at all is not an error');
   a.net.dispose(); a.opt.dispose();

@@ -17,19 +17,18 @@ import { loadPruningSummary } from '../src/pruning/index.js';
 import { trainConfigSchema } from '../src/train/config.js';
 import { buildNetwork } from '../src/train/registry.js';
 import { loadPretrained } from '../src/train/pretrained.js';
-import { type TrainRequest, runTraining } from '../src/train/run.js';
+import type { TrainOptions } from '../src/train/options.js';
+import { runTraining } from '../src/train/run.js';
 import type { EpochStartContext } from '../src/train/trainer.js';
-import { train } from '../src/cli/commands/train.js';
-import { trainRequest } from '../src/cli/commands/train_run.js';
 import { hippocampusSubset } from './helpers/train_data.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pspseg-train-psp-'));
-const quick = { fold: 0, patch: [32, 32, 32], batch: 2, epochs: 1, iterations: 2, valIterations: 1, workers: 1, quiet: true } satisfies Partial<TrainRequest>;
+const quick = { patch: [32, 32, 32], batch: 2, epochs: 1, iterations: 2, 'val-iterations': 1, workers: 1, quiet: true } satisfies TrainOptions;
 const same = (a: Tensor, b: Tensor) => tidy(() => a.shape.join() === b.shape.join() && a.ne(b).sum().item() === 0);
 
 test('PlainUNet with nnU-Net topology for the plan trains on hippocampus (Dice+CE, deep supervision, no pruning)', async () => {
   const workDir = await hippocampusSubset(10);
-  const r = await runTraining({ ...quick, workDir, arch: 'plain', print: () => {} });
+  const r = await runTraining({ workDir, print: () => {}, options: { ...quick, arch: 'plain' } });
   const a = r.config.network.architecture as { kind: string; strides: number[][]; channels: number[] };
   // 32^3 at 1 mm: pooled while a side is >= 8, so three times; features 32 doubling.
   assert.equal(a.kind, 'plain');
@@ -44,7 +43,7 @@ test('PlainUNet with nnU-Net topology for the plan trains on hippocampus (Dice+C
   built.dispose();
   assert.ok(!existsSync(join(r.outDir, 'pruning.svg')) && !existsSync(join(r.outDir, 'pruning_summary.json')));
   // A patch nnU-Net's topology cannot take is an error that says what would fit.
-  await assert.rejects(runTraining({ ...quick, workDir, arch: 'plain', patch: [36, 32, 32], name: 'plain36', print: () => {} }), /--arch plain: patch \[36, 32, 32\] is not divisible by \[8, 8, 8\].*use --patch 40,32,32/);
+  await assert.rejects(runTraining({ workDir, print: () => {}, options: { ...quick, arch: 'plain', patch: [36, 32, 32], name: 'plain36' } }), /--arch plain: patch 36 x 32 x 32 \(x, y, z\) is not divisible by 8 x 8 x 8.*use --patch 40,32,32/);
 });
 
 test('PSP-Seg deep-supervision scales: S four outputs, L five', () => {
@@ -75,7 +74,7 @@ test('--architecture trains a pruned architecture from scratch, pruning off; mas
   const given = { ...pspArchitecture({ variant: 'S', inChannels: 1, classes: 3 }), blocks: Object.fromEntries(Object.entries(blocks).map(([k, v]) => [k, [...v]])) as Record<string, BlockState[]> };
   saveArchitecture(file, given);
   const lines: string[] = [];
-  const r = await runTraining({ ...quick, workDir, architecture: file, print: (l) => lines.push(l) });
+  const r = await runTraining({ workDir, print: (l) => lines.push(l), options: { ...quick, architecture: file } });
   assert.match(r.outDir, /models[/\\]psp_S_scratch[/\\]fold_0$/);
   assert.equal(r.config.pruning.enabled, false);
   assert.ok(lines.some((l) => l.includes('its 1 masked block(s) are left out')));
@@ -91,11 +90,11 @@ test('--architecture trains a pruned architecture from scratch, pruning off; mas
   built.dispose(); full.dispose();
   assert.ok(!existsSync(join(r.outDir, 'pruning.svg')), 'no pruning, no grid');
 
-  await assert.rejects(runTraining({ ...quick, workDir, architecture: file, pruning: { window: 3 }, force: true, print: () => {} }), /--prune-window: pruning is off \(--architecture/);
-  await assert.rejects(runTraining({ ...quick, workDir, architecture: file, variant: 'B', force: true, print: () => {} }), /--variant and --architecture exclude each other/);
+  await assert.rejects(runTraining({ workDir, print: () => {}, options: { ...quick, architecture: file, 'prune-window': 3, force: true } }), /--prune-window: pruning is off \(--architecture/);
+  await assert.rejects(runTraining({ workDir, print: () => {}, options: { ...quick, architecture: file, variant: 'B', force: true } }), /--variant and --architecture exclude each other/);
   const wrong = join(dir, 'two_classes.json');
   saveArchitecture(wrong, pspArchitecture({ variant: 'S', inChannels: 1, classes: 2 }));
-  await assert.rejects(runTraining({ ...quick, workDir, architecture: wrong, name: 'wrong', print: () => {} }), (e: Error) => e.message.startsWith(`--architecture ${wrong}: `) && /2 classes, the dataset 1 and 3/.test(e.message));
+  await assert.rejects(runTraining({ workDir, print: () => {}, options: { ...quick, architecture: wrong, name: 'wrong' } }), (e: Error) => e.message.startsWith(`--architecture ${wrong}: `) && /2 classes, the dataset 1 and 3/.test(e.message));
 });
 
 test('--pretrained loads the tensors that fit, skips the stem and heads of another dataset, and says so', async () => {
@@ -135,38 +134,23 @@ test('--pretrained loads the tensors that fit, skips the stem and heads of anoth
       for (const t of w.tensors.values()) t.dispose();
     },
   };
-  await runTraining({ ...quick, workDir, pretrained: file, prune: false, iterations: 1, hooks, print: (l) => lines.push(l) });
+  await runTraining({ workDir, hooks, print: (l) => lines.push(l), options: { ...quick, pretrained: file, 'no-prune': true, iterations: 1 } });
   assert.ok(startMatches, 'the first epoch starts from the pre-trained tensors');
   assert.ok(lines.some((l) => l === `pretrained ${file}: loaded ${report.loaded.length} tensor(s)`), lines.join('\n'));
   assert.ok(lines.some((l) => /skipped \(shape differs, kept initial\): stem\.weight \[16,2,1,1,1\] vs \[16,1,1,1,1\]/.test(l)));
   assert.ok(lines.some((l) => l.startsWith('  not in the file (kept initial): enc1.b3.')));
 });
 
-test('pspseg train parses the PSP-Seg and pruning options; contradictions are errors naming the options', async () => {
-  const p = train.parse(['H', '--lambda-tr', '0.2', '--lambda-rl', '0', '--rl-variant', 'paper', '--prune-window', '3', '--prune-delta', '0.01',
-    '--prune-step', '2', '--prune-calibration-batches', '5', '--prune-stop-fraction', '0.5', '--prune-monitor', 'tr,rl', '--architecture', 'a.json', '--pretrained', 'w.safetensors']);
-  assert.ok(!p.help);
-  if (p.help) return;
-  const r = trainRequest(p.options);
-  assert.deepEqual([r.lambdaTR, r.lambdaRL, r.rlVariant, r.architecture, r.pretrained, r.prune, r.prunePaper], [0.2, 0, 'paper', 'a.json', 'w.safetensors', undefined, undefined]);
-  assert.deepEqual(r.pruning, { window: 3, delta: 0.01, step: 2, calibrationBatches: 5, stopFraction: 0.5, monitored: ['tr', 'rl'] });
-  const q = train.parse(['H', '--no-prune', '--prune-paper']);
-  assert.ok(!q.help && trainRequest(q.options).prune === false && trainRequest(q.options).prunePaper === true);
-  for (const [args, re] of [[['--prune-monitor', 'loss,dice'], /--prune-monitor must be one of loss, tr, rl, got 'dice'/], [['--rl-variant', 'x'], /--rl-variant must be one of code, paper/]] as const) {
-    const x = train.parse(['H', ...args]);
-    assert.throws(() => { if (!x.help) trainRequest(x.options); }, re);
-  }
-
+test('options that need the data: bad values reach the settings check, named by their option; the paper preset', async () => {
   const workDir = await hippocampusSubset(10);
-  const bad: [Partial<TrainRequest>, RegExp][] = [
-    [{ prune: false, pruning: { window: 3 } }, /--prune-window: pruning is off \(--no-prune\)/],
-    [{ arch: 'plain', pruning: { delta: 0.1 } }, /--prune-delta: pruning is off \(--arch plain has no PRMs\)/],
-    [{ loss: 'dice_ce', pruning: { monitored: ['tr'] } }, /--prune-monitor watches tr, but --loss dice_ce computes no TR or RL/],
-    [{ pruning: { stopFraction: 2 } }, /--prune-stop-fraction: Number must be less than or equal to 1/],
+  const bad: [TrainOptions, RegExp][] = [
+    [{ 'no-prune': true, 'prune-window': 3 }, /--prune-window: pruning is off \(--no-prune\)/],
+    [{ 'prune-stop-fraction': 2 }, /--prune-stop-fraction: Number must be less than or equal to 1/],
+    [{ 'lambda-tr': -1 }, /--lambda-tr: .*greater than or equal to 0/],
   ];
-  for (const [o, re] of bad) await assert.rejects(runTraining({ ...quick, workDir, name: 'bad', print: () => {}, ...o }), re, JSON.stringify(o));
+  for (const [o, re] of bad) await assert.rejects(runTraining({ workDir, print: () => {}, options: { ...quick, name: 'bad', ...o } }), re, JSON.stringify(o));
   // defaults: PSP-Seg prunes with the authors' constants; the paper's on request
-  const d = await runTraining({ ...quick, workDir, name: 'defaults', epochs: 1, iterations: 1, print: () => {}, prunePaper: true, pruning: { calibrationBatches: 1 } });
+  const d = await runTraining({ workDir, print: () => {}, options: { ...quick, name: 'defaults', epochs: 1, iterations: 1, 'prune-paper': true, 'prune-calibration-batches': 1 } });
   assert.deepEqual({ ...d.config.pruning }, { ...d.config.pruning, enabled: true, window: 10, delta: 0.01, initialStep: 1, stopFraction: 0.4, monitored: ['tr', 'rl'], calibrationBatches: 1 });
 });
 
@@ -176,7 +160,7 @@ test('a training step that would not fit in memory is refused before anything is
   process.env.PSPSEG_MEMORY = '200M';
   try {
     // PSP-Seg S at 96^3, batch 4: activations alone are several GB (pspseg model --patch 96 --batch 4)
-    await assert.rejects(runTraining({ ...quick, workDir, patch: [96, 96, 96], batch: 4, name: 'too_big', print: () => {} }),
+    await assert.rejects(runTraining({ workDir, print: () => {}, options: { ...quick, patch: [96, 96, 96], batch: 4, name: 'too_big' } }),
       (e: Error) => /patch 96 x 96 x 96 \(x, y, z\), batch 4/.test(e.message) && /smaller patch/.test(e.message) && /smaller batch/.test(e.message));
     assert.ok(!existsSync(join(workDir, 'models', 'too_big', 'fold_0', 'config.json')));
   } finally {

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './helpers.js';
 import { loadSafetensors } from '../src/tensor/index.js';
-import { stateFile, weightsFile } from '../src/train/checkpoint.js';
+import { checkpointStateFile, checkpointWeightsFile } from '../src/models/model_folder.js';
 import { type EpochLog, parseTrainingLog } from '../src/train/training_log.js';
 import { hippocampusSubset } from './helpers/train_data.js';
 
@@ -46,7 +46,7 @@ test('kill -9 after the first checkpoint, --continue: every epoch once, same res
   const dir = join(workDir, 'models', 'killed', 'fold_0');
   const killed = await train(workDir, 'killed', [], (kill) => {
     const poll = setInterval(() => {
-      if (existsSync(stateFile(dir, 'latest'))) { clearInterval(poll); kill(); }
+      if (existsSync(checkpointStateFile(dir, 'latest'))) { clearInterval(poll); kill(); }
     }, 10);
   });
   assert.equal(killed.signal, 'SIGKILL', `the run was killed mid-way:\n${killed.output}`);
@@ -62,6 +62,6 @@ test('kill -9 after the first checkpoint, --continue: every epoch once, same res
   assert.deepEqual(log.map((e) => e.epoch), [0, 1, 2], 'every epoch exactly once');
   const cleanLog = parseTrainingLog(readFileSync(join(cleanDir, 'training_log.jsonl'), 'utf8'), 'log');
   assert.deepEqual(log.map(values), cleanLog.map(values), 'same losses, pseudo Dice, EMA and lr per epoch');
-  assert.deepEqual(hex(weightsFile(dir, 'final')), hex(weightsFile(cleanDir, 'final')), 'final weights bit-identical');
-  assert.deepEqual(hex(stateFile(dir, 'final')), hex(stateFile(cleanDir, 'final')), 'final optimiser state bit-identical');
+  assert.deepEqual(hex(checkpointWeightsFile(dir, 'final')), hex(checkpointWeightsFile(cleanDir, 'final')), 'final weights bit-identical');
+  assert.deepEqual(hex(checkpointStateFile(dir, 'final')), hex(checkpointStateFile(cleanDir, 'final')), 'final optimiser state bit-identical');
 });

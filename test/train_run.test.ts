@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Generator, type Tensor, engineConfig, liveTensorCount, ones } from '../src/tensor/index.js';
 import { Module } from '../src/nn/index.js';
 import { loadSafetensors, saveSafetensors } from '../src/tensor/index.js';
@@ -19,21 +21,27 @@ const diceCeLoss = (logits: Tensor[], targets: Tensor[]): Tensor =>
   pspsegLoss({ logits, encoderFeatures: [], regionFeatures: null }, null, targets, parseLossConfig({ name: 'dice_ce' })).total;
 import { polyLR } from '../src/optim/index.js';
 import { loadConfig } from '../src/train/config.js';
-import { stateFile, weightsFile } from '../src/train/checkpoint.js';
+import { checkpointStateFile, checkpointWeightsFile } from '../src/models/model_folder.js';
 import { parseTrainingLog } from '../src/train/training_log.js';
-import { type TrainRequest, runTraining } from '../src/train/run.js';
+import type { TrainOptions } from '../src/train/options.js';
+import { runTraining } from '../src/train/run.js';
 import type { NetworkOutput } from '../src/nn/index.js';
 import type { NetworkBuilder } from '../src/train/interfaces.js';
 import type { EpochStartContext } from '../src/train/trainer.js';
 import { hippocampusSubset } from './helpers/train_data.js';
+import { tempDir } from './helpers.js';
+import { LOCK_FILE } from '../src/util/folder_lock.js';
 
-const quiet = { quiet: true, print: () => {}, workers: 1 } satisfies Partial<TrainRequest>;
-const tiny = { arch: 'small', patch: [32, 32, 32], batch: 2, iterations: 6, valIterations: 3, seed: 0 } satisfies Partial<TrainRequest>;
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+const quiet = { quiet: true, workers: 1 } satisfies TrainOptions;
+const print = () => {};
+const tiny = { arch: 'small', patch: [32, 32, 32], batch: 2, iterations: 6, 'val-iterations': 3, seed: 0 } satisfies TrainOptions;
 
 test('a tiny run on hippocampus: the loss falls, lr is poly, the fold folder is complete, memory is flat', async () => {
   const workDir = await hippocampusSubset(10);
   const live: number[] = [];
-  const r = await runTraining({ ...tiny, ...quiet, workDir, fold: 0, epochs: 4, name: 'tiny', onEpochEnd: () => live.push(liveTensorCount()) });
+  const r = await runTraining({ workDir, print, options: { ...tiny, ...quiet, epochs: 4, name: 'tiny' }, onEpochEnd: () => live.push(liveTensorCount()) });
   assert.equal(r.logs.length, 4);
   const [first, last] = [r.logs[0]!, r.logs[3]!];
   assert.ok(last.trainLoss < first.trainLoss, `train loss ${first.trainLoss} -> ${last.trainLoss}`);
@@ -56,34 +64,34 @@ test('a tiny run on hippocampus: the loss falls, lr is poly, the fold folder is 
   assert.match(readFileSync(join(dir, 'progress.svg'), 'utf8'), /^<svg[\s\S]*pseudo Dice[\s\S]*<\/svg>$/);
   const logged = parseTrainingLog(readFileSync(join(dir, 'training_log.jsonl'), 'utf8'), 'log');
   assert.deepEqual(logged.map((e) => e.epoch), [0, 1, 2, 3]);
-  assert.ok(existsSync(weightsFile(dir, 'final')) && existsSync(weightsFile(dir, 'best')));
-  assert.ok(!existsSync(weightsFile(dir, 'latest')), 'a finished run keeps final, not latest');
+  assert.ok(existsSync(checkpointWeightsFile(dir, 'final')) && existsSync(checkpointWeightsFile(dir, 'best')));
+  assert.ok(!existsSync(checkpointWeightsFile(dir, 'latest')), 'a finished run keeps final, not latest');
 
   // a finished run continues to nothing; starting it again needs --force
-  const again = await runTraining({ ...quiet, workDir, fold: 0, arch: 'small', name: 'tiny', continue: true });
+  const again = await runTraining({ workDir, print, options: { ...quiet, arch: 'small', name: 'tiny', continue: true } });
   assert.equal(again.logs.length, 4);
   assert.equal(again.startEpoch, 4);
-  await assert.rejects(runTraining({ ...tiny, ...quiet, workDir, fold: 0, epochs: 4, name: 'tiny' }), /already holds a run.*--continue.*--force/);
-  await assert.rejects(runTraining({ ...quiet, workDir, fold: 0, arch: 'small', name: 'tiny', continue: true, lr: 0.5 }),
+  await assert.rejects(runTraining({ workDir, print, options: { ...tiny, ...quiet, epochs: 4, name: 'tiny' } }), /already holds a run.*--continue.*--force/);
+  await assert.rejects(runTraining({ workDir, print, options: { ...quiet, arch: 'small', name: 'tiny', continue: true, lr: 0.5 } }),
     (e: Error) => e.message.includes('--lr 0.5 differs from') && e.message.includes(join(dir, 'config.json')));
 
   // a state whose architecture does not fit its weights: the weights file is named
-  const sp = stateFile(dir, 'final');
+  const sp = checkpointStateFile(dir, 'final');
   const st = loadSafetensors(sp);
   const trainer = JSON.parse(st.metadata.trainer!);
   trainer.architecture.widths = [8, 16, 32];
   saveSafetensors(sp, st.tensors, { ...st.metadata, trainer: JSON.stringify(trainer) });
   for (const t of st.tensors.values()) t.dispose();
-  await assert.rejects(runTraining({ ...quiet, workDir, fold: 0, arch: 'small', name: 'tiny', continue: true }),
-    (e: Error) => e.message.startsWith(weightsFile(dir, 'final')) && /do not fit the architecture.*shape mismatch/.test(e.message));
+  await assert.rejects(runTraining({ workDir, print, options: { ...quiet, arch: 'small', name: 'tiny', continue: true } }),
+    (e: Error) => e.message.startsWith(checkpointWeightsFile(dir, 'final')) && /do not fit the architecture.*shape mismatch/.test(e.message));
 
   // settings edited in config.json no longer match the checkpoints
   const cp = join(dir, 'config.json');
   const edited = JSON.parse(readFileSync(cp, 'utf8'));
   edited.gradClip = 5;
   writeFileSync(cp, JSON.stringify(edited));
-  await assert.rejects(runTraining({ ...quiet, workDir, fold: 0, arch: 'small', name: 'tiny', continue: true }),
-    (e: Error) => e.message.includes(stateFile(dir, 'final')) && /other settings than .*config\.json/.test(e.message));
+  await assert.rejects(runTraining({ workDir, print, options: { ...quiet, arch: 'small', name: 'tiny', continue: true } }),
+    (e: Error) => e.message.includes(checkpointStateFile(dir, 'final')) && /other settings than .*config\.json/.test(e.message));
 });
 
 /** The small U-Net with a learnable output gate that a hook can delete, like a pruned block. */
@@ -144,7 +152,8 @@ test('TR pass without gradients; the epoch-start hook deletes parameters and its
     state: () => ({ seen: seen.length }),
     restore: (s: unknown) => { restored = s; },
   };
-  const request = { ...tiny, ...quiet, workDir, fold: 0 as const, epochs: 3, name: 'gated', hooks, buildNetwork: () => gatedBuilder, buildLoss: () => loss };
+  const options = { ...tiny, ...quiet, epochs: 3, name: 'gated' } satisfies TrainOptions;
+  const request = { workDir, print, options, hooks, buildNetwork: () => gatedBuilder, buildLoss: () => loss };
   // stop after two epochs by failing the third epoch's hook, as a crash would
   const crashing = { ...hooks, onEpochStart: async (ctx: EpochStartContext) => { if (ctx.epoch === 2) throw new Error('crash'); await hooks.onEpochStart(ctx); } };
   await assert.rejects(runTraining({ ...request, hooks: crashing }), /crash/);
@@ -154,7 +163,7 @@ test('TR pass without gradients; the epoch-start hook deletes parameters and its
   assert.deepEqual(seen.map((s) => [s.epoch, s.logs, s.params, s.optimizerParams]), [[0, 0, n, n], [1, 1, n, n]]);
   assert.deepEqual(seen[0]!.batch, [2, 1, 32, 32, 32]);
 
-  const r = await runTraining({ ...request, continue: true });
+  const r = await runTraining({ ...request, options: { ...options, continue: true } });
   assert.deepEqual(restored, { seen: 2 }, 'the pruning slot comes back');
   assert.equal(r.startEpoch, 2);
   assert.deepEqual([seen[2]!.epoch, seen[2]!.params, seen[2]!.optimizerParams], [2, n - 1, n - 1], 'rebuilt without the gate, and so is the optimiser');
@@ -164,5 +173,33 @@ test('TR pass without gradients; the epoch-start hook deletes parameters and its
 
 test('--device cuda without CUDA is a clear error', { skip: engineConfig().cuda && 'CUDA is available here' }, async () => {
   const workDir = await hippocampusSubset(10);
-  await assert.rejects(runTraining({ ...tiny, ...quiet, workDir, fold: 0, epochs: 1, name: 'cuda', device: 'cuda' }), /--device cuda: CUDA is not available.*--device cpu/);
+  await assert.rejects(runTraining({ workDir, print, options: { ...tiny, ...quiet, epochs: 1, name: 'cuda', device: 'cuda' } }), /--device cuda: CUDA is not available.*--device cpu/);
+});
+
+test('pspseg train on a dataset folder plans and preprocesses it first, saying so; a second run on the same fold is refused, naming the first', async (t) => {
+  const subsetWork = await hippocampusSubset(10);
+  const datasetDir = join(subsetWork, '..', '..', 'Hippocampus10'); // the subset's MSD folder (helpers/train_data.ts)
+  const work = tempDir(t, 'pspseg-train-cli-');
+  const env = { ...process.env, PSPSEG_WORK: work };
+  const args = [CLI, 'train', datasetDir, '--arch', 'small', '--patch', '32', '--batch', '2', '--iterations', '3', '--val-iterations', '1', '--workers', '1', '--quiet'];
+  const first = spawn(process.execPath, [...args, '--epochs', '3'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  first.stdout.on('data', (d) => { out += d; });
+  first.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise<number | null>((resolve) => first.on('close', resolve));
+  const lock = join(work, 'Hippocampus10', 'models', 'small', 'fold_0', LOCK_FILE);
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(lock) && first.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(existsSync(lock), `the run locks its fold folder (${err})`);
+
+  const second = spawnSync(process.execPath, [...args, '--epochs', '1', '--force'], { env, encoding: 'utf8' });
+  assert.equal(second.status, 1, second.stderr);
+  assert.match(second.stderr, new RegExp(`models/small/fold_0 is in use by another pspseg run: pid ${first.pid}, .*train`));
+
+  assert.equal(await exited, 0, err);
+  assert.match(out, /Hippocampus10: checking, planning and preprocessing into .*Hippocampus10 first/);
+  assert.ok(existsSync(join(work, 'Hippocampus10', 'preprocessed', 'cases.json')), 'preprocessed');
+  assert.equal(parseTrainingLog(readFileSync(join(work, 'Hippocampus10', 'models', 'small', 'fold_0', 'training_log.jsonl'), 'utf8'), 'log').length, 3,
+    'every epoch once: the refused run wrote nothing');
+  assert.ok(!existsSync(lock), 'the lock goes with the run');
 });

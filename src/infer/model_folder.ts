@@ -10,8 +10,8 @@
  * config.json is read with the schema of the fields every reader of a model folder needs
  * (src/models/model_folder.ts; the trainer's full schema in src/train extends it).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { AnyModule, Module } from '../nn/module.js';
 import { loadWeights } from '../nn/weights.js';
@@ -23,7 +23,7 @@ import { PLAN_FILE } from '../data/dataset/work_dir.js';
 import { planHash } from '../data/preprocess/preprocessing_plan.js';
 import { SegmentationNetwork } from '../models/network.js';
 import { networkFromDescription, validateDescription } from '../models/from_description.js';
-import { ARCHITECTURE_FILE, CONFIG_FILE, trainedModelConfigSchema } from '../models/model_folder.js';
+import { ARCHITECTURE_FILE, CHECKPOINT_KINDS, CONFIG_FILE, type CheckpointKind, checkpointWeightsFile, trainedModelConfigSchema } from '../models/model_folder.js';
 
 /** What prediction needs from a network: full-resolution logits first (deep-supervision outputs may follow). */
 export type InferenceNetwork = Module<[Tensor], { logits: Tensor[] }>;
@@ -31,8 +31,6 @@ export type InferenceNetwork = Module<[Tensor], { logits: Tensor[] }>;
 /** Builds a network from a description other than src/models' (tests' own networks). */
 export type NetworkBuilder = (description: unknown, source: string) => InferenceNetwork;
 
-export const CHECKPOINTS = ['final', 'best', 'latest'] as const;
-export type CheckpointName = (typeof CHECKPOINTS)[number];
 
 /** The fields of the trainer's config.json that prediction reads (others are ignored). */
 export const modelConfigSchema = trainedModelConfigSchema.extend({
@@ -59,7 +57,7 @@ export interface LoadedModel {
   patchSize: Shape3;
   /** Spatial axes (0..2, network array order) mirrored in training: the test-time mirroring uses these. */
   mirrorAxes: number[];
-  checkpoint: { name: CheckpointName; file: string; epoch: number | null };
+  checkpoint: { name: CheckpointKind; file: string; epoch: number | null };
   config: ModelConfig;
 }
 
@@ -112,12 +110,8 @@ export async function findPlan(dir: string, config: ModelConfig): Promise<{ plan
     + (other.length ? `${other.join('; ')} (was the dataset planned again?)` : `looked for ${candidates.join(', ')}`));
 }
 
-export function checkpointFile(dir: string, name: CheckpointName): string {
-  return join(dir, `checkpoint_${name}.safetensors`);
-}
-
 function availableCheckpoints(dir: string): string[] {
-  try { return readdirSync(dir).filter((f) => /^checkpoint_[a-z]+\.safetensors$/.test(f)).sort(); } catch { return []; }
+  return CHECKPOINT_KINDS.map((k) => checkpointWeightsFile(dir, k)).filter((p) => existsSync(p)).map((p) => basename(p)).sort();
 }
 
 function buildFromModels(description: unknown, source: string, config: ModelConfig): InferenceNetwork {
@@ -132,7 +126,7 @@ function buildFromModels(description: unknown, source: string, config: ModelConf
 }
 
 /** Builds the network described by the folder and loads the chosen checkpoint's weights (eval mode). */
-export async function loadModelFolder(dirIn: string, checkpoint: CheckpointName = 'final', o: LoadModelOptions = {}): Promise<LoadedModel> {
+export async function loadModelFolder(dirIn: string, checkpoint: CheckpointKind = 'final', o: LoadModelOptions = {}): Promise<LoadedModel> {
   const dir = resolve(dirIn);
   if (!existsSync(dir)) throw new ModelFolderError(dir, 'model folder does not exist');
   const config = readModelConfig(join(dir, CONFIG_FILE));
@@ -140,7 +134,7 @@ export async function loadModelFolder(dirIn: string, checkpoint: CheckpointName 
   const archPath = join(dir, ARCHITECTURE_FILE);
   const description = readJson(archPath, 'network description');
 
-  const weights = checkpointFile(dir, checkpoint);
+  const weights = checkpointWeightsFile(dir, checkpoint);
   if (!existsSync(weights)) {
     const have = availableCheckpoints(dir);
     throw new ModelFolderError(weights, `checkpoint '${checkpoint}' not found (available: ${have.length ? have.join(', ') : 'none'})`);

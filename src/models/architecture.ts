@@ -4,7 +4,7 @@
  * was pruned. Saved as JSON beside every checkpoint (architecture_file.ts), validated with zod.
  */
 import { z } from 'zod';
-import { BLOCK_STATES, type BlockState } from './blocks/prm.js';
+import { BLOCK_STATES, type BlockState } from './blocks/block_state.js';
 import { BRANCH_KERNELS, type BranchCount, PSP_VARIANTS, PSP_VARIANT_NAMES, type PspVariant } from './psp_variants.js';
 import type { Triple } from './shapes.js';
 

@@ -4,7 +4,8 @@ export { type FeatureShape, type ShapedBlock, type Triple, featureBytes, formatS
 export { PatchSizeError, checkPatchSize, isValidPatch, nearestValidSizes } from './patch_size.js';
 export { ConvBlock } from './blocks/conv_block.js';
 export { EfficientBlock } from './blocks/efficient_block.js';
-export { ParallelRedundantModule, type BlockState, BLOCK_STATES } from './blocks/prm.js';
+export { ParallelRedundantModule } from './blocks/prm.js';
+export { type BlockState, BLOCK_STATES } from './blocks/block_state.js';
 export { DownSample } from './blocks/down_sample.js';
 export { UpSample } from './blocks/up_sample.js';
 export { ConvNormAct, StackedConvBlocks } from './blocks/conv_norm_act.js';

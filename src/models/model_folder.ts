@@ -5,6 +5,7 @@
  * other), so that the folder has one definition: the trainer's full config schema
  * (src/train/config.ts) extends `trainedModelConfigSchema`; prediction reads with it as it is.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ARCHITECTURE_FILE } from './architecture_file.js';
 
@@ -17,6 +18,22 @@ export const TRAINING_LOG_FILE = 'training_log.jsonl';
 export const PROGRESS_FILE = 'progress.svg';
 /** Every PRM block's state per epoch (the paper's Fig. 4), redrawn after every epoch while pruning. */
 export const PRUNING_GRID_FILE = 'pruning.svg';
+/** The final architecture: surviving blocks, parameters per PRM, reduction (src/pruning/summary_file.ts). */
+export const PRUNING_SUMMARY_FILE = 'pruning_summary.json';
+/** Every file a training run writes (and `--force` removes), checkpoints aside. */
+export const RUN_FILES = [CONFIG_FILE, ARCHITECTURE_FILE, TRAINING_LOG_FILE, PROGRESS_FILE, PRUNING_GRID_FILE, PRUNING_SUMMARY_FILE] as const;
+
+/**
+ * Checkpoints, each a pair of files: `final` after the last epoch, `best` at the highest EMA pseudo
+ * Dice, `latest` after every epoch of an unfinished run (a finished run keeps final and best only).
+ */
+export const CHECKPOINT_KINDS = ['final', 'best', 'latest'] as const;
+export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];
+/** A checkpoint's weights: safetensors that PyTorch loads, named as the network's parameters. */
+export const checkpointWeightsFile = (dir: string, kind: CheckpointKind): string => join(dir, `checkpoint_${kind}.safetensors`);
+/** A checkpoint's optimiser state, with the trainer's state (epoch, logs, EMA, architecture, pruning) as metadata. */
+export const checkpointStateFile = (dir: string, kind: CheckpointKind): string => join(dir, `checkpoint_${kind}.state.safetensors`);
+
 /** The fold's validation cases predicted from their original files, and their evaluation. */
 export const VALIDATION_DIR = 'validation';
 export const SUMMARY_FILE = 'summary.json';

@@ -6,7 +6,7 @@
  */
 import type { Tensor } from '../tensor/index.js';
 import type { Triple } from '../util/triple.js';
-import type { BlockState, PrmBlockView as PrunableBlockView } from '../models/blocks/prm.js';
+import type { BlockState, PrmBlockView as PrunableBlockView } from '../models/blocks/block_state.js';
 
 export type { Triple };
 

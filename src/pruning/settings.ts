@@ -38,6 +38,8 @@ export const PruningSettingsSchema = z.object({
 }).strict();
 
 export type PruningSettingsInput = z.input<typeof PruningSettingsSchema>;
+/** The defaults: the authors' code's values. */
+export const DEFAULT_PRUNING = PruningSettingsSchema.parse({});
 export type PruningSettings = z.output<typeof PruningSettingsSchema>;
 
 /** The paper's values where they differ from the code's defaults. */

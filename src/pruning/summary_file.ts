@@ -10,7 +10,7 @@ import { writeFileAtomicSync } from '../util/atomic_write.js';
 import { TripleSchema } from './state.js';
 import type { ArchitectureSummary } from './summary.js';
 
-export const PRUNING_SUMMARY_FILE = 'pruning_summary.json';
+export { PRUNING_SUMMARY_FILE } from '../models/model_folder.js';
 export const PRUNING_SUMMARY_FORMAT = 'pspseg-pruning-summary';
 
 const int = () => z.number().int();

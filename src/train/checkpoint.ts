@@ -11,20 +11,25 @@
  * naming the files.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { type SafetensorsFile, loadSafetensors, saveSafetensors } from '../tensor/index.js';
 import type { Optimizer } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
+import { CHECKPOINT_KINDS, type CheckpointKind, checkpointStateFile, checkpointWeightsFile } from '../models/model_folder.js';
 import { epochLogSchema, logRecordSchema } from './training_log.js';
 
 export const CHECKPOINT_FORMAT = 'pspseg-checkpoint-1';
-export type CheckpointKind = 'latest' | 'best' | 'final';
 const NEXT = '.next';
 
-export const weightsFile = (dir: string, kind: CheckpointKind): string => join(dir, `checkpoint_${kind}.safetensors`);
-export const stateFile = (dir: string, kind: CheckpointKind): string => join(dir, `checkpoint_${kind}.state.safetensors`);
+export type { CheckpointKind };
+
+/** Removes every checkpoint of a fold folder, half-written ones too (a run started over). */
+export function removeCheckpoints(dir: string): void {
+  for (const kind of CHECKPOINT_KINDS)
+    for (const path of [checkpointWeightsFile(dir, kind), checkpointStateFile(dir, kind)]) for (const p of [path, path + NEXT]) rmSync(p, { force: true });
+}
 
 export const trainerStateSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
@@ -61,7 +66,7 @@ function fsyncDir(dir: string): void {
 
 /** Writes one checkpoint pair (see the file comment for the order). */
 export function saveCheckpoint(dir: string, kind: CheckpointKind, weights: Map<string, Tensor>, optimizer: Optimizer, state: TrainerStateInput): void {
-  const w = weightsFile(dir, kind), s = stateFile(dir, kind);
+  const w = checkpointWeightsFile(dir, kind), s = checkpointStateFile(dir, kind);
   saveSafetensors(w + NEXT, weights, { format: CHECKPOINT_FORMAT, epoch: String(state.epoch) });
   const bytes = readFileSync(w + NEXT);
   const full = { format: CHECKPOINT_FORMAT, ...state, weights: { bytes: bytes.byteLength, sha256: sha256(bytes) } };
@@ -103,7 +108,7 @@ function readState(path: string): { state: TrainerState; file: SafetensorsFile }
  * Throws CheckpointError naming the files when something is there but no pair is complete.
  */
 export function loadCheckpoint(dir: string, kind: CheckpointKind): LoadedCheckpoint | null {
-  const w = weightsFile(dir, kind), s = stateFile(dir, kind);
+  const w = checkpointWeightsFile(dir, kind), s = checkpointStateFile(dir, kind);
   // Committed pair; weights committed but state not yet; neither committed.
   const candidates: [string, string][] = [[w, s], [w, s + NEXT], [w + NEXT, s + NEXT]];
   const present = candidates.filter(([a, b]) => existsSync(a) && existsSync(b));

@@ -95,8 +95,8 @@ export function defaultOptimizer(name: 'sgd' | 'adamw', lr?: number): OptimizerC
   return name === 'sgd' ? { name, ...DEFAULTS.sgd, lr: lr ?? DEFAULTS.sgd.lr } : { name, ...DEFAULTS.adamw, lr: lr ?? DEFAULTS.adamw.lr };
 }
 
-export function defaultModelName(n: NetworkConfig): string {
-  return n.arch === 'psp' ? `psp_${n.variant ?? 'S'}` : n.arch;
+export function defaultModelName(n: Partial<Pick<NetworkConfig, 'arch' | 'variant'>>): string {
+  return n.arch === 'plain' || n.arch === 'small' ? n.arch : `psp_${n.variant ?? 'S'}`;
 }
 
 export class ConfigFileError extends Error {

@@ -23,8 +23,10 @@ import { AdamW, type Optimizer, SGD, clipGradNorm, polyLR } from '../optim/index
 import { type Device, engineConfig, noGrad, tidy } from '../tensor/index.js';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { Progress } from '../util/progress.js';
+import type { Axes3 } from '../util/triple.js';
 import { mixSeed } from '../util/random.js';
-import { CheckpointError, type CheckpointKind, type LoadedCheckpoint, disposeCheckpoint, loadCheckpoint, saveCheckpoint, stateFile, weightsFile } from './checkpoint.js';
+import { CheckpointError, type CheckpointKind, type LoadedCheckpoint, disposeCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkpointStateFile, checkpointWeightsFile } from '../models/model_folder.js';
 import { CONFIG_FILE, type TrainConfig, configHash, saveConfig } from './config.js';
 import type { NetworkBuilder, TrainableNetwork } from './interfaces.js';
 import type { TrainingLoss } from '../losses/index.js';
@@ -82,6 +84,8 @@ export interface TrainerSetup {
   print?: (line: string) => void;
   /** Called after each epoch's checkpoints are written. */
   onEpochEnd?: (log: EpochLog) => void;
+  /** The plan's transposeForward: which image axis each patch axis is, for messages. */
+  axes?: Axes3;
 }
 
 export interface TrainResult {
@@ -180,7 +184,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
       : `continuing from ${ckpt.weightsPath} (epoch ${startEpoch} of ${c.epochs} done)`);
   } else {
     net = s.builder.create(c.seed);
-    try { guardStepMemory(net, c, s.loss.maskInput !== undefined); } catch (err) { net.dispose(); throw err; }
+    try { guardStepMemory(net, c, s.loss.maskInput !== undefined, s.axes); } catch (err) { net.dispose(); throw err; }
     net.to(device);
     opt = makeOptimizer(net, c);
     await saveConfig(join(out, CONFIG_FILE), c);
@@ -322,7 +326,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainResult> {
       const last = epoch === c.epochs - 1;
       await saveAll(epoch + 1, [...(isBest ? ['best' as const] : []), last ? 'final' : 'latest']);
       // a finished run keeps final (and best); latest would only repeat final
-      if (last && existsSync(weightsFile(out, 'latest'))) { rmSync(stateFile(out, 'latest'), { force: true }); rmSync(weightsFile(out, 'latest'), { force: true }); }
+      if (last && existsSync(checkpointWeightsFile(out, 'latest'))) { rmSync(checkpointStateFile(out, 'latest'), { force: true }); rmSync(checkpointWeightsFile(out, 'latest'), { force: true }); }
       await writeFile(join(out, PROGRESS_FILE), progressSvg(logs, labelNames, `${c.name} fold ${c.fold}`));
       print(epochLine(record, c, labelNames));
       await s.hooks?.afterSave?.({ epoch: epoch + 1, network: net, outDir: out, final: last });
@@ -352,11 +356,11 @@ function epochLine(e: EpochLog, c: TrainConfig, labelNames: readonly string[]): 
  * allocator holds beyond them); the loader's batches are added by guardTrainingMemory. The memory the
  * process holds already is not counted: the available memory is what is left besides it.
  */
-function guardStepMemory(net: TrainableNetwork, c: TrainConfig, maskedEncoderPass: boolean): void {
+function guardStepMemory(net: TrainableNetwork, c: TrainConfig, maskedEncoderPass: boolean, axes?: Axes3): void {
   if (!(net instanceof SegmentationNetwork)) return; // networks without an estimate (the small U-Net, tests' stand-ins)
   const step = trainingStepMemory(net, c.patchSize, c.batchSize, { maskedEncoderPass, optimizerSlots: c.optimizer.name === 'sgd' ? 1 : 2 });
   guardTrainingMemory({
     bytesPerStep: step.resident,
-    patchSize: c.patchSize, batchSize: c.batchSize, channels: c.dataset.inChannels, loaderWorkers: c.runtime.workers ?? undefined,
+    patchSize: c.patchSize, transposeForward: axes, batchSize: c.batchSize, channels: c.dataset.inChannels, loaderWorkers: c.runtime.workers ?? undefined,
   });
 }

@@ -2,10 +2,9 @@
  * The import graph of src/ and the checks the structure test runs on it: cycles between files, and
  * imports that go up (or sideways between siblings) in the layer order. Imports are read with the
  * TypeScript parser, so comments and strings never count; type-only imports, re-exports, dynamic
- * import() and worker entry points (new URL('./x.js', import.meta.url)) all count as dependencies for
- * the layer order. Cycles ignore type-only imports: they are erased at compile time, so they cannot
- * change the order modules load in (a command's lazily loaded runner takes its options type from the
- * command's definition, which imports the runner only when it runs).
+ * import() and worker entry points (new URL('./x.js', import.meta.url)) all count as dependencies, for
+ * the layer order and for cycles: a type-only import back is erased at compile time, but readers and
+ * dependency tools see the two files as a loop all the same.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -68,7 +67,7 @@ export function readImportGraph(root: string): ImportGraph {
 export function findCycles(g: ImportGraph): string[][] {
   const next = new Map<string, string[]>();
   for (const f of g.files) next.set(f, []);
-  for (const e of g.edges) if (next.has(e.to) && !e.typeOnly) next.get(e.from)!.push(e.to);
+  for (const e of g.edges) if (next.has(e.to)) next.get(e.from)!.push(e.to);
   let counter = 0;
   const index = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], onStack = new Set<string>();
   const components: string[][] = [];

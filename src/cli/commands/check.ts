@@ -1,5 +1,5 @@
 /** `pspseg check DATASET`: validates every case of an MSD or nnU-Net v2 dataset and lists all problems. */
-import { defineCommand, type OptionValues } from '../command.js';
+import { defineCommand } from '../command.js';
 
 const options = {
   tolerance: { type: 'number', min: 0, placeholder: 'T', help: 'relative geometry tolerance', defaultText: '1e-3 of a voxel / direction cosine' },
@@ -7,7 +7,6 @@ const options = {
   json: { type: 'boolean', help: 'print the full report as JSON on stdout' },
   quiet: { type: 'boolean', help: 'no progress display' },
 } as const;
-export type CheckOptions = OptionValues<typeof options>;
 
 export const check = defineCommand({
   name: 'check',
@@ -18,5 +17,5 @@ missing or unreadable files, image/label shape, spacing and affine agreement, ch
 NaN/Inf voxels, label values not declared in dataset.json. Warnings (empty labels, unusual
 orientation, stray files) do not fail the check. Exit code 0 without errors, 1 with errors.`,
   options,
-  run: async (o, [dataset]) => (await import('./check_run.js')).runCheck(o, dataset!),
+  run: async (o, [dataset]) => (await import('./check_run.js')).runCheck({ dataset: dataset!, tolerance: o.tolerance, jobs: o.jobs, json: o.json, quiet: o.quiet }),
 });

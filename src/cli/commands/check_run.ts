@@ -3,10 +3,19 @@ import { checkDataset } from '../../data/dataset/check.js';
 import { formatReport } from '../../data/dataset/check_format.js';
 import { readDataset } from '../../data/dataset/dataset.js';
 import { Progress } from '../../util/progress.js';
-import type { CheckOptions } from './check.js';
 
-export async function runCheck(o: CheckOptions, datasetPath: string): Promise<number> {
-  const dataset = readDataset(datasetPath);
+export interface CheckRequest {
+  dataset: string;
+  /** Relative geometry tolerance. */
+  tolerance?: number;
+  /** Cases read at once. */
+  jobs?: number;
+  json: boolean;
+  quiet: boolean;
+}
+
+export async function runCheck(o: CheckRequest): Promise<number> {
+  const dataset = readDataset(o.dataset);
   const progress = o.quiet ? undefined : new Progress('check', dataset.cases.length);
   const report = await checkDataset(dataset, {
     tolerance: o.tolerance,

@@ -1,5 +1,5 @@
 /** `pspseg dataset OUT -i IMAGES -l LABELS`: an nnU-Net v2 dataset folder from loose files. */
-import { defineCommand, type OptionValues } from '../command.js';
+import { UsageError, defineCommand } from '../command.js';
 
 const options = {
   images: { type: 'strings', short: 'i', placeholder: 'PATH', help: 'image file, folder or quoted pattern with *; once per channel' },
@@ -10,7 +10,6 @@ const options = {
   copy: { type: 'boolean', help: 'copy the files (default: symbolic links to them)' },
   force: { type: 'boolean', help: "replace the imagesTr/, labelsTr/ and dataset.json of a dataset already in OUT" },
 } as const;
-export type DatasetOptions = OptionValues<typeof options>;
 
 export const dataset = defineCommand({
   name: 'dataset',
@@ -24,5 +23,16 @@ names, a label named like its image plus a suffix (ct.nii.gz, ct_seg.nii.gz), or
 pattern matched ('data/*/flair.nii.gz' pairs by folder). With several channels give --images once
 per channel, in --channel-names order. Then: pspseg check OUT.`,
   options,
-  run: async (o, [out]) => (await import('./dataset_run.js')).runDataset(o, out!),
+  check: (o) => {
+    if (!o.images.length) throw new UsageError('-i/--images is required');
+    if (!o.labels.length) throw new UsageError('-l/--labels is required');
+    if (channelNames(o['channel-names'])?.some((n) => !n)) throw new UsageError(`--channel-names must be names separated by commas, got '${o['channel-names']}'`);
+  },
+  run: async (o, [out]) => (await import('./dataset_run.js')).runDataset({
+    out: out!, images: o.images, labels: o.labels, channelNames: channelNames(o['channel-names']), labelNames: o['label-names'], name: o.name, copy: o.copy, force: o.force,
+  }),
 });
+
+function channelNames(text: string | undefined): string[] | undefined {
+  return text?.split(',').map((n) => n.trim());
+}

@@ -1,18 +1,11 @@
 /** `pspseg dataset` at work (loaded when the command runs). */
 import { relative } from 'node:path';
-import { DatasetInputError, buildDataset } from '../../data/dataset/dataset_build.js';
+import { type BuildDatasetOptions, DatasetInputError, buildDataset } from '../../data/dataset/dataset_build.js';
 import { UsageError } from '../command.js';
-import type { DatasetOptions } from './dataset.js';
 
-export async function runDataset(o: DatasetOptions, out: string): Promise<number> {
-  if (!o.images.length) throw new UsageError('-i/--images is required');
-  if (!o.labels.length) throw new UsageError('-l/--labels is required');
-  const channelNames = o['channel-names']?.split(',').map((n) => n.trim());
-  if (channelNames && channelNames.some((n) => !n)) throw new UsageError(`--channel-names must be names separated by commas, got '${o['channel-names']}'`);
+export async function runDataset(o: BuildDatasetOptions): Promise<number> {
   try {
-    const d = await buildDataset({
-      out, images: o.images, labels: o.labels, channelNames, labelNames: o['label-names'], name: o.name, copy: o.copy, force: o.force,
-    });
+    const d = await buildDataset(o);
     for (const note of d.notes) console.log(`note: ${note}`);
     const first = d.cases[0]!;
     console.log([

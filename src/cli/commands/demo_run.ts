@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { formatXYZ } from '../../data/common/axes.js';
+import { formatXYZ, xyzOrder } from '../../data/common/axes.js';
 import { readDataset } from '../../data/dataset/dataset.js';
 import { PLAN_FILE, datasetWorkDir } from '../../data/dataset/work_dir.js';
 import { prepareDataset } from '../../data/plan/prepare.js';
@@ -15,51 +15,57 @@ import { parseSummaryJson } from '../../eval/summary.js';
 import { SUMMARY_FILE, VALIDATION_DIR } from '../../models/model_folder.js';
 import { writeReport } from '../../report/report.js';
 import { engineConfig } from '../../tensor/index.js';
-import { type PruningOverrides, runTraining } from '../../train/run.js';
+import type { PspVariant } from '../../models/psp_variants.js';
+import type { TrainOptions } from '../../train/options.js';
+import { runTraining } from '../../train/run.js';
+import type { Triple } from '../../util/triple.js';
 import { describeCpu } from '../../util/cpu_info.js';
-import type { DemoOptions } from './demo.js';
 import { runEvaluate } from './evaluate_run.js';
 import { runPredict } from './predict_run.js';
 
-/** What a schedule sets; anything left out comes from the trainer's defaults (method.md section 3) and the plan. */
+export interface DemoRequest {
+  /** A dataset folder (default: the bundled hippocampus set). */
+  dataset?: string;
+  schedule: 'demo' | 'paper';
+  variant: PspVariant;
+  /** Instead of the schedule's. */
+  epochs?: number;
+  iterations?: number;
+  seed: number;
+  /** Mirroring at test time. */
+  tta: boolean;
+}
+
+/** What a schedule sets, as `pspseg train` options; the patch is made from the plan's (x, y, z). */
 export interface DemoSchedule {
-  epochs: number;
-  iterations: number;
-  valIterations: number;
-  batch?: number;
-  /** The patch from the plan's (network axis order). */
-  patch?: (planPatch: readonly number[]) => [number, number, number];
-  lr?: number;
-  pruning: PruningOverrides;
+  options: TrainOptions;
+  patch?: (planPatchXYZ: Triple) => Triple;
 }
 
 /**
- * demo: minutes on a 2-core CPU (README: the measured time and Dice). A smaller patch than the plan's
- * (2/3 per axis, in multiples of the network's stride 16) makes a step ~3x cheaper. Pruning is scaled
- * to a run of 40 short epochs: a window of 1 epoch, 8 calibration batches, and the convergence check
- * watches RL alone: in so short a run the training loss and TR still fall every epoch (measured:
+ * demo: minutes on a 2-core CPU (docs/demo.md: the measured time and Dice). A smaller patch than the
+ * plan's (2/3 per axis, in multiples of the network's stride 16) makes a step ~3x cheaper. Pruning is
+ * scaled to a run of 40 short epochs: a window of 1 epoch, 8 calibration batches, and the convergence
+ * check watches RL alone: in so short a run the training loss and TR still fall every epoch (measured:
  * watching them, or TR and RL as the paper does, no event happens before the stop at 40% of the
  * epochs), while RL levels off after a few epochs, as all three do in a full run.
  * paper: nnU-Net's schedule with the authors' pruning constants.
  */
-export const DEMO_SCHEDULES: Record<'demo' | 'paper', DemoSchedule> = {
+export const DEMO_SCHEDULES: Record<DemoRequest['schedule'], DemoSchedule> = {
   demo: {
-    epochs: 40, iterations: 45, valIterations: 3, batch: 2, lr: 1e-2,
-    patch: (p) => p.map((n) => Math.max(16, Math.round((n * 2) / 3 / 16) * 16)) as [number, number, number],
-    pruning: { window: 1, calibrationBatches: 8, monitored: ['rl'] },
+    options: { epochs: 40, iterations: 45, 'val-iterations': 3, batch: 2, lr: 1e-2, 'prune-window': 1, 'prune-calibration-batches': 8, 'prune-monitor': ['rl'] },
+    patch: (p) => p.map((n) => Math.max(16, Math.round((n * 2) / 3 / 16) * 16)) as Triple,
   },
-  paper: { epochs: 1000, iterations: 250, valIterations: 50, batch: 2, pruning: {} },
+  paper: { options: { epochs: 1000, iterations: 250, 'val-iterations': 50, batch: 2 } },
 };
 
 const stage = (n: number, text: string): void => console.log(`\n[${n}/5] ${text}`);
 
-export async function runDemo(o: DemoOptions, datasetArg: string | undefined): Promise<number> {
+export async function runDemo(o: DemoRequest): Promise<number> {
   const start = performance.now();
-  if (o.schedule !== 'demo' && o.schedule !== 'paper') throw new Error(`--schedule must be demo or paper, got '${o.schedule}'`);
-  if (!['S', 'B', 'L'].includes(o.variant)) throw new Error(`--variant must be S, B or L, got '${o.variant}'`);
-  const variant = o.variant as 'S' | 'B' | 'L';
+  const variant = o.variant;
   const schedule = DEMO_SCHEDULES[o.schedule];
-  const datasetPath = resolve(o.dataset ?? datasetArg ?? join('..', 'shared', 'data', 'Task04_Hippocampus'));
+  const datasetPath = resolve(o.dataset ?? join('..', 'shared', 'data', 'Task04_Hippocampus'));
   const cfg = engineConfig();
   console.log(`${describeCpu()}; libtorch ${cfg.torchVersion}, ${cfg.threads} threads`);
 
@@ -70,14 +76,14 @@ export async function runDemo(o: DemoOptions, datasetArg: string | undefined): P
   const { plan } = await prepareDataset(dataset, { workDir: work });
   console.log(`plan: spacing ${formatXYZ(plan.targetSpacing, plan.transposeForward, 'mm')}, patch ${formatXYZ(plan.patchSize, plan.transposeForward)} (${join(work, PLAN_FILE)})`);
 
-  const epochs = o.epochs ?? schedule.epochs, iterations = o.iterations ?? schedule.iterations;
-  const patch = schedule.patch?.(plan.patchSize);
+  const epochs = o.epochs ?? schedule.options.epochs!, iterations = o.iterations ?? schedule.options.iterations!;
+  const patch = schedule.patch?.(xyzOrder(plan.patchSize, plan.transposeForward));
   stage(2, `train PSP-Seg ${variant} with progressive pruning on fold 0: ${epochs} epochs x ${iterations} steps` +
-    `${patch ? `, patch ${formatXYZ(patch, plan.transposeForward)}` : ''} (${o.schedule} schedule)`);
+    `${patch ? `, patch ${patch.join(' x ')} (x, y, z)` : ''} (${o.schedule} schedule)`);
   const trainStart = performance.now();
   const r = await runTraining({
-    workDir: work, fold: 0, arch: 'psp', variant, name: `demo_psp_${variant}`, epochs, iterations,
-    valIterations: schedule.valIterations, batch: schedule.batch, patch, lr: schedule.lr, seed: o.seed, force: true, pruning: schedule.pruning,
+    workDir: work,
+    options: { ...schedule.options, arch: 'psp', variant, name: `demo_psp_${variant}`, epochs, iterations, patch, seed: o.seed, force: true },
   });
   const trainSeconds = (performance.now() - trainStart) / 1000;
 
@@ -85,7 +91,7 @@ export async function runDemo(o: DemoOptions, datasetArg: string | undefined): P
   const validation = join(r.outDir, VALIDATION_DIR);
   const imagesDir = dirname(dataset.cases[0]!.images[0]!);
   const predicted = await runPredict({
-    inputs: [imagesDir], output: validation, model: r.outDir, checkpoint: 'final', validationOnly: true, tta: !o['no-tta'], step: 0.5,
+    inputs: [imagesDir], output: validation, model: r.outDir, checkpoint: 'final', validationOnly: true, tta: o.tta, step: 0.5,
     saveProbabilities: false, device: 'cpu', batch: 4, overlap: true, quiet: false,
   });
   if (predicted !== 0) return predicted;

@@ -1,5 +1,9 @@
 /** `pspseg evaluate PREDICTIONS REFERENCES`: Dice, NSD and HD95 per case and class. */
-import { defineCommand, type OptionValues } from '../command.js';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseLabelList } from '../../eval/label_map.js';
+import { SUMMARY_FILE } from '../../models/model_folder.js';
+import { UsageError, defineCommand } from '../command.js';
 
 const options = {
   labels: { type: 'string', placeholder: 'LIST', help: "classes: label values, a region as values joined by '+' (e.g. 1,2 or 1+2+3,2+3,3)", defaultText: "the dataset's labels (REFERENCES or --dataset), else every nonzero value in the references" },
@@ -12,7 +16,6 @@ const options = {
   jobs: { type: 'integer', min: 1, help: 'cases evaluated at once', defaultText: 'CPU count, at most 4' },
   quiet: { type: 'boolean', help: 'no progress display' },
 } as const;
-export type EvaluateOptions = OptionValues<typeof options>;
 
 export const evaluate = defineCommand({
   name: 'evaluate',
@@ -27,8 +30,25 @@ prints the class means. Empty classes: Dice NaN when both are empty; NSD 0 when 
 both are; HD95 inf when one is empty, NaN when both are. Means ignore NaN.
 Exit code 1 when a prediction is missing (unless --allow-missing) or a case failed.`,
   options,
-  run: async (o, [predictions, references]) => {
-    const { evaluateOptions, runEvaluate } = await import('./evaluate_run.js');
-    return runEvaluate(evaluateOptions(o, predictions!, references!));
+  check: (o) => {
+    if (o.output !== undefined && !o.output.endsWith('.json')) throw new UsageError(`--output must name a .json file, got '${o.output}'`);
+    if (o.labels !== undefined) labelClasses(o.labels);
   },
+  run: async (o, [predictions, references]) => (await import('./evaluate_run.js')).runEvaluate({
+    predictions: resolve(predictions!),
+    references: resolve(references!),
+    dataset: o.dataset,
+    classes: o.labels === undefined ? undefined : labelClasses(o.labels),
+    nsdToleranceMm: o['nsd-tolerance'],
+    geometryTolerance: o.tolerance,
+    modelFolder: o.model,
+    output: resolve(o.output ?? join(predictions!, SUMMARY_FILE)),
+    allowMissing: o['allow-missing'],
+    jobs: o.jobs ?? Math.min(4, availableParallelism()),
+    quiet: o.quiet,
+  }),
 });
+
+function labelClasses(text: string) {
+  try { return parseLabelList(text); } catch (err) { throw new UsageError(`--labels: ${(err as Error).message}`); }
+}

@@ -1,15 +1,11 @@
 /** `pspseg evaluate` at work (loaded when the command runs): evaluate a folder, write summary.json and the CSV. */
-import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DatasetError } from '../../data/dataset/dataset.js';
 import { evaluateFolder } from '../../eval/evaluate_folder.js';
-import { EvaluationError, parseLabelList, type EvalClass } from '../../eval/label_map.js';
+import { EvaluationError, type EvalClass } from '../../eval/label_map.js';
 import { summaryTable, summaryToCsv, summaryToJson } from '../../eval/summary.js';
-import { SUMMARY_FILE } from '../../models/model_folder.js';
 import { writeFileAtomic } from '../../util/atomic_write.js';
-import { UsageError } from '../command.js';
-import type { EvaluateOptions } from './evaluate.js';
 
 const LIST_LIMIT = 20;
 
@@ -27,28 +23,6 @@ export interface EvaluateCommandOptions {
   quiet: boolean;
   /** Only these reference cases (e.g. a fold's validation cases). */
   cases?: readonly string[];
-}
-
-/** The parsed command line as evaluateFolder's options; a bad --labels or --output is a usage error. */
-export function evaluateOptions(o: EvaluateOptions, predictionsArg: string, referencesArg: string): EvaluateCommandOptions {
-  const predictions = resolve(predictionsArg);
-  const output = resolve(o.output ?? join(predictions, SUMMARY_FILE));
-  if (!output.endsWith('.json')) throw new UsageError(`--output must name a .json file, got '${o.output}'`);
-  let classes;
-  try { classes = o.labels === undefined ? undefined : parseLabelList(o.labels); } catch (err) { throw new UsageError(`--labels: ${(err as Error).message}`); }
-  return {
-    predictions,
-    references: resolve(referencesArg),
-    dataset: o.dataset,
-    classes,
-    nsdToleranceMm: o['nsd-tolerance'],
-    geometryTolerance: o.tolerance,
-    modelFolder: o.model,
-    output,
-    allowMissing: o['allow-missing'],
-    jobs: o.jobs ?? Math.min(4, availableParallelism()),
-    quiet: o.quiet,
-  };
 }
 
 /** Evaluates, writes summary.json and the CSV, prints the table; returns the exit code. */

@@ -1,11 +1,10 @@
 /** `pspseg info`: what the engine runs on. */
-import { defineCommand, type OptionValues } from '../command.js';
+import { defineCommand } from '../command.js';
 
 const options = {
   json: { type: 'boolean', help: 'print the configuration as JSON' },
   verbose: { type: 'boolean', help: "also print libtorch's parallel settings" },
 } as const;
-export type InfoOptions = OptionValues<typeof options>;
 
 export const info = defineCommand({
   name: 'info',

@@ -1,9 +1,8 @@
 /** `pspseg info` at work (loaded when the command runs). */
 import { engineConfig } from '../../tensor/index.js';
 import { cpuInfo, describeCpu } from '../../util/cpu_info.js';
-import type { InfoOptions } from './info.js';
 
-export async function runInfo(o: InfoOptions): Promise<number> {
+export async function runInfo(o: { json: boolean; verbose: boolean }): Promise<number> {
   const c = engineConfig();
   const cpu = cpuInfo();
   if (o.json) {

@@ -5,21 +5,24 @@
  * `modelRequest` checks the options, `resolveModel` turns them into an architecture and patch,
  * `formatModelSummary` prints. Loaded when the command runs.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../command.js';
 import { PRUNING_SUMMARY_FILE, type PruningSummaryFile, architectureSummaryOf, formatArchitectureSummary, loadPruningSummary } from '../../pruning/index.js';
-import type { ModelOptions } from './model.js';
+import { arrayAxisNames, formatXYZ, fromXYZ, labelTriple } from '../../data/common/axes.js';
 import { loadPlan, PlanFileError } from '../../data/plan/plan_file.js';
+import { findPlan, readModelConfig } from '../../infer/model_folder.js';
+import { CONFIG_FILE } from '../../models/model_folder.js';
+import type { PspVariant } from '../../models/psp_variants.js';
+import type { Axes3 } from '../../util/triple.js';
 import type { Plan } from '../../data/plan/plan_schema.js';
 import {
   type Architecture, ArchitectureError, ArchitectureFileError, type LayoutRow, PatchSizeError, type SegmentationNetwork, type Triple,
-  buildNetwork, formatShape, isBranchCount, loadArchitecture, plainArchitecture, plainArchitectureFromPlan, plainTopology, pspArchitecture, trainingStepMemory,
+  buildNetwork, formatShape, loadArchitecture, plainArchitecture, plainArchitectureFromPlan, plainTopology, pspArchitecture, trainingStepMemory,
 } from '../../models/index.js';
 
 export interface ModelRequest {
   arch: 'psp' | 'plain';
-  variant?: 'S' | 'B' | 'L';
+  variant?: PspVariant;
   branches?: 1 | 4 | 7;
   ratio?: number;
   features?: number[];
@@ -27,69 +30,41 @@ export interface ModelRequest {
   inChannels?: number;
   classes?: number;
   deepSupervision: boolean;
-  spacing?: Triple;
+  /** Per image axis x, y, z. */
+  spacingXYZ?: Triple;
   from?: string;
   plan?: string;
-  patch?: Triple;
+  /** Per image axis x, y, z. */
+  patchXYZ?: Triple;
   batch?: number;
   blocks: boolean;
   json: boolean;
 }
 
-const positiveInt = (v: string, name: string): number => {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got '${v}'`);
-  return n;
-};
-const intList = (v: string, name: string): number[] => v.split(',').map((s) => positiveInt(s.trim(), name));
-const triple = (v: string, name: string, parse: (s: string) => number): Triple => {
-  const parts = v.split(',').map((s) => parse(s.trim()));
-  if (parts.length === 1) return [parts[0]!, parts[0]!, parts[0]!];
-  if (parts.length !== 3) throw new UsageError(`--${name} takes one number or three (D,H,W), got '${v}'`);
-  return parts as Triple;
-};
+/** What a model shows: the architecture, the patch and batch (patch in the network's axis order) and that order. */
+export interface ResolvedModel { arch: Architecture; patch: Triple; batch: number; transposeForward: Axes3 }
 
-/** The parsed command line as a model request; throws UsageError for values that do not fit together. */
-export function modelRequest(v: ModelOptions): ModelRequest {
-  const arch = v.arch;
-  if (arch !== 'psp' && arch !== 'plain') throw new UsageError(`--arch must be psp or plain, got '${arch}'`);
-  if (v.variant !== undefined && !['S', 'B', 'L'].includes(v.variant)) throw new UsageError(`--variant must be S, B or L, got '${v.variant}'`);
-  if (v.branches !== undefined && !isBranchCount(v.branches)) throw new UsageError(`--branches must be 1, 4 or 7, got '${v.branches}'`);
-  const given = (o: keyof ModelOptions): boolean => v[o] !== undefined && v[o] !== false;
-  if (arch === 'plain') {
-    for (const o of ['variant', 'branches', 'ratio', 'norm-affine'] as const)
-      if (given(o)) throw new UsageError(`--${o} applies to PSP-Seg only (--arch psp)`);
-  } else if (v.spacing !== undefined) throw new UsageError('--spacing applies to PlainUNet only (--arch plain)');
-  if (v.from !== undefined) {
-    const clash = (['variant', 'branches', 'ratio', 'features', 'norm-affine', 'in', 'classes', 'no-deep-supervision', 'spacing', 'plan'] as const)
-      .filter(given);
-    if (clash.length) throw new UsageError(`--from reads the whole architecture from the file; drop ${clash.map((o) => `--${o}`).join(', ')}`);
-  }
-  const spacing = v.spacing === undefined ? undefined : triple(v.spacing, 'spacing', (s) => {
-    const n = Number(s);
-    if (!(n > 0)) throw new UsageError(`--spacing must be positive numbers, got '${v.spacing}'`);
-    return n;
-  });
-  return {
-    arch, variant: v.variant as ModelRequest['variant'], branches: v.branches as ModelRequest['branches'], ratio: v.ratio,
-    features: v.features === undefined ? undefined : intList(v.features, 'features'),
-    normAffine: v['norm-affine'],
-    inChannels: v.in,
-    classes: v.classes,
-    deepSupervision: !v['no-deep-supervision'],
-    spacing, from: v.from, plan: v.plan,
-    patch: v.patch === undefined ? undefined : triple(v.patch, 'patch', (s) => positiveInt(s, 'patch')),
-    batch: v.batch,
-    blocks: v.blocks, json: v.json,
-  };
+/** The patch and batch a trained fold folder trained with, and its plan's axes (null for a plain architecture file). */
+async function trainedWith(from: string): Promise<{ patch: Triple; batch: number; transposeForward: Axes3 } | null> {
+  let dir = from;
+  try { if (!statSync(from).isDirectory()) dir = dirname(from); } catch { return null; }
+  const configPath = join(dir, CONFIG_FILE);
+  if (!existsSync(configPath)) return null;
+  const config = readModelConfig(configPath);
+  const batch = (JSON.parse(readFileSync(configPath, 'utf8')) as { batchSize?: unknown }).batchSize;
+  const { plan } = await findPlan(dir, config);
+  return { patch: config.patchSize, batch: typeof batch === 'number' ? batch : 2, transposeForward: plan.transposeForward };
 }
 
 /** The architecture, patch and batch a request describes (reads --from and --plan files). */
-export async function resolveModel(r: ModelRequest): Promise<{ arch: Architecture; patch: Triple; batch: number }> {
+export async function resolveModel(r: ModelRequest): Promise<ResolvedModel> {
   const plan: Plan | undefined = r.plan === undefined ? undefined : await loadPlan(r.plan);
-  const patch = r.patch ?? (plan?.patchSize as Triple | undefined) ?? [128, 128, 128];
-  const batch = r.batch ?? plan?.batchSize ?? 2;
-  if (r.from !== undefined) return { arch: loadArchitecture(r.from), patch, batch };
+  const trained = r.from === undefined ? null : await trainedWith(r.from);
+  const transposeForward = trained?.transposeForward ?? plan?.transposeForward ?? [0, 1, 2];
+  const patch = r.patchXYZ ? fromXYZ(r.patchXYZ, transposeForward) : trained?.patch ?? (plan?.patchSize as Triple | undefined) ?? [128, 128, 128];
+  const batch = r.batch ?? trained?.batch ?? plan?.batchSize ?? 2;
+  const shown = { patch, batch, transposeForward };
+  if (r.from !== undefined) return { arch: loadArchitecture(r.from), ...shown };
   const inChannels = r.inChannels ?? plan?.channels.length ?? 1;
   const classes = r.classes ?? plan?.labels.length ?? 2;
   if (r.arch === 'psp') {
@@ -98,17 +73,17 @@ export async function resolveModel(r: ModelRequest): Promise<{ arch: Architectur
         variant: r.variant, branches: r.branches, ratio: r.ratio, channels: r.features, inChannels, classes,
         deepSupervision: r.deepSupervision, normAffine: r.normAffine,
       }),
-      patch, batch,
+      ...shown,
     };
   }
   const o = { channels: r.features, deepSupervision: r.deepSupervision };
-  if (plan && r.patch === undefined) return { arch: { ...plainArchitectureFromPlan(plan, o, r.plan), inChannels, classes }, patch, batch };
+  if (plan && r.patchXYZ === undefined) return { arch: { ...plainArchitectureFromPlan(plan, o, r.plan), inChannels, classes }, ...shown };
   // nnU-Net's rules on the given patch (and the plan's spacing, or --spacing, or 1 mm).
-  const spacing = r.spacing ?? (plan?.targetSpacing as Triple | undefined) ?? [1, 1, 1];
+  const spacing = r.spacingXYZ ? fromXYZ(r.spacingXYZ, transposeForward) : (plan?.targetSpacing as Triple | undefined) ?? [1, 1, 1];
   const t = plainTopology(spacing, patch);
   if (r.features && r.features.length !== t.strides.length)
-    throw new ArchitectureError(`--features lists ${r.features.length} stages; nnU-Net's topology for patch ${formatShape(patch)} and spacing ${formatShape(spacing)} has ${t.strides.length}`);
-  return { arch: plainArchitecture(t, { ...o, inChannels, classes }), patch, batch };
+    throw new ArchitectureError(`--features lists ${r.features.length} stages; nnU-Net's topology for patch ${formatXYZ(patch, transposeForward)} and spacing ${formatXYZ(spacing, transposeForward, 'mm')} has ${t.strides.length}`);
+  return { arch: plainArchitecture(t, { ...o, inChannels, classes }), ...shown };
 }
 
 const grouped = (n: number): string => n.toLocaleString('en-US');
@@ -120,9 +95,10 @@ export function formatBytes(b: number): string {
 }
 
 /** The summary table and totals; `rows` from net.layout(patch, batch). */
-export function formatModelSummary(net: SegmentationNetwork, arch: Architecture, rows: LayoutRow[], patch: Triple, batch: number, showBlocks: boolean): string {
+export function formatModelSummary(net: SegmentationNetwork, m: ResolvedModel, rows: LayoutRow[], showBlocks: boolean): string {
+  const { arch, patch, batch } = m;
   const shown = rows.filter((r) => showBlocks || r.depth === 0);
-  const table = [['Module', 'Type', 'Output shape', 'Params', 'Activations', ''],
+  const table = [['Module', 'Type', `Output shape (N, C, ${arrayAxisNames(m.transposeForward).join(', ')})`, 'Params', 'Activations', ''],
     ...shown.map((r) => [`${'  '.repeat(r.depth)}${r.name}`, r.type, formatShape(r.output), grouped(r.params), r.activationBytes ? formatBytes(r.activationBytes) : '-', r.note ?? ''])];
   const width = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const line = (row: string[]) => row.map((cell, c) => (c === 3 || c === 4 ? cell.padStart(width[c]!) : cell.padEnd(width[c]!))).join('  ').trimEnd();
@@ -134,7 +110,7 @@ export function formatModelSummary(net: SegmentationNetwork, arch: Architecture,
   return [
     `${net.displayName}: ${arch.inChannels} input channel${arch.inChannels > 1 ? 's' : ''}, ${arch.classes} classes, channels ${formatShape(arch.channels)}, ` +
     `deep supervision ${arch.deepSupervision ? 'on' : 'off'}`,
-    `patch ${formatShape(patch)}, batch ${batch}; ${extra}`,
+    `patch ${formatXYZ(patch, m.transposeForward)}, batch ${batch}; ${extra}`,
     '', line(table[0]!), rule, ...table.slice(1).map(line), rule,
     `Total parameters: ${grouped(params)} (${(params / 1e6).toFixed(2)}M)`,
     `Activation memory of a training step (estimate, input included): ${formatBytes(net.activationBytes(patch, batch))}`,
@@ -175,15 +151,17 @@ export function formatPruningSummary(s: PruningSummaryFile): string {
 export async function runModel(req: ModelRequest): Promise<number> {
   let net: SegmentationNetwork | undefined;
   try {
-    const { arch, patch, batch } = await resolveModel(req);
-    net = buildNetwork(arch);
+    const m = await resolveModel(req);
+    const { patch, batch } = m;
+    net = buildNetwork(m.arch);
     const rows = net.layout(patch, batch);
-    console.log(formatModelSummary(net, arch, rows, patch, batch, req.blocks));
+    console.log(formatModelSummary(net, m, rows, req.blocks));
     const pruning = req.from === undefined ? null : pruningSummaryBeside(req.from);
     if (pruning) console.log(`\n${formatPruningSummary(pruning)}`);
     if (req.json) {
       console.log(JSON.stringify({
-        name: net.displayName, architecture: net.architecture(), params: net.numParameters(), patch, batch,
+        name: net.displayName, architecture: net.architecture(), params: net.numParameters(), patch: labelTriple(patch, m.transposeForward), batch,
+        networkAxes: arrayAxisNames(m.transposeForward),
         activationBytes: net.activationBytes(patch, batch), layers: rows, ...(pruning ? { pruning } : {}),
       }));
     }

@@ -2,7 +2,7 @@
  * `pspseg plan DATASET`: fingerprint a dataset and write its plan (target spacing, normalisation,
  * transpose, patch and batch size) as editable JSON.
  */
-import { defineCommand, type OptionValues } from '../command.js';
+import { defineCommand } from '../command.js';
 
 // The defaults live in data/plan_geometry.ts (which loads the engine); a test checks these texts against them.
 const options = {
@@ -10,13 +10,12 @@ const options = {
   budget: { type: 'integer', min: 1, help: 'patch voxels x batch size upper bound', defaultText: '4194304 = 2 x 128^3' },
   // PSP-Seg's networks pool 4 (S, B) or 5 (L) times; 6 makes every patch side a multiple of 64.
   'num-pools': { type: 'integer', min: 0, max: 6, help: 'network downsamplings; patch sides are multiples of 2^N', defaultText: '4' },
-  'target-spacing': { type: 'numbers', count: 3, min: 0, exclusiveMin: true, placeholder: 'X,Y,Z', help: 'override the target spacing (mm, per image axis x, y, z)' },
+  'target-spacing': { type: 'xyz', min: 0, exclusiveMin: true, help: 'override the target spacing (mm, per image axis x, y, z)' },
   workers: { type: 'integer', min: 1, help: 'worker threads', defaultText: 'CPU count' },
   'skip-check': { type: 'boolean', help: 'go on although the dataset check finds errors' },
   force: { type: 'boolean', help: 'replace a plan.json edited by hand (kept as plan.json.edited)' },
   quiet: { type: 'boolean', help: 'no progress display' },
 } as const;
-export type PlanOptions = OptionValues<typeof options>;
 
 export const plan = defineCommand({
   name: 'plan',
@@ -31,5 +30,8 @@ DIR defaults to $PSPSEG_WORK/<dataset name>/, or ./pspseg_work/<dataset name>/ w
 Triples are per image axis (x, y, z as in the NIfTI files). A plan whose preprocessing of a case
 would not fit in memory is refused.`,
   options,
-  run: async (o, [dataset]) => (await import('./plan_run.js')).runPlan(o, dataset!),
+  run: async (o, [dataset]) => (await import('./plan_run.js')).runPlan({
+    dataset: dataset!, out: o.out, budget: o.budget, numPools: o['num-pools'], targetSpacingXYZ: o['target-spacing'], workers: o.workers,
+    skipCheck: o['skip-check'], force: o.force, quiet: o.quiet,
+  }),
 });

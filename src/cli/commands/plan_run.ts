@@ -13,10 +13,25 @@ import { writeFileAtomic } from '../../util/atomic_write.js';
 import { withFolderLock } from '../../util/folder_lock.js';
 import { Progress } from '../../util/progress.js';
 import { defaultWorkers } from '../../util/worker_pool.js';
-import type { PlanOptions } from './plan.js';
+import type { Triple } from '../../util/triple.js';
 
-export async function runPlan(o: PlanOptions, datasetPath: string): Promise<number> {
-  const dataset = readDataset(datasetPath);
+export interface PlanRequest {
+  dataset: string;
+  /** Output folder (default: the dataset's work folder). */
+  out?: string;
+  /** Patch voxels x batch size upper bound. */
+  budget?: number;
+  numPools?: number;
+  targetSpacingXYZ?: Triple;
+  workers?: number;
+  skipCheck: boolean;
+  /** Replace a plan.json edited by hand. */
+  force: boolean;
+  quiet: boolean;
+}
+
+export async function runPlan(o: PlanRequest): Promise<number> {
+  const dataset = readDataset(o.dataset);
   const outDir = o.out ? resolve(o.out) : datasetWorkDir(dataset.name);
   const planPath = join(outDir, PLAN_FILE);
   return withFolderLock(outDir, {}, async () => {
@@ -26,7 +41,7 @@ export async function runPlan(o: PlanOptions, datasetPath: string): Promise<numb
     }
     const checking = o.quiet ? undefined : new Progress('check', dataset.cases.length);
     const report = await checkBeforeUse(dataset, {
-      cacheFile: join(outDir, CHECK_CACHE_FILE), skipCheck: o['skip-check'],
+      cacheFile: join(outDir, CHECK_CACHE_FILE), skipCheck: o.skipCheck,
       onProgress: checking && ((_d, _t, id) => checking.tick(1, id)),
       print: (line) => { checking?.finish(); console.log(line); },
     });
@@ -37,8 +52,7 @@ export async function runPlan(o: PlanOptions, datasetPath: string): Promise<numb
     if (reading.note) console.log(`fingerprint: ${reading.note}`);
     const progress = o.quiet ? undefined : new Progress('fingerprint', dataset.cases.length);
     const { plan, fingerprint } = await planDataset(dataset, {
-      voxelBudget: o.budget, numPools: o['num-pools'], workers: reading.workers,
-      targetSpacingXYZ: o['target-spacing'] as [number, number, number] | undefined,
+      voxelBudget: o.budget, numPools: o.numPools, workers: reading.workers, targetSpacingXYZ: o.targetSpacingXYZ,
       onCaseDone: progress && ((id) => progress.tick(1, id)),
     });
     progress?.finish();

@@ -1,21 +1,24 @@
 /** `pspseg predict -i INPUT -o OUTPUT -m MODEL_FOLDER`: segment images with a trained model. */
-import { defineCommand, type OptionValues } from '../command.js';
+import { resolve } from 'node:path';
+import { CHECKPOINT_KINDS } from '../../models/model_folder.js';
+import { type OptionValues, UsageError, defineCommand } from '../command.js';
+import type { PredictCommandOptions } from './predict_run.js';
+import type { Device } from '../../tensor/index.js';
 
 const options = {
   input: { type: 'strings', short: 'i', placeholder: 'PATH', help: 'input folder or image file' },
   output: { type: 'string', short: 'o', placeholder: 'DIR', help: 'output folder (created)' },
   model: { type: 'string', short: 'm', placeholder: 'DIR', help: "fold folder written by 'pspseg train' (<work>/models/<name>/fold_<k>)" },
-  checkpoint: { type: 'string', default: 'final', placeholder: 'NAME', help: 'final, best or latest' },
+  checkpoint: { type: 'choice', values: CHECKPOINT_KINDS, default: 'final', help: 'which checkpoint of the model' },
   val: { type: 'boolean', help: "only the model's validation cases among the inputs (its fold's, config.json)" },
   'no-tta': { type: 'boolean', help: 'no mirroring test-time augmentation' },
   step: { type: 'number', min: 0, exclusiveMin: true, max: 1, default: 0.5, placeholder: 'F', help: 'sliding-window step as a fraction of the patch' },
   'save-probabilities': { type: 'boolean', help: 'also write the softmax probabilities (.npz)' },
-  device: { type: 'string', default: 'cpu', placeholder: 'D', help: 'cpu or cuda[:N]' },
+  device: { type: 'string', default: 'cpu', placeholder: 'D', pattern: /^(cpu|cuda(:\d+)?)$/, patternText: 'cpu, cuda or cuda:N', help: 'where to run the network' },
   batch: { type: 'integer', min: 1, default: 1, help: 'windows per network forward' },
   'no-overlap': { type: 'boolean', help: 'preprocess each case in the main thread (no overlap with inference)' },
   quiet: { type: 'boolean', help: 'no progress display' },
 } as const;
-export type PredictOptions = OptionValues<typeof options>;
 
 export const predict = defineCommand({
   name: 'predict',
@@ -29,8 +32,19 @@ picked from it. Writes OUTPUT/CASE.nii.gz
 float16, 'probabilities' [classes, z, y, x]), and OUTPUT/predict_log.json (time per case, peak memory).
 A case that cannot be read is reported and skipped; the exit code is then 1.`,
   options,
-  run: async (o) => {
-    const { predictOptions, runPredict } = await import('./predict_run.js');
-    return runPredict(predictOptions(o));
+  check: (o) => {
+    if (!o.input.length) throw new UsageError('-i/--input is required');
+    if (!o.output) throw new UsageError('-o/--output is required');
+    if (!o.model) throw new UsageError('-m/--model is required');
   },
+  run: async (o) => (await import('./predict_run.js')).runPredict(predictRequest(o)),
 });
+
+/** The options as what prediction runs with (paths absolute). */
+export function predictRequest(o: OptionValues<typeof options>): PredictCommandOptions {
+  return {
+    inputs: o.input.map((p) => resolve(p)), output: resolve(o.output!), model: resolve(o.model!),
+    checkpoint: o.checkpoint, validationOnly: o.val, tta: !o['no-tta'], step: o.step, saveProbabilities: o['save-probabilities'],
+    device: o.device as Device, batch: o.batch, overlap: !o['no-overlap'], quiet: o.quiet,
+  };
+}

@@ -2,19 +2,17 @@
  * `pspseg predict` at work (loaded when the command runs): segment images with a trained (and possibly
  * pruned) model, the training preprocessing reversed, results on each input's own grid.
  */
-import { resolve } from 'node:path';
 import { listInputCases } from '../../infer/input_cases.js';
-import { CHECKPOINTS, type CheckpointName, type NetworkBuilder, loadModelFolder } from '../../infer/model_folder.js';
+import { type NetworkBuilder, loadModelFolder } from '../../infer/model_folder.js';
+import type { CheckpointKind } from '../../models/model_folder.js';
 import { PREDICT_LOG_FILE, predictCases } from '../../infer/predict.js';
 import { type Device, engineConfig } from '../../tensor/index.js';
-import { UsageError } from '../command.js';
-import type { PredictOptions } from './predict.js';
 
 export interface PredictCommandOptions {
   inputs: string[];
   output: string;
   model: string;
-  checkpoint: CheckpointName;
+  checkpoint: CheckpointKind;
   /** Only the model's validation cases among the inputs. */
   validationOnly: boolean;
   tta: boolean;
@@ -24,20 +22,6 @@ export interface PredictCommandOptions {
   batch: number;
   overlap: boolean;
   quiet: boolean;
-}
-
-/** The parsed command line as prediction options; a bad value is a usage error naming the option. */
-export function predictOptions(o: PredictOptions): PredictCommandOptions {
-  if (!o.input.length) throw new UsageError('-i/--input is required');
-  if (!o.output) throw new UsageError('-o/--output is required');
-  if (!o.model) throw new UsageError('-m/--model is required');
-  if (!(CHECKPOINTS as readonly string[]).includes(o.checkpoint)) throw new UsageError(`--checkpoint must be one of ${CHECKPOINTS.join(', ')}, got '${o.checkpoint}'`);
-  if (!/^(cpu|cuda(:\d+)?)$/.test(o.device)) throw new UsageError(`--device must be cpu, cuda or cuda:N, got '${o.device}'`);
-  return {
-    inputs: o.input.map((p) => resolve(p)), output: resolve(o.output), model: resolve(o.model),
-    checkpoint: o.checkpoint as CheckpointName, validationOnly: o.val, tta: !o['no-tta'], step: o.step, saveProbabilities: o['save-probabilities'],
-    device: o.device as Device, batch: o.batch, overlap: !o['no-overlap'], quiet: o.quiet,
-  };
 }
 
 /** Runs a prediction; the exit code is 1 when any case failed. `builder`: networks outside src/models (tests). */

@@ -2,7 +2,7 @@
  * `pspseg preprocess DATASET`: apply a plan to every training case (crop, normalise, resample) and
  * store one fast-loading .pspcase file per case. Resumes: finished cases are not redone.
  */
-import { defineCommand, type OptionValues } from '../command.js';
+import { defineCommand } from '../command.js';
 
 const options = {
   plan: { type: 'string', placeholder: 'FILE', help: 'plan to apply', defaultText: 'WORK/plan.json' },
@@ -13,7 +13,6 @@ const options = {
   'keep-plan': { type: 'boolean', help: 'use the plan although the dataset changed since it was made' },
   quiet: { type: 'boolean', help: 'no progress display' },
 } as const;
-export type PreprocessOptions = OptionValues<typeof options>;
 
 export const preprocess = defineCommand({
   name: 'preprocess',
@@ -27,5 +26,7 @@ missing, was made with another plan, or its source files changed (size or modifi
 interrupted run resumes. Cases are preprocessed as many at a time as fit in memory.
 WORK is $PSPSEG_WORK/<dataset name>/ (./pspseg_work/<dataset name>/ without PSPSEG_WORK).`,
   options,
-  run: async (o, [dataset]) => (await import('./preprocess_run.js')).runPreprocess(o, dataset!),
+  run: async (o, [dataset]) => (await import('./preprocess_run.js')).runPreprocess({
+    dataset: dataset!, plan: o.plan, out: o.out, workers: o.workers, force: o.force, skipCheck: o['skip-check'], keepPlan: o['keep-plan'], quiet: o.quiet,
+  }),
 });

@@ -10,12 +10,26 @@ import { type RedoReason, preprocessDataset } from '../../data/preprocess/prepro
 import { withFolderLock } from '../../util/folder_lock.js';
 import { Progress } from '../../util/progress.js';
 import { defaultWorkers } from '../../util/worker_pool.js';
-import type { PreprocessOptions } from './preprocess.js';
 
 const REASONS: Record<Exclude<RedoReason, 'force'>, string> = { new: 'new', plan: 'made with another plan', sources: 'source files changed' };
 
-export async function runPreprocess(o: PreprocessOptions, datasetPath: string): Promise<number> {
-  const dataset = readDataset(datasetPath);
+export interface PreprocessRequest {
+  dataset: string;
+  /** The plan to apply (default: the work folder's plan.json). */
+  plan?: string;
+  /** Output folder (default: the work folder's preprocessed/). */
+  out?: string;
+  workers?: number;
+  /** Redo every case. */
+  force: boolean;
+  skipCheck: boolean;
+  /** Use the plan although the dataset changed since it was made. */
+  keepPlan: boolean;
+  quiet: boolean;
+}
+
+export async function runPreprocess(o: PreprocessRequest): Promise<number> {
+  const dataset = readDataset(o.dataset);
   const work = datasetWorkDir(dataset.name);
   const planPath = o.plan ? resolve(o.plan) : join(work, PLAN_FILE);
   const outDir = o.out ? resolve(o.out) : join(work, PREPROCESSED_DIR);
@@ -23,14 +37,14 @@ export async function runPreprocess(o: PreprocessOptions, datasetPath: string): 
   if (plan.channels.length !== dataset.channelNames.length)
     throw new Error(`${planPath} has ${plan.channels.length} channel(s), ${dataset.datasetJson} declares ${dataset.channelNames.length}`);
   const changes = await planStaleness(plan, dataset, join(dirname(planPath), FINGERPRINT_FILE));
-  if (changes && !o['keep-plan']) {
+  if (changes && !o.keepPlan) {
     throw new Error([`${planPath} was made from an earlier state of the dataset:`, ...changes.map((c) => `  ${c}`),
       `Run 'pspseg plan ${dataset.root}' again, or pass --keep-plan to preprocess with this plan anyway.`].join('\n'));
   }
   return withFolderLock(outDir, {}, async () => {
     const checking = o.quiet ? undefined : new Progress('check', dataset.cases.length);
     const report = await checkBeforeUse(dataset, {
-      cacheFile: join(dirname(planPath), CHECK_CACHE_FILE), skipCheck: o['skip-check'], // where plan checked
+      cacheFile: join(dirname(planPath), CHECK_CACHE_FILE), skipCheck: o.skipCheck, // where plan checked
       onProgress: checking && ((_d, _t, id) => checking.tick(1, id)),
       print: (line) => { checking?.finish(); console.log(line); },
     });

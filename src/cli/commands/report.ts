@@ -1,11 +1,10 @@
 /** `pspseg report MODEL_FOLDER`: one self-contained report.html about a trained model fold. */
-import { defineCommand, type OptionValues } from '../command.js';
+import { defineCommand } from '../command.js';
 
 const options = {
   summary: { type: 'string', placeholder: 'FILE', help: "evaluation summary.json written by 'pspseg evaluate'", defaultText: 'MODEL_FOLDER/validation/summary.json, if there' },
   output: { type: 'string', short: 'o', placeholder: 'FILE', help: 'where to write the report', defaultText: 'MODEL_FOLDER/report.html' },
 } as const;
-export type ReportOptions = OptionValues<typeof options>;
 
 export const report = defineCommand({
   name: 'report',
@@ -20,8 +19,5 @@ MODEL_FOLDER/validation/summary.json (predict the fold's validation cases into M
 and run 'pspseg evaluate' there) or --summary; predictions are read from the summary's folder, images
 from the dataset. Missing files leave their sections saying how to produce them.`,
   options,
-  run: async (o, [folder]) => {
-    const { runReport } = await import('./report_run.js');
-    return runReport(folder!, o);
-  },
+  run: async (o, [folder]) => (await import('./report_run.js')).runReport({ folder: folder!, summary: o.summary, output: o.output }),
 });

@@ -1,10 +1,9 @@
 /** `pspseg report` at work (loaded when the command runs). */
 import { resolve } from 'node:path';
 import { writeReport } from '../../report/report.js';
-import type { ReportOptions } from './report.js';
 
-export async function runReport(folder: string, o: ReportOptions): Promise<number> {
-  const { path, inputs } = await writeReport(resolve(folder), {
+export async function runReport(o: { folder: string; summary?: string; output?: string }): Promise<number> {
+  const { path, inputs } = await writeReport(resolve(o.folder), {
     summary: o.summary === undefined ? undefined : resolve(o.summary),
     output: o.output === undefined ? undefined : resolve(o.output),
   });

@@ -1,78 +1,33 @@
 /**
- * `pspseg train` at work (loaded when the command runs): the options as a training request; src/train
- * does the work (nnU-Net v2's schedule, PSP-Seg's settings; method.md section 3).
+ * `pspseg train` at work (loaded when the command runs): the dataset's work folder, prepared first when
+ * DATASET is a dataset folder (check, plan, preprocess: each skipped when done), then src/train's run.
  */
-import { DatasetError } from '../../data/dataset/dataset_error.js';
-import { resolveWorkDir } from '../../train/preprocessed.js';
-import { type TrainRequest, runTraining } from '../../train/run.js';
-import { UsageError } from '../command.js';
-import type { TrainOptions } from './train.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatXYZ } from '../../data/common/axes.js';
+import { readDataset } from '../../data/dataset/dataset.js';
+import { PREPROCESSED_DIR, datasetWorkDir } from '../../data/dataset/work_dir.js';
+import { prepareDataset } from '../../data/plan/prepare.js';
+import type { TrainOptions } from '../../train/options.js';
+import { runTraining } from '../../train/run.js';
 
-/** The parsed options as a TrainRequest (minus the work folder, resolved from DATASET); UsageError on bad values. */
-export function trainRequest(v: TrainOptions): Omit<TrainRequest, 'workDir'> {
-  const oneOf = <T extends string>(val: string | undefined, flag: string, allowed: readonly T[]): T | undefined => {
-    if (val === undefined) return undefined;
-    if (!allowed.includes(val as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${val}'`);
-    return val as T;
-  };
-  const int = (text: string, flag: string, min: number): number => {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${text}'`);
-    return n;
-  };
-  const fold: TrainRequest['fold'] = v.fold === 'all' ? 'all' : int(v.fold, '--fold', 0);
-  let patch: TrainRequest['patch'];
-  if (v.patch !== undefined) {
-    const parts = v.patch.split(',').map((p) => int(p.trim(), '--patch', 1));
-    if (parts.length !== 1 && parts.length !== 3) throw new UsageError(`--patch takes D,H,W or one number, got '${v.patch}'`);
-    patch = (parts.length === 1 ? [parts[0], parts[0], parts[0]] : parts) as [number, number, number];
-  }
-  if (v.continue && v.force) throw new UsageError('--continue and --force exclude each other');
-  if (v.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(v.name)) throw new UsageError(`--name may hold letters, digits, '.', '_' and '-' only, got '${v.name}'`);
-  return {
-    fold,
-    arch: oneOf(v.arch, '--arch', ['psp', 'plain', 'small'] as const),
-    variant: oneOf(v.variant, '--variant', ['S', 'B', 'L'] as const),
-    deepSupervision: v['no-deep-supervision'] ? false : undefined,
-    loss: oneOf(v.loss, '--loss', ['psp', 'dice_ce'] as const),
-    lambdaTR: v['lambda-tr'],
-    lambdaRL: v['lambda-rl'],
-    rlVariant: oneOf(v['rl-variant'], '--rl-variant', ['code', 'paper'] as const),
-    prune: v['no-prune'] ? false : undefined,
-    pruning: {
-      window: v['prune-window'], delta: v['prune-delta'], step: v['prune-step'],
-      calibrationBatches: v['prune-calibration-batches'], stopFraction: v['prune-stop-fraction'],
-      monitored: v['prune-monitor'] === undefined ? undefined : v['prune-monitor'].split(',').map((m) => oneOf(m.trim(), '--prune-monitor', ['loss', 'tr', 'rl'] as const)!),
-    },
-    prunePaper: v['prune-paper'] || undefined,
-    architecture: v.architecture,
-    pretrained: v.pretrained,
-    epochs: v.epochs,
-    iterations: v.iterations,
-    valIterations: v['val-iterations'],
-    batch: v.batch,
-    patch,
-    optimizer: oneOf(v.optimizer, '--optimizer', ['sgd', 'adamw'] as const),
-    lr: v.lr,
-    seed: v.seed,
-    name: v.name,
-    device: v.device,
-    workers: v.workers,
-    continue: v.continue,
-    force: v.force,
-    quiet: v.quiet,
-  };
+/** DATASET as a work folder: a preprocessed dataset's name or work folder as it is, a dataset folder prepared first. */
+async function workFolder(dataset: string, quiet: boolean): Promise<string> {
+  const byName = datasetWorkDir(dataset);
+  if (existsSync(join(byName, PREPROCESSED_DIR, 'cases.json'))) return byName;
+  if (existsSync(join(dataset, PREPROCESSED_DIR, 'cases.json'))) return dataset;
+  const d = readDataset(dataset); // a DatasetError names the path when it is none of these
+  const work = datasetWorkDir(d.name);
+  console.log(`${d.root}: checking, planning and preprocessing into ${work} first (each step skipped when already done)`);
+  const { plan, planned } = await prepareDataset(d, { workDir: work, progress: !quiet });
+  if (planned) console.log(`plan: spacing ${formatXYZ(plan.targetSpacing, plan.transposeForward, 'mm')}, patch ${formatXYZ(plan.patchSize, plan.transposeForward)}`);
+  return work;
 }
 
 /** Trains; returns the exit code. */
-export async function runTrain(dataset: string, request: Omit<TrainRequest, 'workDir'>): Promise<number> {
-  let workDir: string;
-  try { workDir = resolveWorkDir(dataset); } catch (err) {
-    if (err instanceof DatasetError) { console.error(`pspseg train: ${err.message}`); return 1; }
-    throw err;
-  }
-  const result = await runTraining({ ...request, workDir });
-  const last = result.logs[result.logs.length - 1];
-  if (last) console.log(`done: ${result.outDir} (best EMA pseudo Dice ${result.bestEma?.toFixed(4) ?? 'n/a'}, ${result.numParameters.toLocaleString()} parameters)`);
+export async function runTrain(dataset: string, options: TrainOptions): Promise<number> {
+  const workDir = await workFolder(dataset, options.quiet ?? false);
+  const result = await runTraining({ workDir, options });
+  console.log(`done: ${result.outDir} (best EMA pseudo Dice ${result.bestEma?.toFixed(4) ?? 'n/a'}, ${result.numParameters.toLocaleString('en-US')} parameters)`);
   return 0;
 }

@@ -44,6 +44,11 @@ export function xyzOrder<T>(values: readonly T[], transposeForward: Axes3 = IDEN
   return (['x', 'y', 'z'] as const).map((n) => values[names.indexOf(n)]!) as Triple<T>;
 }
 
+/** Values given per image axis in x, y, z order, in array order (the inverse of xyzOrder). */
+export function fromXYZ<T>(xyz: readonly T[], transposeForward: Axes3 = IDENTITY): Triple<T> {
+  return arrayAxisNames(transposeForward).map((n) => xyz[['x', 'y', 'z'].indexOf(n)]!) as Triple<T>;
+}
+
 /** "48 x 64 x 48 (x, y, z)" for array-order values. */
 export function formatXYZ(values: readonly number[], transposeForward: Axes3 = IDENTITY, unit = ''): string {
   return `${xyzOrder(values, transposeForward).map((v) => +v.toPrecision(4)).join(' x ')}${unit ? ` ${unit}` : ''} (x, y, z)`;

@@ -17,19 +17,9 @@ import { type Generator, type Tensor } from '../../tensor/index.js';
 import { Module } from '../../nn/index.js';
 import { type FeatureShape, type ShapedBlock, type Triple, LRELU_SLOPE, featureBytes } from '../shapes.js';
 import { EfficientBlock } from './efficient_block.js';
+import type { BlockState, PrmBlockView } from './block_state.js';
 
-/** active: used in forward; masked: skipped in forward but keeps its parameters; deleted: gone. */
-export type BlockState = 'active' | 'masked' | 'deleted';
-export const BLOCK_STATES: readonly BlockState[] = ['active', 'masked', 'deleted'];
 
-/** One block as pruning sees it. */
-export interface PrmBlockView {
-  readonly index: number;
-  readonly kernel: Triple;
-  readonly state: BlockState;
-  /** Parameters the block holds now (0 once deleted). */
-  numParameters(): number;
-}
 
 export class ParallelRedundantModule extends Module implements ShapedBlock {
   private readonly branches = new Map<number, EfficientBlock>();
