@@ -85,7 +85,7 @@ test('over-pruned: restore the masked blocks, s - 1, and prune on with the small
   assert.deepEqual(tl[12]!.blocks, { enc1: 'AARR', dec1: 'AARR' }, 'restored blocks are marked');
   assert.deepEqual(tl[17]!.blocks, { enc1: 'AARM', dec1: 'AARM' }, 'masked again: no longer "restored"');
   assert.equal(controller.step, 1);
-  assert.equal(controller.pruning, true);
+  assert.equal(controller.phase, 'trial', 'masked again: a new trial');
 });
 
 test('s reaching 0 stops pruning for good', async () => {
@@ -98,6 +98,20 @@ test('s reaching 0 stops pruning for good', async () => {
   ]);
   assert.deepEqual(states(network), { enc1: 'active,active,active,active', dec1: 'active,active,active,active' });
   assert.equal(controller.state().stopReason, 'step-zero');
+  assert.equal(controller.phase, 'stopped');
+});
+
+test('phases: watching until the first convergence, trial while blocks are masked, watching after a restore', async () => {
+  const { controller, env } = setup({ initialStep: 2 });
+  const l = logs([...FIRST, 6.5, 6.6, 6.7, 6.8, 6.5, 6.6, 6.7, 6.8]);
+  const phases: string[] = [];
+  for (let e = 0; e <= 16; e++) {
+    await controller.onEpochStart(e, l, env);
+    phases.push(controller.phase);
+    assert.equal(controller.state().masked.length > 0, controller.phase === 'trial', `epoch ${e}: masked blocks exactly in the trial phase`);
+  }
+  assert.deepEqual(phases.map((p, e) => `${e}:${p}`).filter((_, e) => [0, 7, 8, 11, 12, 15, 16].includes(e)),
+    ['0:watching', '7:watching', '8:trial', '11:trial', '12:watching', '15:watching', '16:stopped']);
 });
 
 test('over-pruned again right after a restore: nothing to restore, s - 1 (as the authors\' code)', async () => {

@@ -80,5 +80,17 @@ test('a damaged state is a clear error naming the field', () => {
   assert.throws(() => parsePruningState({ ...st, step: -1 }, 'run/checkpoint.json'), /run\/checkpoint\.json: invalid pruning state: step/);
   assert.throws(() => parsePruningState({ ...st, architecture: { enc1: 'AAXA' } }, 'ckpt'), /architecture\.enc1/);
   assert.throws(() => restorePrunedArchitecture(net, { ...st, architecture: { enc1: 'AAAA' } }), /saved architecture has PRMs enc1 but the network has enc1, dec1/);
+  assert.throws(() => parsePruningState({ ...st, phase: 'trial' }, 'ckpt'), /ckpt: invalid pruning state: masked: blocks are masked in the trial phase, and only then/);
+  net.dispose();
+});
+
+test('a version-1 state (a pruning flag, no phase) reads as today\'s', () => {
+  const net = new StandInNet(4, 5);
+  const { phase: _phase, ...st } = PruningController.start(settings, net, 30).state();
+  const v1 = (pruning: boolean, masked: { module: string; block: number }[]) => ({ ...st, version: 1, pruning, masked });
+  assert.equal(parsePruningState(v1(true, [])).phase, 'watching');
+  assert.equal(parsePruningState(v1(true, [{ module: 'enc1', block: 3 }])).phase, 'trial');
+  assert.equal(parsePruningState(v1(false, [])).phase, 'stopped');
+  assert.equal(parsePruningState(v1(false, [])).version, 2);
   net.dispose();
 });

@@ -176,12 +176,12 @@ test('--device cuda without CUDA is a clear error', { skip: engineConfig().cuda 
   await assert.rejects(runTraining({ workDir, print, options: { ...tiny, ...quiet, epochs: 1, name: 'cuda', device: 'cuda' } }), /--device cuda: CUDA is not available.*--device cpu/);
 });
 
-test('pspseg train on a dataset folder plans and preprocesses it first, saying so; a second run on the same fold is refused, naming the first', async (t) => {
+test('pspseg train on a dataset folder plans and preprocesses it first, saying so; progress for training and validation with the run\'s ETA; a second run on the same fold is refused, naming the first', async (t) => {
   const subsetWork = await hippocampusSubset(10);
   const datasetDir = join(subsetWork, '..', '..', 'Hippocampus10'); // the subset's MSD folder (helpers/train_data.ts)
   const work = tempDir(t, 'pspseg-train-cli-');
   const env = { ...process.env, PSPSEG_WORK: work };
-  const args = [CLI, 'train', datasetDir, '--arch', 'small', '--patch', '32', '--batch', '2', '--iterations', '3', '--val-iterations', '1', '--workers', '1', '--quiet'];
+  const args = [CLI, 'train', datasetDir, '--arch', 'small', '--patch', '32', '--batch', '2', '--iterations', '3', '--val-iterations', '1', '--workers', '1'];
   const first = spawn(process.execPath, [...args, '--epochs', '3'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   first.stdout.on('data', (d) => { out += d; });
@@ -192,12 +192,16 @@ test('pspseg train on a dataset folder plans and preprocesses it first, saying s
   while (!existsSync(lock) && first.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.ok(existsSync(lock), `the run locks its fold folder (${err})`);
 
-  const second = spawnSync(process.execPath, [...args, '--epochs', '1', '--force'], { env, encoding: 'utf8' });
+  const second = spawnSync(process.execPath, [...args, '--epochs', '1', '--force', '--quiet'], { env, encoding: 'utf8' });
   assert.equal(second.status, 1, second.stderr);
   assert.match(second.stderr, new RegExp(`models/small/fold_0 is in use by another pspseg run: pid ${first.pid}, .*train`));
 
   assert.equal(await exited, 0, err);
   assert.match(out, /Hippocampus10: checking, planning and preprocessing into .*Hippocampus10 first/);
+  assert.match(err, /^validation 3\/3: 1\/1 in \d\d:\d\d - loss [\d.]+, pseudo Dice [\d.]+$/m, 'validation has its progress line');
+  assert.match(err, /^epoch 2\/3, run ETA \d\d:\d\d: 3\/3 in /m, "the epoch's bar names the run's ETA");
+  assert.match(out, /^epoch 2\/3 .* run ETA \d\d:\d\d$/m);
+  assert.doesNotMatch(out, /^epoch 3\/3 .*run ETA/m, 'nothing left after the last epoch');
   assert.ok(existsSync(join(work, 'Hippocampus10', 'preprocessed', 'cases.json')), 'preprocessed');
   assert.equal(parseTrainingLog(readFileSync(join(work, 'Hippocampus10', 'models', 'small', 'fold_0', 'training_log.jsonl'), 'utf8'), 'log').length, 3,
     'every epoch once: the refused run wrote nothing');

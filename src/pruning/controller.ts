@@ -1,12 +1,25 @@
 /**
- * Progressive pruning's state machine (method.md section 4), separate from the trainer and the
- * network. At the start of every epoch it reads the per-epoch logs and may:
- *   - do nothing (not converged, or pruning over);
- *   - restore the blocks masked at the last event and decrement the prune step s (over-pruned),
- *     stopping when s reaches 0;
- *   - delete the blocks masked at the last event, then mask, in every PRM with blocks to spare,
- *     the s blocks whose removal changes its output least (block search);
- *   - stop for good at the stop epoch (settings.stopAt) or when no PRM has blocks to spare.
+ * Progressive pruning's state machine (docs/method.md, "Progressive pruning"), separate from the
+ * trainer and the network. It is called at the start of every epoch with the per-epoch logs, and is in
+ * one of three phases (state.phase):
+ *
+ *   watching  no block is masked; the logs are watched for convergence
+ *   trial     the blocks in state.masked were masked at the last event; the next convergence decides
+ *   stopped   for good
+ *
+ * Transitions, at the start of an epoch whose logs have converged since the last event (W epochs
+ * without a new minimum), unless said otherwise:
+ *
+ *   watching -> trial     not over-pruned: mask, in every PRM with blocks to spare, the s blocks whose
+ *                         removal changes its output least (block search)
+ *   watching -> watching  over-pruned: s decreases by 1 (nothing to restore)
+ *   trial    -> trial     not over-pruned: delete the masked blocks, mask the next s per PRM
+ *   trial    -> watching  over-pruned: restore the masked blocks, s decreases by 1
+ *   any      -> stopped   s reaches 0; no PRM has blocks to spare; the stop at stopFraction of the
+ *                         epochs (stopAt 'event': at the first event from then on, the masked blocks
+ *                         deleted or restored as decided and none masked anew; stopAt 'epoch': at
+ *                         that epoch's start, whatever the logs, the masked blocks restored)
+ *
  * Everything it needs to resume exactly is in `state()`.
  */
 import { hasConverged, isOverPruned, minimaOf, finishedLogs, type EpochLosses, type LogMinima } from './convergence.js';
@@ -48,8 +61,8 @@ export class PruningController {
     if (mods.length === 0) throw new Error('pruning: the network has no prunable modules (PRMs)');
     const arch = architectureOf(network);
     return new PruningController(settings, {
-      version: 1,
-      pruning: settings.enabled,
+      version: 2,
+      phase: settings.enabled ? 'watching' : 'stopped',
       stopReason: settings.enabled ? null : 'disabled',
       step: settings.initialStep,
       lastEventEpoch: 0,
@@ -73,7 +86,7 @@ export class PruningController {
   /** A deep copy of the state, plain JSON. */
   state(): PruningState { return structuredClone(this.s); }
 
-  get pruning(): boolean { return this.s.pruning; }
+  get phase(): PruningState['phase'] { return this.s.phase; }
   get step(): number { return this.s.step; }
   get events(): readonly PruningEvent[] { return this.s.events; }
 
@@ -93,7 +106,7 @@ export class PruningController {
     if (JSON.stringify(found) !== JSON.stringify(this.s.architecture))
       throw new Error(`pruning: the network's blocks ${JSON.stringify(found)} do not match the pruning state ${JSON.stringify(this.s.architecture)} (after resuming, call applyArchitecture before loading the weights)`);
     const events: PruningEvent[] = [];
-    if (this.s.pruning) await this.decide(epoch, logs, env, events);
+    if (this.s.phase !== 'stopped') await this.decide(epoch, logs, env, events);
     this.s.architecture = lettersOf(architectureOf(env.network));
     this.s.timeline.push(this.timelineRow(epoch, env.network));
     this.s.lastEpoch = epoch;
@@ -105,7 +118,7 @@ export class PruningController {
     const st = this.settings;
     const logs = finishedLogs(allLogs, epoch, st.monitored);
     if (st.stopAt === 'epoch' && this.pastStop(epoch)) {
-      if (this.s.masked.length) this.restore(epoch, 'stop-fraction', env, events);
+      if (this.s.phase === 'trial') this.restore(epoch, 'stop-fraction', env, events);
       this.stop(epoch, 'stop-fraction', env, events);
       return;
     }
@@ -120,7 +133,7 @@ export class PruningController {
       if (this.s.step <= 0) this.stop(epoch, 'step-zero', env, events);
       else if (st.stopAt === 'event' && this.pastStop(epoch)) this.stop(epoch, 'stop-fraction', env, events);
     } else {
-      if (this.s.masked.length) this.delete(epoch, env, events);
+      if (this.s.phase === 'trial') this.delete(epoch, env, events);
       this.s.lastEventEpoch = epoch;
       // At the stop epoch the authors' code masks a new combination and restores it at once: no new mask.
       if (st.stopAt === 'event' && this.pastStop(epoch)) this.stop(epoch, 'stop-fraction', env, events);
@@ -153,6 +166,7 @@ export class PruningController {
     unmaskBlocks(env.network, blocks);
     this.s.restored.push(...blocks);
     this.s.masked = [];
+    this.s.phase = 'watching';
     events.push(this.event(epoch, 'restored', reason, blocks, before, env));
   }
 
@@ -161,11 +175,12 @@ export class PruningController {
     const blocks = this.s.masked;
     deleteBlocks(env.network, blocks, env.optimizer);
     this.s.masked = [];
+    this.s.phase = 'watching';
     events.push(this.event(epoch, 'deleted', 'converged', blocks, before, env));
   }
 
   private stop(epoch: number, reason: 'stop-fraction' | 'step-zero' | 'nothing-prunable', env: PruningEnv, events: PruningEvent[]): void {
-    this.s.pruning = false;
+    this.s.phase = 'stopped';
     this.s.stopReason = reason;
     const n = env.network.numParameters();
     events.push(this.event(epoch, 'stopped', reason, [], n, env));
@@ -184,6 +199,7 @@ export class PruningController {
     const blocks: BlockRef[] = choices.flatMap((c) => c.blocks.map((block) => ({ module: c.module, block })));
     maskBlocks(env.network, blocks);
     this.s.masked = blocks;
+    this.s.phase = 'trial';
     this.s.restored = this.s.restored.filter((r) => !blocks.some((b) => sameRef(r, b)));
     const e = this.event(epoch, 'masked', 'converged', blocks, before, env);
     e.scores = choices.map((c) => ({ module: c.module, blocks: c.blocks, score: c.score, all: c.scores }));

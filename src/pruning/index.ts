@@ -10,5 +10,4 @@ export * from './controller.js';
 export * from './summary.js';
 export * from './grid_svg.js';
 export * from './calibration_memory.js';
-export * from './trainer_hook.js';
 export * from './summary_file.js';

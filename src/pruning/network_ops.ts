@@ -1,6 +1,7 @@
 /** Masking, restoring and deleting blocks of a PrunableNetwork, and its architecture as plain data. */
 import type { BlockRef, BlockState, ParameterOwner, PrunableModule, PrunableNetwork } from './prunable.js';
 import { blockLabel } from './prunable.js';
+import { type PruningState, parsePruningState } from './state.js';
 
 /** Per PRM, the state of each block by index: what a checkpoint needs to rebuild the architecture. */
 export type Architecture = Record<string, BlockState[]>;
@@ -96,4 +97,17 @@ export function applyArchitecture(network: PrunableNetwork, arch: Architecture):
       else if (want === 'deleted') m.deleteBlock(b.index);
     });
   }
+}
+
+const LETTER_STATE = { A: 'active', M: 'masked', D: 'deleted' } as const;
+
+/** The block states recorded in a pruning state, as `applyArchitecture` takes them. */
+export function architectureOfState(state: PruningState): Architecture {
+  return Object.fromEntries(Object.entries(state.architecture).map(([m, letters]) =>
+    [m, [...letters].map((c) => LETTER_STATE[c as keyof typeof LETTER_STATE])]));
+}
+
+/** Brings a freshly built network to the architecture of a saved pruning state (before loading weights). */
+export function restorePrunedArchitecture(model: PrunableNetwork, savedState: unknown, source?: string): void {
+  applyArchitecture(model, architectureOfState(parsePruningState(savedState, source)));
 }

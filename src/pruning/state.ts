@@ -63,10 +63,17 @@ export const TimelineRowSchema = z.object({
 });
 export type TimelineRow = z.infer<typeof TimelineRowSchema>;
 
+/** The controller's phase (controller.ts lists the transitions). */
+export const PRUNING_PHASES = ['watching', 'trial', 'stopped'] as const;
+export type PruningPhase = (typeof PRUNING_PHASES)[number];
+
 export const PruningStateSchema = z.object({
-  version: z.literal(1),
-  /** False once pruning has stopped for good (or when disabled). */
-  pruning: z.boolean(),
+  version: z.literal(2),
+  /**
+   * watching: no block is masked, the logs are watched for convergence; trial: the blocks in `masked`
+   * were masked at the last event and the next convergence deletes or restores them; stopped: for good.
+   */
+  phase: z.enum(PRUNING_PHASES),
   stopReason: z.enum(['stop-fraction', 'step-zero', 'nothing-prunable', 'disabled']).nullable(),
   /** The prune step s. */
   step: int().min(0),
@@ -75,7 +82,7 @@ export const PruningStateSchema = z.object({
   /** The last epoch whose start was handled (null before the first). */
   lastEpoch: int().nullable(),
   totalEpochs: int().min(1),
-  /** Blocks masked at the last event: deleted or restored at the next. */
+  /** Blocks masked at the last event (phase trial): deleted or restored at the next. */
   masked: z.array(BlockRefSchema),
   /** Blocks restored and not masked again since (the grid colours them apart). */
   restored: z.array(BlockRefSchema),
@@ -87,12 +94,20 @@ export const PruningStateSchema = z.object({
   architecture: z.record(z.string(), z.string().regex(/^[AMD]*$/)),
   events: z.array(PruningEventSchema),
   timeline: z.array(TimelineRowSchema),
-});
+}).refine((s) => (s.phase === 'trial') === (s.masked.length > 0), { message: 'blocks are masked in the trial phase, and only then', path: ['masked'] });
 export type PruningState = z.infer<typeof PruningStateSchema>;
 
-/** Parses a stored state, with a clear error naming what is wrong and where it came from. */
+/** A version-1 state (a flag `pruning` where the phase now is) in today's form; others as they are. */
+function upgrade(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || (value as { version?: unknown }).version !== 1) return value;
+  const { pruning, ...rest } = value as { pruning?: unknown; masked?: unknown[] };
+  const phase = pruning === false ? 'stopped' : Array.isArray(rest.masked) && rest.masked.length ? 'trial' : 'watching';
+  return { ...rest, version: 2, phase };
+}
+
+/** Parses a stored state (version 1 too), with a clear error naming what is wrong and where it came from. */
 export function parsePruningState(value: unknown, source = 'pruning state'): PruningState {
-  const r = PruningStateSchema.safeParse(value);
+  const r = PruningStateSchema.safeParse(upgrade(value));
   if (!r.success) {
     const msg = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`${source}: invalid pruning state: ${msg}`);

@@ -26,15 +26,15 @@ export interface TrainableNetwork {
  * How to make, describe and rebuild one kind of network. The description is plain JSON
  * (architecture.json, and every checkpoint's state: pruning changes the architecture mid-run).
  */
-export interface NetworkBuilder {
+export interface NetworkBuilder<N extends TrainableNetwork = TrainableNetwork> {
   /** A new network, weights initialised from `seed`. */
-  create(seed: number): TrainableNetwork;
+  create(seed: number): N;
   /** The network's current architecture as JSON. */
-  describe(net: TrainableNetwork): unknown;
+  describe(net: N): unknown;
   /** A network with the architecture `description` (read from `source`, named in errors); weights are loaded afterwards. */
-  restore(description: unknown, source: string): TrainableNetwork;
+  restore(description: unknown, source: string): N;
   /** Per-axis scale of each output's logits relative to the patch (deep-supervision targets): [[1,1,1], [0.5,0.5,0.5], ...]. */
-  outputScales(net: TrainableNetwork): [number, number, number][];
+  outputScales(net: N): [number, number, number][];
   /** Patch sizes must be multiples of this (per axis when three numbers). */
   patchMultiple: number | readonly [number, number, number];
 }

@@ -1,58 +1,33 @@
 /**
  * Progressive pruning inside `pspseg train`: the trainer's hooks (trainer.ts TrainingHooks) around
- * src/pruning's PruningTrainerHook, for PSP-Seg networks.
+ * src/pruning's controller, the one adapter between the two.
  *
- * - At the start of every epoch: the per-epoch logs as pruning reads them (training loss, TR, RL),
- *   calibration batches drawn lazily from the epoch's own batch stream (only when a search runs),
- *   the events printed ("pruning at the start of epoch 9/20: masked ...") and returned as
- *   training_log.jsonl records; pruning.svg rewritten in the fold folder.
+ * - At the start of every epoch: the finished epochs' logs as pruning reads them (training loss, TR,
+ *   RL), a block search whose calibration batches are drawn lazily from the epoch's own batch stream
+ *   (only when a search runs), the controller's decision; each event printed ("pruning at the start
+ *   of epoch 9/20: masked ...") and returned as a training_log.jsonl record; pruning.svg redrawn.
  * - The controller's state goes into every checkpoint; `restore` continues from it (the network was
  *   already rebuilt from the checkpoint's architecture, masks included, and got its weights).
  * - After every save: pruning_summary.json (surviving blocks, parameters per PRM and in total,
- *   reduction against the unpruned network). Also written when pruning is off (--no-prune,
- *   --architecture), against the same architecture with every block present.
+ *   reduction against the unpruned network), also when pruning is off (--no-prune, --architecture);
+ *   the final architecture printed after the last epoch.
  */
 import { join } from 'node:path';
-import { EfficientBlock, type PSPSegNet } from '../models/index.js';
-import { PRUNING_GRID_FILE } from '../models/model_folder.js';
+import { PRUNING_GRID_FILE, PRUNING_SUMMARY_FILE } from '../models/model_folder.js';
 import {
-  PRUNING_SUMMARY_FILE, PruningTrainerHook, type EpochLosses, type PrunableNetwork, type PruningEvent, type PruningState,
-  formatArchitectureSummary, formatPruningEvent, savePruningSummary, summarizeArchitecture, type CalibrationBatch,
+  type CalibrationBatch, type EpochLosses, type PrunableNetwork, PruningController, type PruningEvent, type ResolvedPruningSettings,
+  formatArchitectureSummary, formatPruningEvent, networkBlockSearch, pruningRecord, savePruningSummary, summarizeArchitecture, writePruningGrid,
 } from '../pruning/index.js';
-import type { TrainConfig } from './config.js';
-import type { TrainableNetwork } from './interfaces.js';
-import type { LogRecord } from './training_log.js';
-import type { EpochLog } from './training_log.js';
+import { Progress } from '../util/progress.js';
 import type { TrainingHooks } from './trainer.js';
+import type { EpochLog, LogRecord } from './training_log.js';
 
-
-const silentProgress = () => ({ tick: () => undefined, finish: () => undefined });
-
-/** What pruning monitors of an epoch: the mean training loss and, with the FD loss, TR and RL. */
+/** What pruning watches of an epoch: the mean training loss and, with the FD loss, TR and RL. */
 export function epochLosses(e: EpochLog): EpochLosses {
   const out: EpochLosses = { epoch: e.epoch, loss: e.trainLoss };
   if (e.trainTerms.tr !== undefined) out.tr = e.trainTerms.tr;
   if (e.trainTerms.rl !== undefined) out.rl = e.trainTerms.rl;
   return out;
-}
-
-function asPrunable(net: TrainableNetwork): PrunableNetwork & PSPSegNet {
-  if (typeof (net as Partial<PSPSegNet>).prunableModules !== 'function') throw new Error('pruning: the network has no PRMs (prune PSP-Seg networks only)');
-  return net as unknown as PrunableNetwork & PSPSegNet;
-}
-
-/** Parameters of the architecture with every block present (masked and deleted ones rebuilt). */
-export function unprunedParameters(net: PSPSegNet): number {
-  let n = net.numParameters();
-  const a = net.arch;
-  for (const m of net.prunableModules())
-    for (const b of m.blocks()) {
-      if (b.state !== 'deleted') continue;
-      const block = new EfficientBlock(m.channels, m.channels, b.kernel, a.ratio, { normAffine: a.normAffine });
-      n += block.numParameters();
-      block.dispose();
-    }
-  return n;
 }
 
 const eventCounts = (events: readonly PruningEvent[]) => ({
@@ -61,58 +36,61 @@ const eventCounts = (events: readonly PruningEvent[]) => ({
   restored: events.filter((e) => e.kind === 'restored').length,
 });
 
-export interface PruningHooksOptions {
-  config: TrainConfig;
+const silentProgress = () => ({ tick: () => undefined, finish: () => undefined });
+
+export interface PruningHooksOptions<N> {
+  /** The run's pruning settings (config.json's, the initial step fixed). */
+  settings: ResolvedPruningSettings;
+  totalEpochs: number;
+  /** The fold folder (pruning.svg, pruning_summary.json). */
   outDir: string;
   print: (line: string) => void;
   quiet?: boolean;
+  /** Parameters of the network's architecture with every block present: the summary's reference when pruning is off. */
+  unprunedParameters: (net: N) => number;
 }
 
-/** The hooks for a PSP-Seg run: pruning when config.pruning.enabled, the summary file always. */
-export function pruningHooks(o: PruningHooksOptions): TrainingHooks {
-  const c = o.config;
-  const enabled = c.pruning.enabled;
-  const variant = c.network.variant ?? 'S';
-  let hook: PruningTrainerHook | null = null;
-  const make = (resumeState?: unknown) => new PruningTrainerHook({
-    settings: c.pruning, variant, totalEpochs: c.epochs, resumeState, log: o.print,
-    progress: o.quiet ? silentProgress : undefined,
-    gridPath: join(o.outDir, PRUNING_GRID_FILE),
-    formatEvent: (e) => formatPruningEvent(e, { epochLabel: `at the start of epoch ${e.epoch + 1}/${c.epochs}` }),
-  });
+/** The hooks for a PSP-Seg run: pruning when settings.enabled, the summary file always. */
+export function pruningHooks<N extends PrunableNetwork>(o: PruningHooksOptions<N>): TrainingHooks<N> {
+  const { settings, totalEpochs } = o;
+  let controller: PruningController | null = null;
   let unpruned: number | null = null;
-  const initialParameters = (net: PSPSegNet): number => hook?.state()?.initialParameters ?? (unpruned ??= unprunedParameters(net));
+  const epochLabel = (e: PruningEvent) => `at the start of epoch ${e.epoch + 1}/${totalEpochs}`;
 
   return {
-    onEpochStart: enabled ? async (ctx) => {
-      hook ??= make();
-      const loader: { it: AsyncIterator<CalibrationBatch> | null } = { it: null };
-      const draw = async (): Promise<CalibrationBatch> => {
-        loader.it ??= ctx.batches(c.pruning.calibrationBatches)[Symbol.asyncIterator]();
-        const r = await loader.it.next();
-        if (r.done) throw new Error(`pruning: the calibration loader ran out after ${c.pruning.calibrationBatches} batches`);
-        return r.value;
-      };
+    onEpochStart: settings.enabled ? async (ctx) => {
+      controller ??= PruningController.start(settings, ctx.network, totalEpochs);
+      let stream: AsyncIterator<CalibrationBatch> | null = null;
+      const search = networkBlockSearch({
+        network: ctx.network,
+        drawBatch: async () => {
+          stream ??= ctx.batches(settings.calibrationBatches)[Symbol.asyncIterator]();
+          const r = await stream.next();
+          if (r.done) throw new Error(`pruning: the calibration loader ran out after ${settings.calibrationBatches} batches`);
+          return r.value;
+        },
+        batches: settings.calibrationBatches,
+        progress: o.quiet ? silentProgress : (n) => new Progress(`pruning calibration, epoch ${ctx.epoch + 1}`, n),
+      });
       try {
-        const r = await hook.onEpochStart({
-          epoch: ctx.epoch, logs: ctx.logs.map(epochLosses), model: asPrunable(ctx.network), optimizer: ctx.optimizer, drawCalibrationBatch: draw,
-        });
-        return { records: r.records as LogRecord[] };
+        const events = await controller.onEpochStart(ctx.epoch, ctx.logs.map(epochLosses), { network: ctx.network, optimizer: ctx.optimizer, search });
+        for (const e of events) o.print(formatPruningEvent(e, { epochLabel: epochLabel(e) }));
+        writePruningGrid(join(o.outDir, PRUNING_GRID_FILE), controller.state(), { stopEpoch: Math.ceil(settings.stopFraction * totalEpochs) });
+        return { records: events.map(pruningRecord) as LogRecord[] };
       } finally {
-        await loader.it?.return?.(); // closes the loader's workers
+        await (stream as AsyncIterator<CalibrationBatch> | null)?.return?.(); // closes the loader's workers
       }
     } : undefined,
-    state: () => hook?.state() ?? null,
+    state: () => controller?.state() ?? null,
     restore: (state) => {
-      if (enabled && state !== null && state !== undefined) hook = make(state);
+      if (settings.enabled && state !== null && state !== undefined) controller = PruningController.resume(settings, state, 'checkpoint');
     },
     afterSave: ({ epoch, network, outDir, final }) => {
-      const net = asPrunable(network);
-      const s = summarizeArchitecture(net, initialParameters(net));
-      const st: PruningState | null = hook?.state() ?? null;
+      const st = controller?.state() ?? null;
+      const s = summarizeArchitecture(network, st?.initialParameters ?? (unpruned ??= o.unprunedParameters(network)));
       savePruningSummary(join(outDir, PRUNING_SUMMARY_FILE), {
         format: 'pspseg-pruning-summary', version: 1, epoch,
-        pruning: { enabled, stopReason: st?.stopReason ?? (enabled ? null : 'disabled'), step: st?.step ?? null, events: eventCounts(st?.events ?? []) },
+        pruning: { enabled: settings.enabled, stopReason: st?.stopReason ?? (settings.enabled ? null : 'disabled'), step: st?.step ?? null, events: eventCounts(st?.events ?? []) },
         ...s,
       });
       if (final) o.print(`final architecture (${PRUNING_SUMMARY_FILE}):\n${formatArchitectureSummary(s)}`);

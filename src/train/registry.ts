@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { Generator } from '../tensor/index.js';
 import { SmallUNet } from '../models/small_unet.js';
-import { type Architecture, type PlainArchitecture, type PspArchitecture, PlainUNet, PSPSegNet, pspArchitecture, validateArchitecture } from '../models/index.js';
+import { type Architecture, EfficientBlock, type PlainArchitecture, type PspArchitecture, PlainUNet, PSPSegNet, pspArchitecture, validateArchitecture } from '../models/index.js';
 import { deepSupervisionScales } from '../data/augment/deep_supervision.js';
 import { type TrainingLoss, trainingLoss } from '../losses/index.js';
 import type { TrainConfig } from './config.js';
@@ -71,7 +71,8 @@ export function pspStartArchitecture(config: TrainConfig): PspArchitecture {
   });
 }
 
-function pspBuilder(config: TrainConfig): NetworkBuilder {
+/** PSP-Seg's builder, typed as such (its pruning hooks need the PRMs). */
+export function pspBuilder(config: TrainConfig): NetworkBuilder<PSPSegNet> {
   const start = pspStartArchitecture(config);
   const build = (a: PspArchitecture, g?: Generator): PSPSegNet => {
     const net = new PSPSegNet(a, { generator: g });
@@ -82,7 +83,7 @@ function pspBuilder(config: TrainConfig): NetworkBuilder {
   return {
     patchMultiple: stride,
     create: (seed) => build(start, new Generator(seed)),
-    describe: (net) => (net as PSPSegNet).architecture(),
+    describe: (net) => net.architecture(),
     restore: (description, source) => {
       const a = architectureOf(description, 'psp', source);
       checkFits(source, a, config);
@@ -90,8 +91,7 @@ function pspBuilder(config: TrainConfig): NetworkBuilder {
     },
     // [full, head1 (1/2), ..., head{S-2}]: L has five outputs, S and B four.
     outputScales: (net) => {
-      const p = net as PSPSegNet;
-      const n = p.deepSupervision ? p.stages - 1 : 1;
+      const n = net.deepSupervision ? net.stages - 1 : 1;
       return Array.from({ length: n }, (_, i): Scale3 => [2 ** -i, 2 ** -i, 2 ** -i]);
     },
   };
@@ -122,6 +122,20 @@ export function buildNetwork(config: TrainConfig): NetworkBuilder {
     case 'psp': return pspBuilder(config);
     case 'plain': return plainBuilder(config);
   }
+}
+
+/** Parameters of a PSP-Seg network's architecture with every block present (masked and deleted ones rebuilt). */
+export function unprunedParameters(net: PSPSegNet): number {
+  let n = net.numParameters();
+  const a = net.arch;
+  for (const m of net.prunableModules())
+    for (const b of m.blocks()) {
+      if (b.state !== 'deleted') continue;
+      const block = new EfficientBlock(m.channels, m.channels, b.kernel, a.ratio, { normAffine: a.normAffine });
+      n += block.numParameters();
+      block.dispose();
+    }
+  return n;
 }
 
 export function buildLoss(config: TrainConfig): TrainingLoss {

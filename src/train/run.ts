@@ -15,11 +15,12 @@ import { withFolderLock } from '../util/folder_lock.js';
 import type { Triple } from '../util/triple.js';
 import { removeCheckpoints } from './checkpoint.js';
 import { CONFIG_FILE, CONFIG_VERSION, DEFAULTS, type TrainConfig, defaultModelName, defaultOptimizer, loadConfig, trainConfigSchema } from './config.js';
-import type { NetworkBuilder } from './interfaces.js';
+import type { NetworkBuilder, TrainableNetwork } from './interfaces.js';
+import { initialStepFor } from '../pruning/settings.js';
 import { type TrainOptions, applyTrainOptions, checkTrainOptions, continuedConfig, flagOfField } from './options.js';
 import { formatPretrainedReport, loadPretrained } from './pretrained.js';
 import { pruningHooks } from './pruning_hooks.js';
-import { buildLoss, buildNetwork } from './registry.js';
+import { buildLoss, buildNetwork, pspBuilder, unprunedParameters } from './registry.js';
 import { type PreprocessedDataset, loadCases, openPreprocessed } from './preprocessed.js';
 import { type Fold, SPLITS_FILE, foldCases } from './splits.js';
 import { type TrainResult, type TrainingHooks, runTrainer } from './trainer.js';
@@ -139,23 +140,23 @@ async function trainInFolder(r: TrainRun, d: PreprocessedDataset, outDir: string
   }
 
   const print = r.print ?? ((l: string) => console.log(l));
-  let builder = (r.buildNetwork ?? buildNetwork)(config);
   const loss = (r.buildLoss ?? buildLoss)(config);
-  const multiple = builder.patchMultiple;
+  const multiple = (r.buildNetwork ?? buildNetwork)(config).patchMultiple;
   config.patchSize.forEach((n, i) => {
     const m = typeof multiple === 'number' ? multiple : multiple[i]!;
     if (n % m) throw new Error(`patch size ${config.patchSize.join('x')}: axis ${i} (${n}) must be a multiple of ${m} for --arch ${config.network.arch}`);
   });
   if (given?.masked && !o.continue) print(`--architecture ${o.architecture}: its ${given.masked} masked block(s) are left out (deleted) in the model trained from scratch`);
   const pretrained = config.network.pretrained;
-  if (pretrained !== null && !o.continue) {
-    const base = builder;
-    builder = { ...base, create: (seed) => {
+  /** A fresh network takes the tensors of --pretrained that fit. */
+  const withPretrained = <N extends TrainableNetwork>(base: NetworkBuilder<N>): NetworkBuilder<N> => (pretrained === null || o.continue ? base : {
+    ...base,
+    create: (seed) => {
       const net = base.create(seed);
       try { for (const l of formatPretrainedReport(loadPretrained(net, pretrained))) print(l); } catch (err) { net.dispose(); throw err; }
       return net;
-    } };
-  }
+    },
+  });
   const cases = await loadCases(d, [...config.trainCases, ...config.valCases]);
   const pick = (ids: string[]) => ids.map((id) => cases.get(id)!);
   const p = config.pruning;
@@ -168,10 +169,18 @@ async function trainInFolder(r: TrainRun, d: PreprocessedDataset, outDir: string
   if (config.valCases.length === 1 && config.fold !== 'all')
     print(`note: fold ${config.fold} validates on one case (${config.valCases[0]}): the pseudo Dice, and so the best checkpoint, rest on it alone` +
       (d.caseIds.length < 5 ? ` (the dataset has ${d.caseIds.length} cases, so ${d.caseIds.length} folds of one case each; --fold all trains and validates on every case)` : ''));
-  const hooks = r.hooks ?? (config.network.arch === 'psp' ? pruningHooks({ config, outDir, print, quiet: o.quiet }) : undefined);
-  const result = await runTrainer({
-    config, outDir, trainCases: pick(config.trainCases), valCases: pick(config.valCases), builder, loss,
-    hooks, resume: o.continue, quiet: o.quiet, print, onEpochEnd: r.onEpochEnd, axes,
-  });
+  const setup = {
+    config, outDir, trainCases: pick(config.trainCases), valCases: pick(config.valCases), loss,
+    resume: o.continue, quiet: o.quiet, print, onEpochEnd: r.onEpochEnd, axes,
+  };
+  const result = config.network.arch === 'psp' && !r.buildNetwork
+    ? await runTrainer({
+      ...setup, builder: withPretrained(pspBuilder(config)),
+      hooks: r.hooks ?? pruningHooks({
+        settings: { ...p, initialStep: p.initialStep ?? initialStepFor(config.network.variant ?? 'S') }, totalEpochs: config.epochs,
+        outDir, print, quiet: o.quiet, unprunedParameters,
+      }),
+    })
+    : await runTrainer({ ...setup, builder: withPretrained((r.buildNetwork ?? buildNetwork)(config)), hooks: r.hooks });
   return { ...result, config, outDir };
 }
