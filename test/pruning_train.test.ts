@@ -167,15 +167,16 @@ test('the network rebuilt from architecture.json and checkpoint_final reproduces
   assert.ok(Math.abs(mean - logged) <= 1e-6 * Math.abs(logged), `validation loss ${mean} vs logged ${logged}`);
 });
 
-test('pspseg model --from the fold folder prints the pruned architecture and its summary', async () => {
+test('pspseg model --from the fold folder prints the pruned architecture, its summary, and the patch and batch it trained with', async () => {
   const { r } = await prunedRun();
   const out: string[] = [];
   const { log } = console;
   console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
   let code: number;
-  try { code = await model.run(['--from', r.outDir, '--patch', '32', '--json']); } finally { console.log = log; }
+  try { code = await model.run(['--from', r.outDir, '--json']); } finally { console.log = log; }
   assert.equal(code, 0);
   const text = out.join('\n');
+  assert.match(text, /^patch 32 x 32 x 32 \(x, y, z\), batch 2;/m, "the fold's patch and batch, not 128^3");
   assert.match(text, /PRM blocks \(pruning_summary\.json; pruned over 9 epochs: \d+ masking, \d+ deletion, 0 restoring event\(s\)/);
   assert.match(text, /total parameters [\d,]+ \(unpruned [\d,]+, \d+\.\d% fewer\)/);
   const json = JSON.parse(out[out.length - 1]!) as { params: number; pruning: { totalParameters: number } };

@@ -31,6 +31,8 @@ export interface Command {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
+  /** The definition the usage was made from (docs/cli.md is made from it too). */
+  readonly spec: Pick<CommandSpec<OptionSpecs>, 'args' | 'description' | 'options'>;
   /** Parses argv, runs, and returns the exit code; never throws. */
   run(argv: string[]): Promise<number>;
 }
@@ -70,6 +72,7 @@ export function defineCommand<const S extends OptionSpecs>(spec: CommandSpec<S>)
     name: spec.name,
     summary: spec.summary,
     usage,
+    spec,
     parse,
     async run(argv: string[]): Promise<number> {
       let input;
