@@ -30,8 +30,8 @@
  *   BENCH_PAPER_CUBES (128,96,64), BENCH_PAPER_STEPS (3, after 1 warm-up), BENCH_MODELS (all; e.g. plain,psp_s);
  *   BENCH_DATASET ($PSPSEG_DATA/Task04_Hippocampus), BENCH_CASES (all), BENCH_WORK (a temporary folder,
  *   removed; when set, kept with every model), BENCH_WORKERS (loader default), BENCH_OUT.
- *   BENCH_SMOKE=1: everything at a tiny size (20 cases, patch 32, 2 epochs x 2 iterations, 3 validation
- *   cases, cube 32), written to bench/results/method_smoke.md: checks that the benchmark runs.
+ *   BENCH_SMOKE=1: everything at a tiny size (10 cases, patch 32, 1 epoch x 1 iteration, 1 validation
+ *   case, cube 32), written to bench/results/method_smoke.md: checks that the benchmark runs.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -48,17 +48,16 @@ import { describeCpu } from '../src/util/cpu_info.js';
 import { DEMO_SCHEDULES } from '../src/cli/commands/demo_run.js';
 import type { MonitoredLog } from '../src/pruning/index.js';
 import type { ModelRequest, ModelResult } from './method_model.js';
+import { numberSetting as env, smoke } from './smoke.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const smoke = process.env.BENCH_SMOKE === '1';
-const env = (k: string, full: number, tiny: number) => Number(process.env[k] ?? (smoke ? tiny : full));
 const list = (k: string, full: number[], tiny: number[]) => (process.env[k] ? process.env[k]!.split(',').map(Number) : smoke ? tiny : full);
 
 const datasetPath = resolve(process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? join(repo, '..', 'shared', 'data'), 'Task04_Hippocampus'));
 const demo = DEMO_SCHEDULES.demo;
 const budget = {
-  epochs: env('BENCH_EPOCHS', demo.epochs, 2),
-  iterations: env('BENCH_ITERATIONS', demo.iterations, 2),
+  epochs: env('BENCH_EPOCHS', demo.epochs, 1),
+  iterations: env('BENCH_ITERATIONS', demo.iterations, 1),
   valIterations: env('BENCH_VAL_ITERATIONS', demo.valIterations, 1),
   batch: env('BENCH_BATCH', demo.batch ?? 2, 2),
   lr: env('BENCH_LR', demo.lr ?? 1e-2, 1e-2),
@@ -70,11 +69,11 @@ const pruning = {
   calibrationBatches: env('BENCH_PRUNE_CALIBRATION', demo.pruning.calibrationBatches ?? 8, 1),
   monitored: (process.env.BENCH_PRUNE_MONITOR?.split(',') ?? demo.pruning.monitored ?? ['loss', 'tr', 'rl']) as MonitoredLog[],
 };
-const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 3 : null;
+const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 1 : null;
 const tta = process.env.BENCH_TTA === '1';
 const cubes = list('BENCH_PAPER_CUBES', [128, 96, 64], [32]);
 const paperSteps = env('BENCH_PAPER_STEPS', 3, 1);
-const numCases = process.env.BENCH_CASES ? Number(process.env.BENCH_CASES) : smoke ? 20 : null;
+const numCases = process.env.BENCH_CASES ? Number(process.env.BENCH_CASES) : smoke ? 10 : null;
 const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
 const outFile = resolve(process.env.BENCH_OUT ?? join(repo, 'bench', 'results', smoke ? 'method_smoke.md' : 'method.md'));
 
