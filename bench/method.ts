@@ -31,7 +31,7 @@
  *   BENCH_DATASET ($PSPSEG_DATA/Task04_Hippocampus), BENCH_CASES (all), BENCH_WORK (a temporary folder,
  *   removed; when set, kept with every model), BENCH_WORKERS (loader default), BENCH_OUT.
  *   BENCH_SMOKE=1: everything at a tiny size (10 cases, the plan's patch, 1 epoch x 1 iteration, 1 validation
- *   case, cube 32), written to bench/results/method_smoke.md: checks that the benchmark runs.
+ *   case, cube 32, 1 step without warm-up), written to bench/results/method_smoke.md: checks that the benchmark runs.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -72,7 +72,7 @@ const pruning = {
 const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 1 : null;
 const tta = process.env.BENCH_TTA === '1';
 const cubes = list('BENCH_PAPER_CUBES', [128, 96, 64], [32]);
-const paperSteps = env('BENCH_PAPER_STEPS', 3, 1);
+const paperSteps = env('BENCH_PAPER_STEPS', 3, 1), paperWarmup = smoke ? 0 : 1;
 const numCases = process.env.BENCH_CASES ? Number(process.env.BENCH_CASES) : smoke ? 10 : null;
 const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
 const outFile = resolve(process.env.BENCH_OUT ?? join(repo, 'bench', 'results', smoke ? 'method_smoke.md' : 'method.md'));
@@ -204,7 +204,7 @@ for (const c of cubes) {
     const file = join(archDir, `paper_${name}.json`);
     saveArchitecture(file, arch);
     try {
-      const r = await runChild<StepResult>('method_step', { architecture: file, patch: [c, c, c], batch: 2, warmup: 1, steps: paperSteps });
+      const r = await runChild<StepResult>('method_step', { architecture: file, patch: [c, c, c], batch: 2, warmup: paperWarmup, steps: paperSteps });
       if (r.skipped) { failed = `${name}: ${r.skipped}`; break; }
       got[name] = r;
       console.log(`  ${c}^3 ${name}: ${r.params.toLocaleString('en-US')} parameters, step ${r.median_ms} ms (CPU ${r.cpu_ms} ms), peak ${r.peak_rss_mb} MB (estimate ${r.estimate_mb} MB)`);
@@ -296,7 +296,7 @@ const md = [
   '',
   `## Paper configuration: ${cube ? `patch ${cube}^3` : 'no cube fitted'}, 1 channel, 3 classes, batch 2`,
   '',
-  `One training step as the trainer's (loss, TR's masked pass for PSP-Seg, backward, clipping, SGD) on a synthetic batch, each network in its own process; median of ${paperSteps} step(s) after 1 warm-up. `
+  `One training step as the trainer's (loss, TR's masked pass for PSP-Seg, backward, clipping, SGD) on a synthetic batch, each network in its own process; median of ${paperSteps} step(s) after ${paperWarmup} warm-up. `
   + 'The paper measures GPU memory and epoch time; here: peak resident memory of the process (libtorch and Node included) and wall time per step on the CPU. '
   + `Estimate (what the memory guard compares with the available memory): src/models/step_memory.ts's training step (the forward's activations, the loss, TR's masked pass, the first gradients of backward, weights, gradients and momentum) times ${ALLOCATOR_FACTOR} for what glibc's heap holds beyond the live bytes, plus the process at start.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
   '',
