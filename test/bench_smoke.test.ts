@@ -127,10 +127,13 @@ function runBench(script: string, env: NodeJS.ProcessEnv, cwd: string, timeoutMs
     let stdout = '', stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
     child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ } }, timeoutMs);
+    const killGroup = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ } };
+    const timer = setTimeout(killGroup, timeoutMs);
+    process.once('exit', killGroup); // the test runner stopped: no bench left running on its own
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      process.off('exit', killGroup);
       resolveRun({ code, signal, stdout, stderr, seconds: (performance.now() - start) / 1000 });
     });
   });
