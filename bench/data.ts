@@ -2,9 +2,10 @@
  * Data benchmark: plan + preprocess the hippocampus training cases (fresh, into a temporary folder),
  * then the batch loader's throughput at the planned patch size, batch 2, full nnU-Net augmentation,
  * consuming batches as fast as they come (the data rate a training loop could at most draw).
- * Environment: BENCH_DATASET (default ../shared/data/Task04_Hippocampus), BENCH_LOADER_SECONDS (20),
- * BENCH_WORKERS (loader patch workers; default the loader's own choice).
- * Last line: one JSON object {"preprocess_s", "cases", "loader_batches_per_s"}.
+ * Environment: BENCH_DATASET (default $PSPSEG_DATA or ../shared/data, /Task04_Hippocampus), BENCH_CASES (all),
+ * BENCH_LOADER_SECONDS (20), BENCH_WORKERS (loader patch workers; default the loader's own choice).
+ * BENCH_SMOKE=1: 10 cases, 1 s of batches, to check that it runs.
+ * Last line: one JSON object {"preprocess_s", "cases", "loader_batches_per_s", "cpu"}.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,14 +18,17 @@ import { loadTrainingCases } from '../src/data/sampling/training_cases.js';
 import { BatchLoader } from '../src/data/sampling/loader.js';
 import { engineConfig } from '../src/tensor/index.js';
 import { describeCpu } from '../src/util/cpu_info.js';
+import { numberSetting } from './smoke.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const datasetPath = resolve(root, process.env.BENCH_DATASET ?? '../shared/data/Task04_Hippocampus');
-const loaderSeconds = Number(process.env.BENCH_LOADER_SECONDS ?? 20);
+const datasetPath = resolve(root, process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? '../shared/data', 'Task04_Hippocampus'));
+const numCases = numberSetting('BENCH_CASES', Infinity, 10);
+const loaderSeconds = numberSetting('BENCH_LOADER_SECONDS', 20, 1);
 const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
-const dataset = readDataset(datasetPath);
+const all = readDataset(datasetPath);
+const dataset = { ...all, cases: all.cases.slice(0, numCases) };
 const outDir = await mkdtemp(join(tmpdir(), 'pspseg-bench-data-'));
 try {
   const t0 = performance.now();

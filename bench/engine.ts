@@ -2,19 +2,24 @@
  * Engine benchmark: one training step (2x1x64^3) through pspseg vs PyTorch with the default
  * and the tuned glibc allocator, side by side in one run, each in its own process. Rounds
  * alternate the three so machine noise hits them alike; each keeps its best median.
- * Last line: one JSON object (see the README).
+ * Env: BENCH_ROUNDS (3), BENCH_SIZE (64), BENCH_WARMUP (3), BENCH_STEPS (15) (the last three: both
+ * sides' step scripts), PSPSEG_THREADS (all cores). BENCH_SMOKE=1: 1 round of 2 steps after 1 warm-up at
+ * 16^3, to check that it runs. Last line: one JSON object {ours_ms, torch_default_ms, torch_tuned_ms,
+ * ratio_vs_tuned, ours_peak_rss_mb, torch_tuned_peak_rss_mb, cpu}.
  */
 import { benchRounds, median, requirePyTorch, runOurs, runTorch } from './side_by_side.js';
+import { smokeChildEnv } from './smoke.js';
 import { describeCpu } from '../src/util/cpu_info.js';
 
 const rounds = benchRounds(3);
 requirePyTorch('bench:engine');
+const stepEnv = smokeChildEnv({ BENCH_SIZE: '16', BENCH_WARMUP: '1', BENCH_STEPS: '2' });
 
 interface Result { median_ms: number; peak_rss_mb: number; threads: number }
 const configs = {
-  ours: () => runOurs<Result>('engine_step'),
-  torch_default: () => runTorch<Result>('torch_step', { GLIBC_TUNABLES: '' }),
-  torch_tuned: () => runTorch<Result>('torch_step'),
+  ours: () => runOurs<Result>('engine_step', stepEnv),
+  torch_default: () => runTorch<Result>('torch_step', { ...stepEnv, GLIBC_TUNABLES: '' }),
+  torch_tuned: () => runTorch<Result>('torch_step', stepEnv),
 };
 const results: Record<string, Result[]> = { ours: [], torch_default: [], torch_tuned: [] };
 for (let r = 0; r < rounds; r++) {

@@ -4,8 +4,8 @@
  * and the whole brain mask against its shifted copy (a large surface: the costly end).
  * Times reading both files, then Dice/NSD/HD95 for every class, single-threaded.
  * Environment: BENCH_CASE (default $PSPSEG_DATA or ../shared/data, then samples/brats2015/brats_2013_pat0005_1),
- * BENCH_REPEAT (3).
- * Last line: one JSON object {"shape", "read_s", "tumour_s", "brain_s", "classes"}.
+ * BENCH_REPEAT (3). BENCH_SMOKE=1: each evaluation once, to check that it runs.
+ * Last line: one JSON object {"shape", "read_s", "tumour_s", "brain_s", "classes", "cpu"}.
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +13,12 @@ import { evaluateLabelMaps } from '../src/eval/case_metrics.js';
 import { parseLabelList, toLabelMap } from '../src/eval/label_map.js';
 import { readNifti } from '../src/io/nifti.js';
 import { describeCpu } from '../src/util/cpu_info.js';
+import { numberSetting } from './smoke.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dataDir = resolve(root, process.env.PSPSEG_DATA ?? '../shared/data');
 const caseDir = resolve(root, process.env.BENCH_CASE ?? join(dataDir, 'samples/brats2015/brats_2013_pat0005_1'));
-const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+const repeat = numberSetting('BENCH_REPEAT', 3, 1);
 const round = (x: number): number => Number(x.toFixed(3));
 
 function shifted(map: Int32Array, shape: readonly number[], d: [number, number, number]): Int32Array {

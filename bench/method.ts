@@ -30,8 +30,8 @@
  *   BENCH_PAPER_CUBES (128,96,64), BENCH_PAPER_STEPS (3, after 1 warm-up), BENCH_MODELS (all; e.g. plain,psp_s);
  *   BENCH_DATASET ($PSPSEG_DATA/Task04_Hippocampus), BENCH_CASES (all), BENCH_WORK (a temporary folder,
  *   removed; when set, kept with every model), BENCH_WORKERS (loader default), BENCH_OUT.
- *   BENCH_SMOKE=1: everything at a tiny size (20 cases, patch 32, 2 epochs x 2 iterations, 3 validation
- *   cases, cube 32), written to bench/results/method_smoke.md: checks that the benchmark runs.
+ *   BENCH_SMOKE=1: everything at a tiny size (10 cases, the plan's patch, 1 epoch x 1 iteration, 1 validation
+ *   case, cube 32, 1 step without warm-up), written to bench/results/method_smoke.md: checks that the benchmark runs.
  */
 import { xyzOrder } from '../src/data/common/axes.js';
 import { spawn } from 'node:child_process';
@@ -49,33 +49,32 @@ import { describeCpu } from '../src/util/cpu_info.js';
 import { DEMO_SCHEDULES } from '../src/cli/commands/demo_run.js';
 import type { MonitoredLog } from '../src/pruning/index.js';
 import type { ModelRequest, ModelResult } from './method_model.js';
+import { numberSetting as env, smoke } from './smoke.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const smoke = process.env.BENCH_SMOKE === '1';
-const env = (k: string, full: number, tiny: number) => Number(process.env[k] ?? (smoke ? tiny : full));
 const list = (k: string, full: number[], tiny: number[]) => (process.env[k] ? process.env[k]!.split(',').map(Number) : smoke ? tiny : full);
 
 const datasetPath = resolve(process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? join(repo, '..', 'shared', 'data'), 'Task04_Hippocampus'));
 const demo = DEMO_SCHEDULES.demo.options;
 const budget = {
-  epochs: env('BENCH_EPOCHS', demo.epochs!, 2),
-  iterations: env('BENCH_ITERATIONS', demo.iterations!, 2),
+  epochs: env('BENCH_EPOCHS', demo.epochs!, 1),
+  iterations: env('BENCH_ITERATIONS', demo.iterations!, 1),
   valIterations: env('BENCH_VAL_ITERATIONS', demo['val-iterations']!, 1),
   batch: env('BENCH_BATCH', demo.batch ?? 2, 2),
   lr: env('BENCH_LR', demo.lr ?? 1e-2, 1e-2),
   seed: env('BENCH_SEED', 0, 0),
 };
-const patchEnv = process.env.BENCH_PATCH ?? (smoke ? '32' : undefined);
+const patchEnv = process.env.BENCH_PATCH;
 const pruning = {
   window: env('BENCH_PRUNE_WINDOW', demo['prune-window'] ?? 1, 1),
   calibrationBatches: env('BENCH_PRUNE_CALIBRATION', demo['prune-calibration-batches'] ?? 8, 1),
   monitored: (process.env.BENCH_PRUNE_MONITOR?.split(',') ?? demo['prune-monitor'] ?? ['loss', 'tr', 'rl']) as MonitoredLog[],
 };
-const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 3 : null;
+const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 1 : null;
 const tta = process.env.BENCH_TTA === '1';
 const cubes = list('BENCH_PAPER_CUBES', [128, 96, 64], [32]);
-const paperSteps = env('BENCH_PAPER_STEPS', 3, 1);
-const numCases = process.env.BENCH_CASES ? Number(process.env.BENCH_CASES) : smoke ? 20 : null;
+const paperSteps = env('BENCH_PAPER_STEPS', 3, 1), paperWarmup = smoke ? 0 : 1;
+const numCases = process.env.BENCH_CASES ? Number(process.env.BENCH_CASES) : smoke ? 10 : null;
 const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
 const outFile = resolve(process.env.BENCH_OUT ?? join(repo, 'bench', 'results', smoke ? 'method_smoke.md' : 'method.md'));
 
@@ -129,8 +128,11 @@ if (!process.env.BENCH_WORK) {
   process.on('SIGINT', () => process.exit(130)); // the temporary folder goes on Ctrl-C too
 }
 const { plan } = await prepareDataset(subset, { workDir: work, progress: false, print: (l) => console.log(`  ${l}`) });
-/** Per image axis x, y, z, as `pspseg train --patch` takes it (BENCH_PATCH too). */
-const patch: Triple = patchEnv === undefined ? (DEMO_SCHEDULES.demo.patch?.(xyzOrder(plan.patchSize, plan.transposeForward)) ?? xyzOrder(plan.patchSize, plan.transposeForward))
+// Per image axis x, y, z, as `pspseg train --patch` takes it (BENCH_PATCH too). Smoke: the plan's patch, so that
+// a validation case is one window. Libtorch 1.13's forward at batch 1 (the sliding window's) costs several times a
+// batch-2 one, so a smaller patch with more windows costs more.
+const planPatch = xyzOrder(plan.patchSize, plan.transposeForward);
+const patch: Triple = patchEnv === undefined ? ((smoke ? undefined : DEMO_SCHEDULES.demo.patch?.(planPatch)) ?? planPatch)
   : (patchEnv.includes(',') ? patchEnv.split(',').map(Number) : [0, 0, 0].map(() => Number(patchEnv))) as Triple;
 const inChannels = plan.channels.length, classes = 1 + Math.max(...plan.labels.map((l) => l.value));
 const archDir = join(work, 'method_architectures');
@@ -205,7 +207,7 @@ for (const c of cubes) {
     const file = join(archDir, `paper_${name}.json`);
     saveArchitecture(file, arch);
     try {
-      const r = await runChild<StepResult>('method_step', { architecture: file, patch: [c, c, c], batch: 2, warmup: 1, steps: paperSteps });
+      const r = await runChild<StepResult>('method_step', { architecture: file, patch: [c, c, c], batch: 2, warmup: paperWarmup, steps: paperSteps });
       if (r.skipped) { failed = `${name}: ${r.skipped}`; break; }
       got[name] = r;
       console.log(`  ${c}^3 ${name}: ${r.params.toLocaleString('en-US')} parameters, step ${r.median_ms} ms (CPU ${r.cpu_ms} ms), peak ${r.peak_rss_mb} MB (estimate ${r.estimate_mb} MB)`);
@@ -297,7 +299,7 @@ const md = [
   '',
   `## Paper configuration: ${cube ? `patch ${cube}^3` : 'no cube fitted'}, 1 channel, 3 classes, batch 2`,
   '',
-  `One training step as the trainer's (loss, TR's masked pass for PSP-Seg, backward, clipping, SGD) on a synthetic batch, each network in its own process; median of ${paperSteps} step(s) after 1 warm-up. `
+  `One training step as the trainer's (loss, TR's masked pass for PSP-Seg, backward, clipping, SGD) on a synthetic batch, each network in its own process; median of ${paperSteps} step(s) after ${paperWarmup} warm-up. `
   + 'The paper measures GPU memory and epoch time; here: peak resident memory of the process (libtorch and Node included) and wall time per step on the CPU. '
   + `Estimate (what the memory guard compares with the available memory): src/models/step_memory.ts's training step (the forward's activations, the loss, TR's masked pass, the first gradients of backward, weights, gradients and momentum) times ${ALLOCATOR_FACTOR} for what glibc's heap holds beyond the live bytes, plus the process at start.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
   '',

@@ -10,7 +10,12 @@
  * must agree, or the two sides are not doing the same step.
  * Env: BENCH_ROUNDS (3), BENCH_WARMUP (2), BENCH_STEPS (5), BENCH_TORCH_PLAIN (1: also PlainUNet in
  * PyTorch), PSPSEG_THREADS (all cores), BENCH_DIR (keep the files there, to run one side alone:
- * `BENCH_DIR=d BENCH_MODEL=plain BENCH_LOSS=dcce node dist/bench/model_step.js`). Last line: one JSON object.
+ * `BENCH_DIR=d BENCH_MODEL=plain BENCH_LOSS=dcce node dist/bench/model_step.js`). BENCH_SMOKE=1: patch
+ * 16x32x32, 1 round of 1 step without warm-up, to check that it runs (test/bench_smoke.test.ts also
+ * checks that both sides agree).
+ * Last line: one JSON object {psp_s_ms, torch_psp_s_ms, ratio, ..., params_psp_s, params_plain,
+ * psp_s_torch_agreement (and plain_torch_agreement): the largest relative difference of the two sides'
+ * first-step loss terms and gradient norm}.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,10 +26,12 @@ import { saveWeights } from '../src/nn/index.js';
 import { type Architecture, buildNetwork, plainIsotropic, pspArchitecture, saveArchitecture } from '../src/models/index.js';
 import { hippocampusLikeCase } from './model_case.js';
 import { benchRounds, benchThreads as threads, median, requirePyTorch, runOurs, runTorch } from './side_by_side.js';
+import { smoke, smokeChildEnv } from './smoke.js';
 
 const rounds = benchRounds(3);
 const torchPlain = process.env.BENCH_TORCH_PLAIN !== '0';
-const patch: [number, number, number] = [48, 64, 48], batch = 2, classes = 3;
+const patch: [number, number, number] = smoke ? [16, 32, 32] : [48, 64, 48], batch = 2, classes = 3;
+const stepEnv = smokeChildEnv({ BENCH_WARMUP: '0', BENCH_STEPS: '1' });
 requirePyTorch('bench:model');
 
 // ---- the shared files: architectures, our initial weights, the batch -------------------------------
@@ -53,7 +60,7 @@ interface StepResult {
   first_step: { terms: Record<string, number | null>; gradNorm: number };
 }
 function run(side: 'pspseg' | 'torch', model: string, loss: string): StepResult {
-  const env = { BENCH_DIR: dir, BENCH_MODEL: model, BENCH_LOSS: loss };
+  const env = { ...stepEnv, BENCH_DIR: dir, BENCH_MODEL: model, BENCH_LOSS: loss };
   return side === 'pspseg' ? runOurs<StepResult>('model_step', env) : runTorch<StepResult>('torch_model_step', env);
 }
 const configs: Record<string, () => StepResult> = {
@@ -81,8 +88,10 @@ function agreement(a: StepResult, b: StepResult): number {
   return Math.max(rel(a.first_step.gradNorm, b.first_step.gradNorm), ...keys.map((k) => rel(a.first_step.terms[k] ?? NaN, b.first_step.terms[k]!)));
 }
 const pairs: [string, string][] = [['psp_s', 'torch_psp_s'], ...(torchPlain ? [['plain', 'torch_plain'] as [string, string]] : [])];
+const agreements: Record<string, number> = {};
 for (const [ours, ref] of pairs) {
   const e = agreement(results[ours]![0]!, results[ref]![0]!);
+  agreements[`${ours}_torch_agreement`] = Number(e.toExponential(2));
   console.log(`${ours} vs ${ref}: first-step loss terms and gradient norm agree to ${e.toExponential(1)} (relative)` +
     (!(e <= 1e-3) ? '  <-- NOT THE SAME STEP' : ''));
   const t = results[ref]![0]!.first_step;
@@ -118,4 +127,5 @@ console.log(JSON.stringify({
   torch_psp_s_cpu_ms: +bestCpu('torch_psp_s').toFixed(1),
   cpu_ratio: +(bestCpu('psp_s') / bestCpu('torch_psp_s')).toFixed(3),
   load_avg_1m: +(loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(2),
+  ...agreements,
 }));

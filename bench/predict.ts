@@ -16,11 +16,14 @@
  * settings, after one untimed forward.
  * The argmax of both must agree on > 99.9% of the voxels. Environment: BENCH_DATASET, BENCH_WORK,
  * BENCH_MODEL, BENCH_CASES (default: every validation case), BENCH_THREADS (default: libtorch's).
+ * BENCH_SMOKE=1: the first 10 cases of the dataset planned into a temporary work folder (unless
+ * BENCH_WORK), 1 validation case, and the untrained model made at a quarter of S's channels
+ * ([4, 8, 16, 32, 64]), to check that it runs (test/bench_smoke.test.ts also checks that both sides agree).
  * Last line: one JSON object {cases, ours_s_per_case, torch_s_per_case, ratio, ours_no_tta_s_per_case,
  * peak_rss_mb, ...} (per case: TTA network time, ratio = ours / torch).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -41,6 +44,7 @@ import { PSPSegNet, buildNetwork, checkPatchSize, pspArchitecture, saveArchitect
 import { saveWeights } from '../src/nn/index.js';
 import { Generator, engineConfig, inferenceMode, noGrad, saveSafetensors, setThreads, tensor, zeros } from '../src/tensor/index.js';
 import { foldCases, SPLITS_FILE } from '../src/train/splits.js';
+import { numberSetting, smoke } from './smoke.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dataRoot = process.env.PSPSEG_DATA ?? resolve(repo, '..', 'shared', 'data');
@@ -49,8 +53,12 @@ if (process.env.BENCH_THREADS) setThreads(Number(process.env.BENCH_THREADS));
 const threads = engineConfig().threads;
 const load0 = loadavg();
 
-const dataset = readDataset(datasetPath);
-const work = resolve(process.env.BENCH_WORK ?? datasetWorkDir(dataset.name));
+const allCases = readDataset(datasetPath);
+const dataset = smoke ? { ...allCases, cases: allCases.cases.slice(0, 10) } : allCases;
+// A smoke run neither uses nor leaves a model or plan in the dataset's real work folder.
+const smokeWork = smoke && !process.env.BENCH_WORK ? mkdtempSync(join(tmpdir(), 'pspseg-bench-predict-work-')) : null;
+if (smokeWork) process.on('exit', () => rmSync(smokeWork, { recursive: true, force: true }));
+const work = resolve(process.env.BENCH_WORK ?? smokeWork ?? datasetWorkDir(dataset.name));
 mkdirSync(work, { recursive: true });
 
 async function thePlan(): Promise<Plan> {
@@ -66,7 +74,8 @@ async function thePlan(): Promise<Plan> {
 function makeModel(dir: string, plan: Plan, trainCases: string[], valCases: string[]): void {
   mkdirSync(dir, { recursive: true });
   const classes = 1 + Math.max(...plan.labels.map((l) => l.value));
-  const net = buildNetwork(pspArchitecture({ variant: 'S', inChannels: plan.channels.length, classes, deepSupervision: true }), { generator: new Generator(0) });
+  const channels = smoke ? { channels: [4, 8, 16, 32, 64] } : {};
+  const net = buildNetwork(pspArchitecture({ variant: 'S', ...channels, inChannels: plan.channels.length, classes, deepSupervision: true }), { generator: new Generator(0) });
   try {
     checkPatchSize(plan.patchSize, net.totalStride(), net.displayName);
     noGrad(() => { for (const [name, p] of net.namedParameters()) if (name.endsWith('.scale')) p.fill_(0.5); });
@@ -93,7 +102,7 @@ const modelDir = process.env.BENCH_MODEL ? resolve(process.env.BENCH_MODEL)
   ?? (() => { const d = join(work, 'models', 'bench_psp_S', 'fold_0'); makeModel(d, plan, split.train, split.val); return d; })();
 const model = await loadModelFolder(modelDir, 'final');
 if (!(model.network instanceof PSPSegNet)) throw new Error(`${modelDir}: not a PSP-Seg network (the PyTorch side runs PSP-Seg only)`);
-const numCases = Math.min(Number(process.env.BENCH_CASES ?? Infinity), model.config.valCases.length);
+const numCases = Math.min(numberSetting('BENCH_CASES', Infinity, 1), model.config.valCases.length);
 const val = new Set(model.config.valCases.slice(0, numCases));
 const cases = listInputCases([join(datasetPath, 'imagesTr')], model.inChannels).filter((c) => val.has(c.id));
 const patch = model.patchSize;

@@ -19,7 +19,8 @@
  *
  * Environment: BENCH_DATASET (default $PSPSEG_DATA or ../shared/data, /Task04_Hippocampus), BENCH_CASES (all),
  * BENCH_EPOCHS (14), BENCH_ITERATIONS (4), BENCH_WINDOW (1), BENCH_PATCH (32; the run), BENCH_STEP_PATCH (the plan's;
- * the step timing), BENCH_REPS (7), BENCH_WORKERS (loader default).
+ * the step timing), BENCH_REPS (7), BENCH_WORKERS (loader default). BENCH_SMOKE=1: 10 cases, 3 epochs of
+ * 1 iteration, step timing at 16x32x32 with 1 repetition, to check that it runs.
  * Last line: one JSON object {"params_before", "params_after", "step_ms_before", "step_ms_after",
  * "events", "search_s_per_event", ...}.
  */
@@ -43,14 +44,15 @@ import { buildLoss, buildNetwork } from '../src/train/registry.js';
 import { loadCases, openPreprocessed } from '../src/train/preprocessed.js';
 import { parseLogRecords } from '../src/train/training_log.js';
 import type { TrainingLoss } from '../src/losses/index.js';
+import { numberSetting, smoke } from './smoke.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const datasetPath = resolve(root, process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? '../shared/data', 'Task04_Hippocampus'));
-const env = (k: string, d: number) => Number(process.env[k] ?? d);
-const epochs = env('BENCH_EPOCHS', 14), iterations = env('BENCH_ITERATIONS', 4), reps = env('BENCH_REPS', 7);
-const side = env('BENCH_PATCH', 32);
+const epochs = numberSetting('BENCH_EPOCHS', 14, 3), iterations = numberSetting('BENCH_ITERATIONS', 4, 1), reps = numberSetting('BENCH_REPS', 7, 1);
+const side = numberSetting('BENCH_PATCH', 32, 32);
+const numCases = numberSetting('BENCH_CASES', Infinity, 10);
 const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
-const pruning = { window: env('BENCH_WINDOW', 1), calibrationBatches: 4, stopFraction: 1, delta: 1, monitored: ['tr' as const] };
+const pruning = { window: numberSetting('BENCH_WINDOW', 1, 1), calibrationBatches: 4, stopFraction: 1, delta: 1, monitored: ['tr' as const] };
 const load = () => loadavg().map((l) => +l.toFixed(2));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (v: number, d = 1) => +v.toFixed(d);
@@ -68,7 +70,7 @@ function macs(net: PSPSegNet, patch: Triple): number {
 }
 
 const dataset = readDataset(datasetPath);
-const cases = process.env.BENCH_CASES ? dataset.cases.slice(0, Number(process.env.BENCH_CASES)) : dataset.cases;
+const cases = dataset.cases.slice(0, numCases);
 const subset = { ...dataset, cases };
 const work = await mkdtemp(join(tmpdir(), 'pspseg-bench-prune-'));
 const loadStart = load();
@@ -105,7 +107,7 @@ try {
 
   // --- step timing: before, after deletion in place, fresh without the blocks
   const config = r.config;
-  const stepPatch = (process.env.BENCH_STEP_PATCH ? process.env.BENCH_STEP_PATCH.split(',').map(Number) : [...plan.patchSize]) as Triple;
+  const stepPatch = (process.env.BENCH_STEP_PATCH ? process.env.BENCH_STEP_PATCH.split(',').map(Number) : smoke ? [16, 32, 32] : [...plan.patchSize]) as Triple;
   const stepConfig = { ...config, patchSize: stepPatch };
   const builder = buildNetwork(stepConfig);
   const loss: TrainingLoss = buildLoss(stepConfig);

@@ -7,12 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberSetting } from './smoke.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const python = '/usr/bin/python3';
 export const tunedGlibc = 'glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=4294967295';
 export const benchThreads = process.env.PSPSEG_THREADS ?? String(cpus().length);
-export const benchRounds = (fallback: number) => Number(process.env.BENCH_ROUNDS ?? fallback);
+/** BENCH_ROUNDS, else `fallback`; 1 under BENCH_SMOKE=1. */
+export const benchRounds = (fallback: number) => numberSetting('BENCH_ROUNDS', fallback, 1);
 
 /** Exits (code 2) with the install hint when PyTorch is missing. */
 export function requirePyTorch(bench: string): void {

@@ -18,17 +18,23 @@ case by case and see the same machine load:
 """
 import argparse, itertools, json, os, sys, time
 import numpy as np
-import scipy.ndimage
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
-from torch_pspseg import KERNELS, PSPSegNet, VARIANTS, load_safetensors, load_weights  # noqa: E402
+from torch_pspseg import build_network, load_architecture, load_safetensors, load_weights  # noqa: E402
 
 
-def gaussian_map(patch, sigma_scale=1 / 8, value_scale=10):
-    delta = np.zeros(patch)
-    delta[tuple(p // 2 for p in patch)] = 1
-    g = scipy.ndimage.gaussian_filter(delta, [p * sigma_scale for p in patch], 0, mode='constant', cval=0)
+def gaussian_map(patch, sigma_scale=1 / 8, value_scale=10, truncate=4.0):
+    """nnU-Net's importance map: scipy.ndimage.gaussian_filter of a delta at the patch centre
+    (sigma = patch * sigma_scale, kernel cut at truncate * sigma), scaled to a maximum of value_scale,
+    zeros raised to the smallest non-zero value. Written out with numpy (the filter of a delta is the
+    product of one cut 1-D Gaussian per axis), so that the reference needs python3-torch alone."""
+    axes = []
+    for p in patch:
+        sigma = p * sigma_scale
+        x = np.arange(p) - p // 2
+        axes.append(np.where(np.abs(x) <= int(truncate * sigma + 0.5), np.exp(-0.5 * (x / sigma) ** 2), 0.0))
+    g = axes[0][:, None, None] * axes[1][None, :, None] * axes[2][None, None, :]
     g = g / g.max() * value_scale
     g[g == 0] = g[g != 0].min()
     return torch.from_numpy(g.astype(np.float32))
@@ -82,17 +88,11 @@ def sliding_window(net, image, patch, classes, step, axes, gaussian):
 
 
 def build(architecture):
-    a = json.load(open(architecture))
+    """The PSP-Seg network of pspseg's architecture file (pruned blocks included), and the file's data."""
+    a = load_architecture(architecture)
     if a.get('kind') != 'psp':
         raise SystemExit(f'{architecture}: kind {a.get("kind")!r}; this reference runs PSP-Seg only')
-    v = VARIANTS.get(a['variant'])
-    branches = len(a['kernels'])
-    if v is None or a['channels'] != v['channels'] or a['ratio'] != v['ratio'] or [list(k) for k in KERNELS.get(branches, [])] != a['kernels']:
-        raise SystemExit(f'{architecture}: not a PSP-Seg variant of scripts/torch_pspseg.py (custom channels, kernels or ratio)')
-    if any(s != 'active' for states in a.get('blocks', {}).values() for s in states):
-        raise SystemExit(f'{architecture}: pruned networks are not supported here')
-    net = PSPSegNet(a['variant'], a['inChannels'], a['classes'], a['deepSupervision'], a['normAffine'], branches)
-    return net, a
+    return build_network(a), a
 
 
 def main():

@@ -2,9 +2,10 @@
  * Trainer benchmark: does the loader keep up? Plans and preprocesses the hippocampus cases into a
  * temporary work folder, then trains the small U-Net on fold 0 at the planned patch size, batch 2,
  * and reports the share of the epoch time the training step spent waiting for data, and the time
- * per iteration. Environment: BENCH_DATASET (default ../shared/data/Task04_Hippocampus),
- * BENCH_EPOCHS (2), BENCH_ITERATIONS (250), BENCH_VAL_ITERATIONS (50), BENCH_WORKERS (loader
- * default). Last line: one JSON object {"epochs", "iterations", "s_per_iteration", "data_wait_pct"}.
+ * per iteration. Environment: BENCH_DATASET (default $PSPSEG_DATA or ../shared/data, /Task04_Hippocampus),
+ * BENCH_CASES (all), BENCH_EPOCHS (2), BENCH_ITERATIONS (250), BENCH_VAL_ITERATIONS (50), BENCH_WORKERS
+ * (loader default). BENCH_SMOKE=1: 10 cases, 1 epoch of 1 iteration and 1 validation batch, to check
+ * that it runs. Last line: one JSON object {"epochs", "iterations", "s_per_iteration", "data_wait_pct"}.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,14 +17,17 @@ import { savePlan } from '../src/data/plan/plan_file.js';
 import { preprocessDataset } from '../src/data/preprocess/preprocess_dataset.js';
 import { PLAN_FILE, PREPROCESSED_DIR } from '../src/data/dataset/work_dir.js';
 import { runTraining } from '../src/train/run.js';
+import { numberSetting } from './smoke.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const datasetPath = resolve(root, process.env.BENCH_DATASET ?? '../shared/data/Task04_Hippocampus');
-const env = (k: string, d: number) => Number(process.env[k] ?? d);
-const epochs = env('BENCH_EPOCHS', 2), iterations = env('BENCH_ITERATIONS', 250), valIterations = env('BENCH_VAL_ITERATIONS', 50);
+const datasetPath = resolve(root, process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? '../shared/data', 'Task04_Hippocampus'));
+const numCases = numberSetting('BENCH_CASES', Infinity, 10);
+const epochs = numberSetting('BENCH_EPOCHS', 2, 1), iterations = numberSetting('BENCH_ITERATIONS', 250, 1);
+const valIterations = numberSetting('BENCH_VAL_ITERATIONS', 50, 1);
 const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
 
-const dataset = readDataset(datasetPath);
+const all = readDataset(datasetPath);
+const dataset = { ...all, cases: all.cases.slice(0, numCases) };
 const work = await mkdtemp(join(tmpdir(), 'pspseg-bench-train-'));
 try {
   const { plan } = await planDataset(dataset);

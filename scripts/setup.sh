@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Idempotent setup: libtorch (apt, unless LIBTORCH points elsewhere), npm packages, the native addon,
-# and the TypeScript build. Each step is skipped when its output is already up to date, so running
-# this before every command is cheap.
+# and the TypeScript build; with --torch-reference (npm test) also Debian's python3-torch. Each step is
+# skipped when its output is already up to date, so running this before every command is cheap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '[setup] %s\n' "$*" >&2; }
+
+torch_reference=0
+for arg in "$@"; do
+  case "$arg" in
+    --torch-reference) torch_reference=1 ;;
+    *) say "unknown option $arg (the one option: --torch-reference)"; exit 2 ;;
+  esac
+done
 
 # 1. libtorch
 if [ -z "${LIBTORCH:-}" ]; then
@@ -15,6 +23,15 @@ if [ -z "${LIBTORCH:-}" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
   fi
+fi
+
+# 1b. PyTorch for Python, with --torch-reference only (npm test passes it): the reference that the benchmarks'
+# smoke runs compare with (bench/*.py, scripts/torch_pspseg.py). Never a runtime dependency of pspseg.
+if [ "$torch_reference" = 1 ] && ! dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q 'install ok installed'; then
+  say "installing python3-torch with apt (the benchmarks' PyTorch reference, for npm test; one time)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
 fi
 
 # 2. npm packages (npm ci only when the lock file changed since the last install)
