@@ -8,8 +8,8 @@
  * `encoder.stages.{s}.0.convs.{j}.conv|norm`, `decoder.transpconvs.{k}`, `decoder.stages.{k}.convs.{j}.conv|norm`,
  * `decoder.seg_layers.{k}`, k = 0 at the lowest resolution. An nnU-Net checkpoint's tensors thus load by name.
  */
-import { type Generator, type Tensor, cat } from '../tensor/index.js';
-import { Conv3d, ConvTranspose3d, Module, Sequential } from '../nn/index.js';
+import { type Generator, type Tensor, cat, tidy } from '../tensor/index.js';
+import { Conv3d, ConvTranspose3d, Module, Sequential, chain } from '../nn/index.js';
 import { type PlainArchitecture, validateArchitecture } from './architecture.js';
 import { StackedConvBlocks } from './blocks/conv_norm_act.js';
 import { ModuleList } from './blocks/module_list.js';
@@ -31,7 +31,7 @@ class PlainEncoder extends Module<[Tensor], Tensor[]> {
   /** Every stage's output, stage 0 to the bottleneck. */
   forward(x: Tensor): Tensor[] {
     const out: Tensor[] = [];
-    for (const b of this.blocks) out.push(b.forward(out.length ? out[out.length - 1]! : x));
+    for (const b of this.blocks) out.push(b.forward(out.at(-1) ?? x));
     return out;
   }
 }
@@ -62,22 +62,19 @@ class PlainDecoder extends Module<[Tensor[]], { logits: Tensor[]; region: Tensor
    * the last), PSP-Seg's dec1 counterpart.
    */
   run(skips: Tensor[], deepSupervision: boolean): { logits: Tensor[]; region: Tensor | null } {
-    const n = this.stages.length, logits: Tensor[] = [];
-    let region: Tensor | null = null;
-    let low = skips[skips.length - 1]!;
-    for (let k = 0; k < n; k++) {
-      const up = this.transpconvs.at(k).forward(low);
-      if (!skips.includes(low) && low !== region) low.dispose();
-      const joined = cat([up, skips[skips.length - 2 - k]!], 1);
-      up.dispose();
-      const y = this.stages.at(k).forward(joined);
-      joined.dispose();
-      if (deepSupervision || k === n - 1) logits.push(this.seg_layers.at(k).forward(y));
-      if (k === n - 2) region = y;
-      low = y;
-    }
-    if (low !== region && !skips.includes(low)) low.dispose();
-    return { logits: logits.reverse(), region };
+    // The stage outputs not returned go when this scope ends (in training autograd holds them until backward anyway).
+    return tidy(() => {
+      const n = this.stages.length, logits: Tensor[] = [];
+      let region: Tensor | null = null;
+      let low = skips[skips.length - 1]!;
+      for (let k = 0; k < n; k++) {
+        const skip = skips[skips.length - 2 - k]!;
+        low = chain(low, this.transpconvs.at(k), (up) => cat([up, skip], 1), this.stages.at(k));
+        if (deepSupervision || k === n - 1) logits.push(this.seg_layers.at(k).forward(low));
+        if (k === n - 2) region = low;
+      }
+      return { logits: logits.reverse(), region };
+    });
   }
 
   forward(skips: Tensor[]): { logits: Tensor[]; region: Tensor | null } { return this.run(skips, true); }
