@@ -62,18 +62,25 @@ class PlainDecoder extends Module<[Tensor[]], { logits: Tensor[]; region: Tensor
    * the last), PSP-Seg's dec1 counterpart.
    */
   run(skips: Tensor[], deepSupervision: boolean): { logits: Tensor[]; region: Tensor | null } {
-    // The stage outputs not returned go when this scope ends (in training autograd holds them until backward anyway).
+    // In a scope of its own, which frees the top stage's output (the segmentation layer's input).
     return tidy(() => {
-      const n = this.stages.length, logits: Tensor[] = [];
-      let region: Tensor | null = null;
-      let low = skips[skips.length - 1]!;
-      for (let k = 0; k < n; k++) {
-        const skip = skips[skips.length - 2 - k]!;
-        low = chain(low, this.transpconvs.at(k), (up) => cat([up, skip], 1), this.stages.at(k));
-        if (deepSupervision || k === n - 1) logits.push(this.seg_layers.at(k).forward(low));
-        if (k === n - 2) region = low;
-      }
+      const { logits, region } = this.upTo(this.stages.length - 1, skips, deepSupervision);
       return { logits: logits.reverse(), region };
+    });
+  }
+
+  /**
+   * Decoder stage k on top of stages 0..k-1, which run inside its scope: the output of stage k-1 is freed
+   * when stage k returns, unless it is the region (returned). Logits lowest resolution first.
+   */
+  private upTo(k: number, skips: Tensor[], deepSupervision: boolean): { output: Tensor; logits: Tensor[]; region: Tensor | null } {
+    return tidy(() => {
+      const n = this.stages.length;
+      const below = k > 0 ? this.upTo(k - 1, skips, deepSupervision) : { output: skips.at(-1)!, logits: [], region: null };
+      const skip = skips[skips.length - 2 - k]!;
+      const output = chain(below.output, this.transpconvs.at(k), (up) => cat([up, skip], 1), this.stages.at(k));
+      const logits = deepSupervision || k === n - 1 ? [...below.logits, this.seg_layers.at(k).forward(output)] : below.logits;
+      return { output, logits, region: k === n - 2 ? output : below.region };
     });
   }
 

@@ -114,21 +114,33 @@ export class PSPSegNet extends SegmentationNetwork {
   }
 
   forward(x: Tensor): NetworkOutput {
-    // The decoder outputs forward does not return (all but RL's, unless returnDecoderFeatures) go when
-    // this scope ends, before backward; in training autograd holds them until then anyway.
+    // In a scope of its own, which frees the top decoder stage's output unless it is returned.
     return tidy(() => {
       const features = this.encode(x);
-      const outputs: Tensor[] = []; // by decoder stage
-      const logits: Tensor[] = []; // by decoder stage: full resolution first
-      let below = features.at(-1)!;
-      for (const stage of [...this.decoder].reverse()) {
-        // The skip is added in place: the upsampling saves nothing for backward.
-        below = outputs[stage.index] = chain(below, stage.up, (u) => u.add_(features[stage.index]!), stage.block);
-        if (stage.head && (stage.index === 0 || this.deepSupervision)) logits[stage.index] = stage.head.forward(below);
-      }
+      const { logits, outputs } = this.decode(0, features);
       const out: NetworkOutput = { logits, encoderFeatures: features, regionFeatures: outputs[1] ?? null };
       if (this.returnDecoderFeatures) out.decoderFeatures = outputs;
       return out;
+    });
+  }
+
+  /**
+   * Decoder stage i on top of the stages below it, which run inside its scope: the output of stage i+1
+   * is freed when stage i returns, unless it is returned too (at the top stage it is RL's map, kept
+   * anyway, so this holds nothing at the forward's peak). Returns stage i's output, the logits of stages
+   * i.. (full resolution first) and, by stage, the outputs the loss reads: RL's (stage 1), or every
+   * stage's with returnDecoderFeatures.
+   */
+  private decode(i: number, features: Tensor[]): { output: Tensor; logits: Tensor[]; outputs: Tensor[] } {
+    return tidy(() => {
+      const stage = this.decoder[i]!;
+      const below = i + 1 < this.decoder.length ? this.decode(i + 1, features) : { output: features.at(-1)!, logits: [], outputs: [] };
+      // The skip is added in place: the upsampling saves nothing for backward.
+      const output = chain(below.output, stage.up, (u) => u.add_(features[i]!), stage.block);
+      const logits = stage.head && (i === 0 || this.deepSupervision) ? [stage.head.forward(output), ...below.logits] : below.logits;
+      const outputs = below.outputs;
+      if (i === 1 || this.returnDecoderFeatures) outputs[i] = output;
+      return { output, logits, outputs };
     });
   }
 
