@@ -155,16 +155,18 @@ export class PSPSegNet extends SegmentationNetwork {
     /** Adds the module's row (and a PRM's block rows) for an input shape; returns its output shape. */
     const add = (m: Conv3d | (AnyModule & ShapedBlock), input: FeatureShape, use?: LayoutRow['role'] | 'unused'): FeatureShape => {
       const name = names.get(m)!;
-      const prm = m instanceof ParallelRedundantModule ? m : null;
-      const { row, output } = blockRow(name, m, m instanceof Conv3d ? shapedConv(m) : m, input, batch, 0,
-        prm?.numActive === 0 ? 'identity (no active block)' : undefined);
+      const identity = m instanceof ParallelRedundantModule && m.numActive === 0;
+      const { row, output } = blockRow(name, m, m instanceof Conv3d ? shapedConv(m) : m, input, batch, 0, identity ? 'identity (no active block)' : undefined);
       rows.push(use === 'unused' ? { ...row, activationBytes: 0, note: 'deep supervision off' } : use ? { ...row, role: use } : row);
-      for (const j of prm?.kernels.keys() ?? []) {
-        const b = prm!.block(j);
-        if (b) rows.push({ ...blockRow(`${name}.b${j}`, b, b, input, batch, 1).row, activationBytes: 0, note: `kernel ${prm!.kernels[j]!.join('x')}, ${prm!.state(j)}` });
-      }
+      if (m instanceof ParallelRedundantModule) rows.push(...blockRows(m, name, input));
       return output;
     };
+    /** A PRM's blocks but the deleted ones; the PRM's row counts their activations. */
+    const blockRows = (prm: ParallelRedundantModule, name: string, input: FeatureShape): LayoutRow[] =>
+      prm.blocks().flatMap(({ index, kernel, state }) => {
+        const b = prm.block(index);
+        return b ? [{ ...blockRow(`${name}.b${index}`, b, b, input, batch, 1).row, activationBytes: 0, note: `kernel ${kernel.join('x')}, ${state}` }] : [];
+      });
     let s: FeatureShape = [this.inChannels, ...patch];
     for (const stage of this.encoder) s = add(stage.block, add(stage.entry, s), 'encoder');
     const outputs: FeatureShape[] = [];
