@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Generator, empty, liveTensorCount, ones, randn, tidy } from '../src/tensor/index.js';
+import { Generator, type Tensor, empty, liveTensorCount, ones, randn, tidy } from '../src/tensor/index.js';
 import {
-  Conv3d, ConvTranspose3d, InstanceNorm3d, LeakyReLU, Sequential, kaimingNormal_, loadWeights, saveWeights,
+  Conv3d, ConvTranspose3d, InstanceNorm3d, LeakyReLU, Sequential, chain, kaimingNormal_, loadWeights, saveWeights,
 } from '../src/nn/index.js';
 import { assertClose, tempDir } from './helpers.js';
 
@@ -26,6 +26,29 @@ test('modules name their parameters, count them, and compute the right shapes', 
   tidy(() => assert.deepEqual(c.forward(ones([1, 2, 64, 63, 5])).shape, [1, 2, 32, 32, 3]));
   c.dispose();
   m.dispose();
+});
+
+test('chain frees each intermediate once the next step has returned, never its input, and keeps what a step returns itself', () => {
+  tidy(() => {
+    const x = ones([2, 3]);
+    const seen: Tensor[] = [];
+    const before = liveTensorCount();
+    const y = chain(x,
+      (t) => t.add(1),
+      (t) => { seen.push(t); return t.mul(2).add(0); }, // the mul's output is a temporary of this step
+      (t) => t.add_(1), // in place: returns its input, which must stay alive
+      (t) => {
+        seen.push(t);
+        assert.ok(seen[0]!.isDisposed, "step 1's output is freed as soon as step 2 has returned");
+        assert.equal(liveTensorCount(), before + 1, 'only the input of this step is alive');
+        return t;
+      },
+      new LeakyReLU(0.5));
+    assert.ok(seen[1]!.isDisposed && !x.isDisposed && !y.isDisposed);
+    assert.deepEqual([...y.toTypedArray()], Array(6).fill(5));
+    assert.equal(liveTensorCount(), before + 1, 'the result is all that is left');
+    assert.equal(chain(x), x, 'no steps: the input itself');
+  });
 });
 
 test('Kaiming-normal init has std sqrt(2/(1+a^2))/sqrt(fan_in) and zero bias', () => {

@@ -66,6 +66,12 @@ export abstract class SegmentationNetwork extends Module<[Tensor], NetworkOutput
    * included): the sum over the layout. Exact for the blocks of this folder (bench/tools/live_heap_peak.c
    * counts the same bytes after a forward pass). A whole step needs more: see trainingStepMemory
    * (step_memory.ts) for the masked pass, the loss, the backward pass, the parameters and the allocator.
+   *
+   * Each block counts its own by hand (ShapedBlock.activationBytes). A measured pass would do as well:
+   * one forward at the total stride, the storages each module made that are still alive after it, times
+   * the patch's voxels over the stride's, matched these counts to the byte on every row for S, B, L, a
+   * pruned S and PlainUNet (a prototype); but telling which storages autograd keeps needs a weak
+   * reference to a tensor's storage, which the addon does not have.
    */
   activationBytes(patch: readonly number[], batch: number): number {
     const input = featureBytes([this.inChannels, ...(patch as Triple)], batch);

@@ -8,8 +8,8 @@
  * `encoder.stages.{s}.0.convs.{j}.conv|norm`, `decoder.transpconvs.{k}`, `decoder.stages.{k}.convs.{j}.conv|norm`,
  * `decoder.seg_layers.{k}`, k = 0 at the lowest resolution. An nnU-Net checkpoint's tensors thus load by name.
  */
-import { type Generator, type Tensor, cat } from '../tensor/index.js';
-import { Conv3d, ConvTranspose3d, Module, Sequential } from '../nn/index.js';
+import { type Generator, type Tensor, cat, tidy } from '../tensor/index.js';
+import { Conv3d, ConvTranspose3d, Module, Sequential, chain } from '../nn/index.js';
 import { type PlainArchitecture, validateArchitecture } from './architecture.js';
 import { StackedConvBlocks } from './blocks/conv_norm_act.js';
 import { ModuleList } from './blocks/module_list.js';
@@ -31,7 +31,7 @@ class PlainEncoder extends Module<[Tensor], Tensor[]> {
   /** Every stage's output, stage 0 to the bottleneck. */
   forward(x: Tensor): Tensor[] {
     const out: Tensor[] = [];
-    for (const b of this.blocks) out.push(b.forward(out.length ? out[out.length - 1]! : x));
+    for (const b of this.blocks) out.push(b.forward(out.at(-1) ?? x));
     return out;
   }
 }
@@ -62,22 +62,26 @@ class PlainDecoder extends Module<[Tensor[]], { logits: Tensor[]; region: Tensor
    * the last), PSP-Seg's dec1 counterpart.
    */
   run(skips: Tensor[], deepSupervision: boolean): { logits: Tensor[]; region: Tensor | null } {
-    const n = this.stages.length, logits: Tensor[] = [];
-    let region: Tensor | null = null;
-    let low = skips[skips.length - 1]!;
-    for (let k = 0; k < n; k++) {
-      const up = this.transpconvs.at(k).forward(low);
-      if (!skips.includes(low) && low !== region) low.dispose();
-      const joined = cat([up, skips[skips.length - 2 - k]!], 1);
-      up.dispose();
-      const y = this.stages.at(k).forward(joined);
-      joined.dispose();
-      if (deepSupervision || k === n - 1) logits.push(this.seg_layers.at(k).forward(y));
-      if (k === n - 2) region = y;
-      low = y;
-    }
-    if (low !== region && !skips.includes(low)) low.dispose();
-    return { logits: logits.reverse(), region };
+    // In a scope of its own, which frees the top stage's output (the segmentation layer's input).
+    return tidy(() => {
+      const { logits, region } = this.upTo(this.stages.length - 1, skips, deepSupervision);
+      return { logits: logits.reverse(), region };
+    });
+  }
+
+  /**
+   * Decoder stage k on top of stages 0..k-1, which run inside its scope: the output of stage k-1 is freed
+   * when stage k returns, unless it is the region (returned). Logits lowest resolution first.
+   */
+  private upTo(k: number, skips: Tensor[], deepSupervision: boolean): { output: Tensor; logits: Tensor[]; region: Tensor | null } {
+    return tidy(() => {
+      const n = this.stages.length;
+      const below = k > 0 ? this.upTo(k - 1, skips, deepSupervision) : { output: skips.at(-1)!, logits: [], region: null };
+      const skip = skips[skips.length - 2 - k]!;
+      const output = chain(below.output, this.transpconvs.at(k), (up) => cat([up, skip], 1), this.stages.at(k));
+      const logits = deepSupervision || k === n - 1 ? [...below.logits, this.seg_layers.at(k).forward(output)] : below.logits;
+      return { output, logits, region: k === n - 2 ? output : below.region };
+    });
   }
 
   forward(skips: Tensor[]): { logits: Tensor[]; region: Tensor | null } { return this.run(skips, true); }

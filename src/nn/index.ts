@@ -1,4 +1,5 @@
 export { Module, type AnyModule } from './module.js';
+export { chain, type Step } from './chain.js';
 export { Conv3d, ConvTranspose3d, InstanceNorm3d, LeakyReLU, Sequential, type Conv3dOptions, type Triple } from './layers.js';
 export { kaimingNormal_ } from './init.js';
 export { saveWeights, loadWeights } from './weights.js';

@@ -1,8 +1,8 @@
 /** PSP-Seg's stage-0 block (encoder and decoder): `x + LReLU(IN(conv3x3x3(x)))`. */
 import { type Generator, type Tensor } from '../../tensor/index.js';
-import { Conv3d, InstanceNorm3d, Module } from '../../nn/index.js';
+import { Conv3d, InstanceNorm3d, Module, chain } from '../../nn/index.js';
 import { type FeatureShape, type ShapedBlock, featureBytes } from '../shapes.js';
-import { convNormLReLU } from './conv_norm_act.js';
+import { leakyRelu } from './conv_norm_act.js';
 
 export class ConvBlock extends Module implements ShapedBlock {
   readonly conv: Conv3d;
@@ -15,9 +15,8 @@ export class ConvBlock extends Module implements ShapedBlock {
   }
 
   forward(x: Tensor): Tensor {
-    const a = convNormLReLU(this.conv, this.norm, x);
-    // In place: leaky_relu's backward needs its input, not its output, so `a` is free to reuse.
-    return a.add_(x);
+    // In place: leaky_relu's backward needs its input, not its output, so its output is free to reuse.
+    return chain(x, this.conv, this.norm, leakyRelu).add_(x);
   }
 
   outputShape(input: FeatureShape): FeatureShape {

@@ -4,27 +4,11 @@
  * nnU-Net (`convs.{j}.conv`, `convs.{j}.norm`) so its checkpoints map onto ours by name.
  */
 import { type Generator, type Tensor } from '../../tensor/index.js';
-import { Conv3d, InstanceNorm3d, Module, Sequential } from '../../nn/index.js';
+import { Conv3d, InstanceNorm3d, Module, Sequential, chain } from '../../nn/index.js';
 import { type FeatureShape, type ShapedBlock, type Triple, LRELU_SLOPE, convShape, featureBytes } from '../shapes.js';
 
-/**
- * `IN(conv(x))`, the conv's output freed as soon as IN has it (IN keeps what its backward needs):
- * the step every block here starts with.
- */
-export function convNorm(conv: Conv3d, norm: InstanceNorm3d, x: Tensor): Tensor {
-  const c = conv.forward(x);
-  const n = norm.forward(c);
-  c.dispose();
-  return n;
-}
-
-/** `LReLU(IN(conv(x)))`, the intermediates freed. */
-export function convNormLReLU(conv: Conv3d, norm: InstanceNorm3d, x: Tensor): Tensor {
-  const n = convNorm(conv, norm, x);
-  const y = n.leakyRelu(LRELU_SLOPE);
-  n.dispose();
-  return y;
-}
+/** LReLU with PSP-Seg's and nnU-Net's slope, as a step of a chain. */
+export const leakyRelu = (x: Tensor): Tensor => x.leakyRelu(LRELU_SLOPE);
 
 export class ConvNormAct extends Module implements ShapedBlock {
   readonly conv: Conv3d;
@@ -37,7 +21,7 @@ export class ConvNormAct extends Module implements ShapedBlock {
   }
 
   forward(x: Tensor): Tensor {
-    return convNormLReLU(this.conv, this.norm, x);
+    return chain(x, this.conv, this.norm, leakyRelu);
   }
 
   outputShape(input: FeatureShape): FeatureShape {

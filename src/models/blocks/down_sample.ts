@@ -3,9 +3,9 @@
  * `LReLU(conv1x1x1 stride 2 (x) + IN(conv3 (LReLU(IN(conv3 stride 2 (x))))))`.
  */
 import { type Generator, type Tensor } from '../../tensor/index.js';
-import { Conv3d, InstanceNorm3d, Module } from '../../nn/index.js';
-import { type FeatureShape, type ShapedBlock, LRELU_SLOPE, convShape, featureBytes } from '../shapes.js';
-import { convNorm, convNormLReLU } from './conv_norm_act.js';
+import { Conv3d, InstanceNorm3d, Module, chain } from '../../nn/index.js';
+import { type FeatureShape, type ShapedBlock, convShape, featureBytes } from '../shapes.js';
+import { leakyRelu } from './conv_norm_act.js';
 
 export class DownSample extends Module implements ShapedBlock {
   readonly skip: Conv3d;
@@ -25,15 +25,11 @@ export class DownSample extends Module implements ShapedBlock {
   }
 
   forward(x: Tensor): Tensor {
-    const a1 = convNormLReLU(this.conv1, this.norm1, x);
-    const n2 = convNorm(this.conv2, this.norm2, a1);
-    a1.dispose();
-    // The residual is summed into the skip conv's output in place (a conv does not save its output).
-    const sum = this.skip.forward(x).add_(n2);
-    n2.dispose();
-    const y = sum.leakyRelu(LRELU_SLOPE);
-    sum.dispose();
-    return y;
+    return chain(x, (t) => {
+      const residual = chain(t, this.conv1, this.norm1, leakyRelu, this.conv2, this.norm2);
+      // Summed into the skip conv's output in place (a conv does not save its output for backward).
+      return this.skip.forward(t).add_(residual);
+    }, leakyRelu);
   }
 
   outputShape(input: FeatureShape): FeatureShape {

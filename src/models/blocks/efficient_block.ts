@@ -4,9 +4,9 @@
  * to 0). `forward` returns the block's weighted contribution `scale * EB(x)`.
  */
 import { type Generator, type Tensor, zeros } from '../../tensor/index.js';
-import { Conv3d, InstanceNorm3d, Module } from '../../nn/index.js';
+import { Conv3d, InstanceNorm3d, Module, chain } from '../../nn/index.js';
 import { type FeatureShape, type ShapedBlock, type Triple, featureBytes, withChannels } from '../shapes.js';
-import { convNorm, convNormLReLU } from './conv_norm_act.js';
+import { leakyRelu } from './conv_norm_act.js';
 
 export class EfficientBlock extends Module implements ShapedBlock {
   readonly hidden: number;
@@ -32,18 +32,12 @@ export class EfficientBlock extends Module implements ShapedBlock {
 
   /** `scale * EB(x)`: a multiplication by the one-element parameter, nothing else. */
   forward(x: Tensor): Tensor {
-    const y = this.branch(x);
-    const w = y.mul(this.scale);
-    y.dispose();
-    return w;
+    return chain(x, (t) => this.branch(t), (e) => e.mul(this.scale));
   }
 
   /** EB(x) without the PRM weight. */
   branch(x: Tensor): Tensor {
-    const a = convNormLReLU(this.reduce, this.norm1, x);
-    const n2 = convNorm(this.conv, this.norm2, a);
-    a.dispose();
-    return n2;
+    return chain(x, this.reduce, this.norm1, leakyRelu, this.conv, this.norm2);
   }
 
   outputShape(input: FeatureShape): FeatureShape {

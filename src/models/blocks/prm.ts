@@ -13,9 +13,10 @@
  * mask / unmask / deleteBlock (returning the removed parameter names) and a `forwardHook` that
  * `forward` calls with its input and output (the block search scores candidate maskings there).
  */
-import { type Generator, type Tensor } from '../../tensor/index.js';
-import { Module } from '../../nn/index.js';
-import { type FeatureShape, type ShapedBlock, type Triple, LRELU_SLOPE, featureBytes } from '../shapes.js';
+import { type Generator, type Tensor, tidy } from '../../tensor/index.js';
+import { Module, chain } from '../../nn/index.js';
+import { type FeatureShape, type ShapedBlock, type Triple, featureBytes } from '../shapes.js';
+import { leakyRelu } from './conv_norm_act.js';
 import { EfficientBlock } from './efficient_block.js';
 import type { BlockState, PrmBlockView } from './block_state.js';
 
@@ -55,20 +56,23 @@ export class ParallelRedundantModule extends Module implements ShapedBlock {
    * candidate maskings this way without changing the module's state).
    */
   forwardExcluding(x: Tensor, exclude?: ReadonlySet<number>): Tensor {
+    const used = [...this.branches].filter(([j]) => this._states[j] === 'active' && !exclude?.has(j)).map(([, block]) => block);
+    if (used.length === 0) return x;
+    return chain(x, (t) => this.residualSum(t, used), leakyRelu);
+  }
+
+  /** `x + sum of w_j * EB_j(x)`, each branch's output freed once it is in the sum. */
+  private residualSum(x: Tensor, blocks: EfficientBlock[]): Tensor {
+    // Accumulated in place into the first weighted branch (a multiplication's output is not saved for
+    // backward, nor are sums'): later branches are added with one fused w * e + sum.
     let sum: Tensor | null = null;
-    for (const [j, block] of this.branches) {
-      if (this._states[j] !== 'active' || exclude?.has(j)) continue;
-      const e = block.branch(x);
-      // Accumulate in place into the first weighted branch (a multiplication's output is not saved
-      // for backward, nor are sums'): later branches are added with one fused w * e + sum.
-      if (sum === null) sum = e.mul(block.scale).add_(x);
-      else sum.addcmul_(e, block.scale);
-      e.dispose();
+    for (const block of blocks) {
+      sum = tidy(() => {
+        const e = block.branch(x);
+        return sum === null ? e.mul(block.scale).add_(x) : sum.addcmul_(e, block.scale);
+      });
     }
-    if (sum === null) return x;
-    const y = sum.leakyRelu(LRELU_SLOPE);
-    sum.dispose();
-    return y;
+    return sum!;
   }
 
   // ---- block states --------------------------------------------------------------------------

@@ -6,8 +6,13 @@
  * the upsampled C_in-channel map for backward.
  */
 import { F, type Generator, type Tensor } from '../../tensor/index.js';
-import { Conv3d, Module } from '../../nn/index.js';
+import { Conv3d, Module, chain } from '../../nn/index.js';
 import { type FeatureShape, type ShapedBlock, featureBytes } from '../shapes.js';
+
+const nearestTimesTwo = (x: Tensor): Tensor => {
+  const [, , d, h, w] = x.shape;
+  return F.interpolate(x, { size: [2 * d!, 2 * h!, 2 * w!], mode: 'nearest' });
+};
 
 export class UpSample extends Module implements ShapedBlock {
   readonly conv: Conv3d;
@@ -18,11 +23,7 @@ export class UpSample extends Module implements ShapedBlock {
   }
 
   forward(x: Tensor): Tensor {
-    const c = this.conv.forward(x);
-    const [, , d, h, w] = c.shape;
-    const y = F.interpolate(c, { size: [2 * d!, 2 * h!, 2 * w!], mode: 'nearest' });
-    c.dispose();
-    return y;
+    return chain(x, this.conv, nearestTimesTwo);
   }
 
   outputShape(input: FeatureShape): FeatureShape {
