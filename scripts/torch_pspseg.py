@@ -9,13 +9,13 @@ carry, PRM block states included) and their parameter names are pspseg's, so wei
 pspseg load here strictly and the other way round.
 
 Usage (/usr/bin/python3 scripts/torch_pspseg.py ...):
-  --counts                 parameter counts of S, B, L (and the 1-branch ablation), checked against method.md
+  --counts                 parameter counts of S, B, L (and the 1-branch ablation), checked against docs/method.md ("Variants and parameter counts")
   --loss-fixture           test/fixtures/losses_reference.{json,safetensors} (losses alone, float64 reference)
   --network-fixture        test/fixtures/network_reference.{json,safetensors} (PSP-Seg S, batch 2, 32^3, float64)
   --save-weights PATH      deterministic weights of --variant as safetensors (the fixture's rule; for benchmarks)
   --affine                 InstanceNorm with weight and bias (default: without, as the authors' code; see below)
 
-InstanceNorm: method.md says affine; the exact counts it quotes (S 5,368,735; B 13,194,484; L 33,126,658)
+InstanceNorm: the spec the project was built from says affine; the exact counts it quotes (S 5,368,735; B 13,194,484; L 33,126,658)
 are those of the authors' code, whose nn.InstanceNorm3d has no affine parameters (with affine norms the
 counts are 10,432 / 31,552 / 57,024 higher). pspseg's architecture setting `normAffine` chooses; its
 default, and the default here, is the authors' (no `*.norm*` parameters). `--counts` prints both.
@@ -42,7 +42,7 @@ VARIANTS = {
     'B': dict(channels=[16, 32, 64, 128, 256], branches=7, ratio=2.0),
     'L': dict(channels=[16, 32, 64, 128, 256, 320], branches=7, ratio=2.0),
 }
-# method.md: exact counts of the authors' network, 1 input channel, 3 classes, no deep-supervision heads
+# docs/method.md, "Variants and parameter counts": exact counts of the authors' network, 1 input channel, 3 classes, no deep-supervision heads
 EXPECTED_COUNTS = {'S': 5_368_735, 'B': 13_194_484, 'L': 33_126_658}
 SLOPE = 0.01
 EPS = 1e-5
@@ -87,7 +87,7 @@ def conv(cin, cout, kernel, stride=1):
 
 
 # ---------------------------------------------------------------------------------------------
-# PSP-Seg (method.md section 1)
+# PSP-Seg (docs/method.md, "Network")
 # ---------------------------------------------------------------------------------------------
 class ConvBlock(nn.Module):
     """Stage 0: x + LReLU(IN(conv3x3x3(x)))."""
@@ -151,7 +151,7 @@ class DownSample(nn.Module):
 
 
 class UpSample(nn.Module):
-    """Nearest x2, then conv 1x1x1 (the order of method.md and the authors' code)."""
+    """Nearest x2, then conv 1x1x1 (the order of docs/method.md, "UpSample", and the authors' code)."""
     def __init__(self, cin, cout):
         super().__init__()
         self.conv = conv(cin, cout, 1)
@@ -296,7 +296,7 @@ class PlainUNet(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
-# losses (method.md section 2; nnU-Net v2 DC_and_CE_loss + MemoryEfficientSoftDiceLoss semantics)
+# losses (docs/method.md, "Losses"; nnU-Net v2 DC_and_CE_loss + MemoryEfficientSoftDiceLoss semantics)
 # ---------------------------------------------------------------------------------------------
 IGNORE = -1
 
@@ -734,12 +734,12 @@ def counts():
             heads = sum(C[i] * 3 + 3 for i in range(1, len(C) - 1))
             note = ''
             if not affine:
-                note = 'matches method.md' if n == EXPECTED_COUNTS[v] else f'MISMATCH (method.md {EXPECTED_COUNTS[v]:,})'
+                note = 'matches docs/method.md' if n == EXPECTED_COUNTS[v] else f'MISMATCH (docs/method.md {EXPECTED_COUNTS[v]:,})'
                 ok &= n == EXPECTED_COUNTS[v]
             ok &= nds == n + heads
             print(f'{v} affine={affine!s:5}: {n:>11,} without heads, {nds:>11,} with deep-supervision heads (+{heads}) {note}')
     one = sum(p.numel() for p in PSPSegNet(psp_architecture('S', 1, 3, deep_supervision=False, branches=1)).parameters())
-    print(f'S 1-branch affine=False: {one:,} (method.md: 3.74M)')
+    print(f'S 1-branch affine=False: {one:,} (docs/method.md: 3.74M)')
     return ok
 
 

@@ -179,7 +179,7 @@ test('a dataset folder gives references and label names; model and predict logs 
     training: Object.keys(REF).map((id) => ({ image: `./imagesTr/${id}.nii.gz`, label: `./labelsTr/${id}.nii.gz` })),
   }));
   // A fold folder as 'pspseg train' writes it: the trainer's epoch records (other fields left out here) and
-  // a pruned PSP-Seg S (1 channel, 3 classes, no deep-supervision heads): method.md gives the unpruned
+  // a pruned PSP-Seg S (1 channel, 3 classes, no deep-supervision heads): docs/method.md ("Variants and parameter counts") gives the unpruned
   // count, 5,368,735; enc1 lost block 1 and masks block 2, each (C 32, hidden 16, kernel 1x3x3 / 3x1x3)
   // 32*16+16 + 16*32*9+32 + 1 (scale) = 5169 parameters.
   const model = join(tmp, 'model');

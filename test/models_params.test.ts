@@ -1,6 +1,6 @@
 /**
  * Parameter counts against the references (1 input channel, 3 classes): PSP-Seg S/B/L as the authors'
- * network (method.md), nnU-Net's PlainConvUNet at 128^3 (6 stages) and for its hippocampus plan
+ * network (docs/method.md, "Variants and parameter counts"), nnU-Net's PlainConvUNet at 128^3 (6 stages) and for its hippocampus plan
  * (4 stages). Also names, initialisation and reproducibility.
  */
 import { test } from 'node:test';
@@ -29,7 +29,7 @@ test('1-branch PSP-Seg S (the "no PRM" ablation) has 3.74M parameters', () => {
   assert.equal((n / 1e6).toFixed(2), '3.74');
 });
 
-test('affine InstanceNorm (method.md text) adds 2 C per norm; the reference counts have none', () => {
+test('affine InstanceNorm (as the spec\'s text has it; see docs/method.md, departures) adds 2 C per norm; the reference counts have none', () => {
   const plain = count(pspArchitecture({ variant: 'S', classes: 3, deepSupervision: false }));
   const affine = count(pspArchitecture({ variant: 'S', classes: 3, deepSupervision: false, normAffine: true }));
   const C = PSP_VARIANTS.S.channels, h = (c: number) => Math.floor(c * 0.5);

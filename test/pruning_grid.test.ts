@@ -15,7 +15,7 @@ import {
 import { Random } from '../src/util/random.js';
 import { FakeNetwork, FakePRM, KERNELS4 } from './pruning_fakes.js';
 
-/** Parameters of an efficient block: conv 1x1x1 C->h, IN, conv k h->C, IN, scalar weight (method.md). */
+/** Parameters of an efficient block: conv 1x1x1 C->h, IN, conv k h->C, IN, scalar weight (docs/method.md, "Efficient block"). */
 const ebParameters = (c: number, r: number, k: Triple) => {
   const h = Math.floor(c * r);
   return c * h + h + 2 * h + h * c * k[0] * k[1] * k[2] + c + 2 * c + 1;

@@ -16,7 +16,7 @@ function knownNet(): StandInNet {
 }
 
 /**
- * Reference: keep every PRM's input and output for all batches (method.md's description), then score
+ * Reference: keep every PRM's input and output for all batches (docs/method.md, "Block search"), then score
  * each combination on the kept inputs.
  */
 async function keepAllScores(net: StandInNet, prm: StandInPRM, step: number, batches: number, seed: number): Promise<number[]> {

@@ -29,7 +29,7 @@ export const METRIC_KEYS = ['Dice', 'IoU', 'NSD', 'HD95', 'FP', 'TP', 'FN', 'TN'
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
 export interface MetricOptions {
-  /** NSD tolerance tau in mm (method.md: 2). */
+  /** NSD tolerance tau in mm (docs/method.md, "Inference and evaluation": 2). */
   nsdToleranceMm: number;
   /** Hausdorff percentile (95). */
   hdPercentile?: number;

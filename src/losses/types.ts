@@ -17,5 +17,5 @@ export interface LossResult {
   terms: LossTerms;
 }
 
-/** Label value excluded from every loss (padding; method.md section 3). */
+/** Label value excluded from every loss (padding; docs/method.md, "Departures from the paper and the authors' code"). */
 export const IGNORE_LABEL = -1;

@@ -1,5 +1,5 @@
 /**
- * PSP-Seg's U-shaped network (method.md section 1, the paper's Fig. 2), built from its architecture data.
+ * PSP-Seg's U-shaped network (docs/method.md, "U shape": the paper's Fig. 2), built from its architecture data.
  *
  * Encoder stage i = 0..S-1 (the last one is the bottleneck): at stage 0 the stem (conv 1x1x1) and a
  * ConvBlock, at stage i >= 1 a DownSample and a PRM. Decoder stage i = S-2..0 (the deepest runs first), at

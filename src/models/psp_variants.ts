@@ -1,4 +1,4 @@
-/** PSP-Seg's variants and branch kernel sets (method.md section 1). Kernels are (depth, height, width). */
+/** PSP-Seg's variants and branch kernel sets (docs/method.md, "Variants and parameter counts"). Kernels are (depth, height, width). */
 import type { Triple } from './shapes.js';
 
 export const BRANCH_KERNELS: Record<1 | 4 | 7, Triple[]> = {

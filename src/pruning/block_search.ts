@@ -1,5 +1,5 @@
 /**
- * Block-wise pruning's search (method.md section 4, step 3): for each prunable PRM, every
+ * Block-wise pruning's search (docs/method.md, "Block search"): for each prunable PRM, every
  * combination of s of its active blocks is scored by sum over N calibration batches of
  * ||y - y_masked||_F, where y is the PRM's output with the current masks and y_masked its output
  * with the combination masked too; the smallest sum wins (the first in lexicographic order on ties,

@@ -1,6 +1,6 @@
 /**
  * The two checks that drive progressive pruning, as pure functions of the per-epoch logs
- * (method.md section 4, steps 1 and 2). Non-finite values (a NaN epoch) are ignored by the minima.
+ * (docs/method.md, "Convergence check" and "Over-pruning check"). Non-finite values (a NaN epoch) are ignored by the minima.
  */
 import { z } from 'zod';
 import type { MonitoredLog } from './settings.js';

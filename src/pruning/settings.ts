@@ -1,6 +1,6 @@
 /**
  * Progressive pruning settings. Defaults are the authors' training code's values; where the paper
- * says otherwise, `PAPER_PRUNING_VALUES` has the paper's (method.md section 4).
+ * says otherwise, `PAPER_PRUNING_VALUES` has the paper's (docs/method.md, "Progressive pruning").
  */
 import { z } from 'zod';
 import type { PspVariant } from '../models/psp_variants.js';
@@ -31,7 +31,7 @@ export const PruningSettingsSchema = z.object({
   monitored: z.array(z.enum(MONITORED_LOGS)).min(1).default(['loss', 'tr', 'rl']),
   /**
    * A PRM is prunable when it keeps at least this many active blocks after masking s of them:
-   * 1 is method.md's "more than s blocks". (The authors' code counts deleted slots too, so there a
+   * 1 is docs/method.md's "more than s blocks" ("Block search"). (The authors' code counts deleted slots too, so there a
    * PRM can lose all its blocks: 0.)
    */
   minRemainingBlocks: z.number().int().min(0).default(1),

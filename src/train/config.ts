@@ -1,7 +1,7 @@
 /**
  * A training run's settings as plain data: every value the run uses, written to config.json in
  * the fold folder and read back (validated) by `--continue`. Defaults are nnU-Net v2's with
- * PSP-Seg's changes (method.md section 3); the patch and batch come from the plan.
+ * PSP-Seg's changes (docs/method.md, "Training"; docs/training.md); the patch and batch come from the plan.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -63,7 +63,7 @@ export const trainConfigSchema = trainedModelConfigSchema.extend({
   /** EMA of the pseudo Dice: old * emaMomentum + new * (1 - emaMomentum). */
   emaMomentum: z.number().min(0).max(1),
   oversampleForeground: z.number().min(0).max(1),
-  /** Progressive pruning (method.md section 4); enabled only for PSP-Seg networks. */
+  /** Progressive pruning (docs/method.md, "Progressive pruning"); enabled only for PSP-Seg networks. */
   pruning: PruningSettingsSchema.default({ enabled: false }),
   seed: z.number().int().min(0),
   /** Where the run executes; not part of the run's identity (a continued run may move). */
@@ -75,7 +75,7 @@ export type OptimizerConfig = z.infer<typeof optimizerConfigSchema>;
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 export type PruningConfig = TrainConfig['pruning'];
 
-/** method.md section 3. */
+/** nnU-Net v2's, with PSP-Seg's changes (docs/method.md, "Training"). */
 export const DEFAULTS = {
   epochs: 1000,
   iterations: 250,

@@ -5,7 +5,7 @@
  *   non-zero mask (nnU-Net's convention); normalisation and the loss tell it apart from tissue.
  * - Training batches: IGNORE_LABEL (-1) is padding outside the case, ignored by the loss. Outside-body
  *   voxels travel as OUTSIDE_BODY_IN_BATCH (-2) so they stay apart from padding; after augmentation
- *   they become background (nnU-Net's RemoveLabelTransform(-1, 0)) while padding stays ignored (method.md).
+ *   they become background (nnU-Net's RemoveLabelTransform(-1, 0)) while padding stays ignored (docs/method.md, "Departures from the paper and the authors' code").
  */
 export const MAX_CLASS_VALUE = 127;
 export const OUTSIDE_BODY = -1;
