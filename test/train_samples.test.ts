@@ -33,7 +33,11 @@ for (const c of cases) {
       await assert.rejects(runTraining({ workDir, print, options: { ...quick, patch: c.patch } }), /validation fold needs at least two cases.*--fold all/);
     }
     const fold = c.folds === 1 ? 'all' as const : 1;
-    const r = await runTraining({ workDir, print, options: { ...quick, fold: String(fold), patch: c.patch } });
+    const lines: string[] = [];
+    const r = await runTraining({ workDir, print: (l) => lines.push(l), options: { ...quick, fold: String(fold), patch: c.patch } });
+    if (fold !== 'all')
+      assert.ok(lines.some((l) => /^note: fold 1 validates on one case \(.*\): the pseudo Dice, and so the best checkpoint, rest on it alone \(the dataset has 2 cases, so 2 folds of one case each; --fold all/.test(l)),
+        `a split leaving one validation case says so:\n${lines.join('\n')}`);
     assert.equal(r.config.dataset.inChannels, c.channels);
     assert.equal(r.config.dataset.classes, c.classes);
     assert.equal(r.logs.length, 1);
