@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator, noGrad, randn, randint, tidy, type Tensor } from '../src/tensor/index.js';
@@ -17,8 +17,12 @@ const diceCeLoss = (logits: Tensor[], targets: Tensor[]): Tensor =>
 import { loadWeights } from '../src/nn/weights.js';
 import { type TrainerStateInput, disposeCheckpoint, loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { checkpointStateFile, checkpointWeightsFile } from '../src/models/model_folder.js';
+import type { EpochLog } from '../src/train/training_log.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'pspseg-ckpt-'));
+/** Every checkpoint folder of this file lives in one temporary root, removed after the tests. */
+const root = mkdtempSync(join(tmpdir(), 'pspseg-ckpt-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+const tmp = () => mkdtempSync(join(root, 'c-'));
 const bytesOf = (m: Map<string, Tensor>) => new Map([...m].map(([k, t]) => [k, Buffer.from(t.toBytes()).toString('hex')]));
 
 function trained(opt: 'sgd' | 'adamw', steps: number): { net: SmallUNet; opt: Optimizer } {
@@ -121,5 +125,20 @@ test('a truncated, corrupt or half-missing checkpoint is an error naming the fil
   expectError(halfMissing, checkpointStateFile(halfMissing, 'best'), /missing/);
 
   assert.equal(loadCheckpoint(tmp(), 'best'), null, 'no checkpoint at all is not an error');
+  a.net.dispose(); a.opt.dispose();
+});
+
+test('a state with NaN (a class absent from every validation patch) is written and read back as NaN', () => {
+  const dir = tmp();
+  const a = trained('sgd', 1);
+  const log: EpochLog = {
+    epoch: 0, lr: 0.01, trainLoss: 1, trainTerms: { seg: 1 }, valLoss: 1, valTerms: { seg: 1 }, pseudoDice: [0.5, NaN], meanPseudoDice: 0.5,
+    ema: 0.5, best: true, epochSeconds: 1, trainSeconds: 1, valSeconds: 0, dataWaitSeconds: 0, peakRssMB: 1, numParameters: 1,
+  };
+  saveCheckpoint(dir, 'latest', a.net.stateDict(), a.opt, { ...state(1), logs: [log] });
+  const c = loadCheckpoint(dir, 'latest')!;
+  assert.ok(Number.isNaN(c.state.logs[0]!.pseudoDice[1]!));
+  assert.equal(c.state.logs[0]!.pseudoDice[0], 0.5);
+  disposeCheckpoint(c);
   a.net.dispose(); a.opt.dispose();
 });

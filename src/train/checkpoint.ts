@@ -70,9 +70,12 @@ export function saveCheckpoint(dir: string, kind: CheckpointKind, weights: Map<s
   saveSafetensors(w + NEXT, weights, { format: CHECKPOINT_FORMAT, epoch: String(state.epoch) });
   const bytes = readFileSync(w + NEXT);
   const full = { format: CHECKPOINT_FORMAT, ...state, weights: { bytes: bytes.byteLength, sha256: sha256(bytes) } };
-  trainerStateSchema.parse(full); // never write a state that could not be read back
+  // Never write a state that could not be read back: check it as it will be read, JSON (NaN becomes null).
+  const trainer = JSON.stringify(full);
+  const check = trainerStateSchema.safeParse(JSON.parse(trainer));
+  if (!check.success) throw new CheckpointError(s, `trainer state not written: ${check.error.issues[0]!.path.join('.')}: ${check.error.issues[0]!.message}`);
   const opt = optimizer.exportState();
-  saveSafetensors(s + NEXT, opt.tensors, { ...opt.metadata, trainer: JSON.stringify(full) });
+  saveSafetensors(s + NEXT, opt.tensors, { ...opt.metadata, trainer });
   renameSync(w + NEXT, w);
   renameSync(s + NEXT, s);
   fsyncDir(dir);
