@@ -5,15 +5,15 @@ import type { FoldInputs } from './fold_inputs.js';
 import { code, esc, fmtDuration, fmtNumber, notice, table } from './html.js';
 import { inlineSvg } from './svg_inline.js';
 
-const CHART = { width: 560, height: 280, xLabel: 'epoch' };
+const CHART = { width: 560, height: 280, xLabel: 'epoch', legend: false };
 const COLOURS = ['#1f77b4', '#d62728', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
-interface Chart { title: string; series: Series[] }
+interface Chart { title: string; series: Series[]; yFromZero?: boolean }
 
-/** A chart with its legend under it in HTML (the chart's own legend would sit on the curves). */
+/** A chart with its legend under it in HTML, which wraps to the figure's width (no legend column taking the plot's). */
 function chartFigure(c: Chart): string {
   const series = c.series.map((s, i) => ({ ...s, color: s.color ?? COLOURS[i % COLOURS.length]! }));
-  const svg = lineChartSvg(c.title, series.map((s) => ({ ...s, name: '' })), CHART).replace(/<text[^>]*><\/text>/g, '');
+  const svg = lineChartSvg(c.title, series, { ...CHART, yFromZero: c.yFromZero });
   const legend = series.map((s) => `<span class="swatch line" style="background:${s.color}"></span>${esc(s.name)}`).join(' ');
   return `<figure>${inlineSvg(svg, c.title)}<figcaption class="legend">${legend}</figcaption></figure>`;
 }
@@ -39,9 +39,9 @@ function charts(logs: readonly EpochLog[], names: readonly string[]): Chart[] {
   ];
   return [
     { title: 'loss (lower is better)', series: losses },
-    { title: 'pseudo Dice on validation patches', series: dice },
-    { title: 'learning rate', series: [{ name: 'learning rate', values: col((e) => e.lr) }] },
-    { title: 'seconds per epoch', series: [
+    { title: 'pseudo Dice on validation patches', series: dice, yFromZero: true },
+    { title: 'learning rate', series: [{ name: 'learning rate', values: col((e) => e.lr) }], yFromZero: true },
+    { title: 'seconds per epoch', yFromZero: true, series: [
       { name: 'whole epoch', values: col((e) => e.epochSeconds) },
       { name: 'of it waiting for data', values: col((e) => e.dataWaitSeconds) },
     ] },
