@@ -36,8 +36,8 @@ test('trainer hook: console lines, jsonl records, checkpoint state, architecture
   assert.equal(rec.kind, 'masked');
   assert.equal(JSON.parse(JSON.stringify(rec)).blocks.length, 2, 'one block per PRM, JSON-safe');
   assert.equal(lines.length, 3);
-  assert.match(lines[0]!, /^pruning, epoch 8: masked 2 block\(s\) \(s=1\): enc1\.b\d \(\d+x\d+x\d+\), dec1\.b\d \(\d+x\d+x\d+\); parameters /);
-  assert.match(lines[1]!, /^pruning, epoch 13: deleted 2 block\(s\): .*; parameters [\d,]+ -> [\d,]+/);
+  assert.match(lines[0]!, /^pruning, at the start of epoch 9: masked 2 block\(s\) \(s=1\): enc1\.b\d \(\d+x\d+x\d+\), dec1\.b\d \(\d+x\d+x\d+\); parameters /);
+  assert.match(lines[1]!, /^pruning, at the start of epoch 14: deleted 2 block\(s\): .*; parameters [\d,]+ -> [\d,]+/);
   const state = parsePruningState(JSON.parse(JSON.stringify(results[13]!.state)));
   assert.equal(state.events.length, 3);
   assert.ok(existsSync(join(dir, 'pruning.svg')));

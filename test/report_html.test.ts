@@ -99,7 +99,7 @@ test('report: without pruning.svg the grid is redrawn from the newest checkpoint
     const page = (await buildReport(toy.fold)).html;
     const p = section(page, 'pruning');
     assert.match(p, /Progressive pruning: block states per epoch/);
-    assert.match(p, /parameters stored: 9,000 at epoch 2 \(unpruned 12,000\)/, 'the final checkpoint\'s timeline');
+    assert.match(p, /parameters stored: 9,000 at epoch 3 \(unpruned 12,000\)/, 'the final checkpoint\'s timeline, its last of 3 epochs');
     assert.match(section(page, 'files'), /pruning grid[\s\S]*?missing[\s\S]*?redrawn from \S*checkpoint_final\.state\.safetensors/);
   } finally {
     renameSync(`${grid}.away`, grid);
