@@ -3,6 +3,7 @@ import type { EpochLog } from '../train/training_log.js';
 import { lineChartSvg, type Series } from '../util/svg_plot.js';
 import type { FoldInputs } from './fold_inputs.js';
 import { code, esc, fmtDuration, fmtNumber, notice, table } from './html.js';
+import { eventsSentence, netChangeText, pruningOutcome } from './pruning_outcome.js';
 import { inlineSvg } from './svg_inline.js';
 
 const CHART = { width: 560, height: 280, xLabel: 'epoch', legend: false };
@@ -61,6 +62,13 @@ function keyEpochs(logs: readonly EpochLog[], names: readonly string[]): string 
   );
 }
 
+/** What pruning did while training, event by event, and the net change (nothing when there was no event). */
+function pruningNote(f: FoldInputs): string {
+  const o = pruningOutcome(f);
+  if (o.status === 'off' || !o.events.length) return '';
+  return `\n<p id="training-pruning">Pruning: ${esc(eventsSentence(o.events))}. Net change: ${esc(netChangeText(o))}.</p>`;
+}
+
 export function trainingSection(f: FoldInputs): string {
   const out = ['<section id="training"><h2>Training</h2>'];
   const logs = f.epochs;
@@ -78,8 +86,7 @@ export function trainingSection(f: FoldInputs): string {
   out.push(`<p>${logs.length} epoch(s) logged${planned ? ` of ${planned} planned` : ''}. Each epoch trains on random patches of the
 training cases; the validation loss and the <em>pseudo Dice</em> are measured on patches of the validation cases
 (a quick estimate during training: per class, the overlap summed over the patches, not the final evaluation).
-The moving average (EMA) of the mean pseudo Dice chooses the best checkpoint.${f.pruningEvents.length
-    ? ` Pruning changed the network at the start of epoch(s) ${[...new Set(f.pruningEvents.map((e) => e.epoch + 1))].join(', ')}.` : ''}</p>`);
+The moving average (EMA) of the mean pseudo Dice chooses the best checkpoint.</p>${pruningNote(f)}`);
   out.push('<div class="charts">', ...charts(logs, names).map(chartFigure), '</div>');
   out.push('<h3>Key epochs</h3>', keyEpochs(logs, names));
   out.push('</section>');
