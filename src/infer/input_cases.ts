@@ -9,6 +9,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CaseFiles } from '../data/dataset/case_reader.js';
+import { linkTarget, missingFileReason } from '../util/missing_file.js';
 
 export interface InputCase {
   id: string;
@@ -58,7 +59,9 @@ export function listInputCases(inputs: readonly string[], channels: number): Inp
   for (const input of inputs) {
     const path = resolve(input);
     let isDir: boolean;
-    try { isDir = statSync(path).isDirectory(); } catch { throw new Error(`${path}: input does not exist`); }
+    try { isDir = statSync(path).isDirectory(); } catch {
+      throw new Error(`${path}: ${linkTarget(path) ? `input is a ${missingFileReason(path)}` : 'input does not exist'}`);
+    }
     if (isDir) {
       const files = readdirSync(path).filter((f) => NIFTI.test(f) && !f.startsWith('.')).sort();
       if (!files.length) throw new Error(`${path}: no NIfTI images (.nii, .nii.gz) in this folder`);
