@@ -209,6 +209,7 @@ test('report: a model that was not pruned has no grid; missing optional files ar
   assert.doesNotMatch(p, /<svg/);
   assert.match(p, /nothing to prune/);
   assert.doesNotMatch(section(page, 'training'), /Pruning:/);
+  assert.match(page, /<div class="card off" id="pruning-outcome"><p class="headline">Trained without pruning: the network has no parallel blocks to prune\.<\/p>/);
   const files = section(page, 'files');
   assert.match(files, /training progress plot[\s\S]*?progress\.svg[\s\S]*?missing/);
   assert.ok(inputs.files.some((f) => f.path.endsWith('summary.json') && f.status === 'missing'));
