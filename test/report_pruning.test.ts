@@ -7,7 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReport } from '../src/report/report.js';
@@ -65,6 +65,17 @@ test('report card: a run still pruning when training ended, and one trained with
   assert.equal(card(pages.off!), `off: Trained without pruning: pruning is switched off in config.json (pruning.enabled: false). parameters ${fmt(INITIAL)}`);
   assert.doesNotMatch(part(pages.off!, /<section id="training">([\s\S]*?)<\/section>/), /Pruning:/);
   assert.match(part(pages.off!, /<section id="pruning">([\s\S]*?)<\/section>/), /trained without pruning: pruning is switched off in config\.json/);
+});
+
+test('report card: a fold with no config, no pruning event and no state says it has no record of pruning, not that it was not pruned', async () => {
+  const fold = join(toy.workDir, 'models', 'run_off', 'fold_0');
+  renameSync(join(fold, 'config.json'), join(fold, 'config.json.away'));
+  try {
+    assert.equal(card((await buildReport(fold)).html),
+      `off: No record of pruning: no config.json, no pruning event in the training log, no pruning state in a checkpoint. parameters ${fmt(INITIAL)}`);
+  } finally {
+    renameSync(join(fold, 'config.json.away'), join(fold, 'config.json'));
+  }
 });
 
 test('report: what each event did and the net change, instead of "pruning changed the network at epochs 5, 7"', () => {

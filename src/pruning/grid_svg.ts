@@ -164,17 +164,18 @@ export function pruningGridSvg(state: PruningState, o: GridOptions = {}): string
     out.push(`<line x1="${xs}" x2="${xs}" y1="${chartTop}" y2="${f(gridBottom)}" stroke="#c0392b" stroke-dasharray="5 4" stroke-width="1.2"/>`);
     // Right of the line, or left of it where the label would run past the right edge.
     const labelW = textWidth(mark.text);
-    const right = xs + 4 + labelW > pad.l + gridW && xs - pad.l > pad.l + gridW - xs;
+    const leftOfLine = xs + 4 + labelW > pad.l + gridW && xs - pad.l > pad.l + gridW - xs;
     // At a height that the parameter lines beside the label stay clear of: the bottom, the top or the
     // middle of the panel (the lines run low once pruning has removed blocks, high before).
     const span = Math.ceil(labelW / cellW), at = mark.epoch;
-    const beside = tl.filter((r) => (right ? r.epoch < at && r.epoch >= at - span : r.epoch >= at && r.epoch < at + span));
+    const beside = tl.filter((r) => (leftOfLine ? r.epoch < at && r.epoch >= at - span : r.epoch >= at && r.epoch < at + span));
     const lineYs = beside.flatMap((r) => [yv(r.parameters), yv(r.activeParameters)]);
     const heights = [chartTop + chartH - 6, chartTop + 14, chartTop + chartH / 2 + 4, chartTop + chartH / 4 + 4, chartTop + (3 * chartH) / 4 + 4];
     const labelY = heights.find((ly) => lineYs.every((v) => v < ly - 12 || v > ly + 3)) ?? heights[0]!;
-    out.push(`<text x="${right ? xs - 4 : xs + 4}" y="${f(labelY)}"${right ? ' text-anchor="end"' : ''} fill="#c0392b">${esc(mark.text)}</text>`);
+    out.push(`<text x="${leftOfLine ? xs - 4 : xs + 4}" y="${f(labelY)}"${leftOfLine ? ' text-anchor="end"' : ''} fill="#c0392b">${esc(mark.text)}</text>`);
   }
-  // A restoration is one column wide: too thin to see over hundreds of epochs, so it gets a mark too (over the stop line, which is often at the same epoch).
+  // A restoration is one column wide: too thin to see over hundreds of epochs, so it gets a mark too
+  // (drawn over the stop line, which is often at the same epoch).
   if (cellW < 4) for (const m of restorations) {
     out.push(`<line x1="${f(m.x + cellW / 2)}" x2="${f(m.x + cellW / 2)}" y1="${f(m.y)}" y2="${f(m.y + rowH - 2)}" stroke="${GRID_COLOURS.R.fill}" stroke-width="3"/>`);
   }

@@ -15,6 +15,8 @@ export interface PruningOutcome {
   status: 'removed' | 'nothing-removed' | 'off';
   /** Why there was no pruning (status 'off'). */
   offReason: string | null;
+  /** Nothing says whether the run pruned (no config, no event, no state, no summary). */
+  unknown: boolean;
   parametersBefore: number | null;
   parametersAfter: number | null;
   blocksDeleted: number | null;
@@ -65,11 +67,12 @@ export function pruningOutcome(f: FoldInputs): PruningOutcome {
   if (a && a.kind !== 'psp') offReason = 'the network has no parallel blocks to prune';
   else if (c && !c.pruning.enabled) offReason = 'pruning is switched off in config.json (pruning.enabled: false)';
   else if (stopReason === 'disabled' || summary?.pruning.enabled === false) offReason = 'pruning was switched off for this run';
-  else if (!c && !state && !summary && !events.length) offReason = 'no pruning record was found (no pruning event in the training log, no pruning state in a checkpoint)';
+  const unknown = !offReason && !c && !state && !summary && !events.length;
+  if (unknown) offReason = 'no config.json, no pruning event in the training log, no pruning state in a checkpoint';
   const removed = (blocksDeleted ?? 0) > 0 || (before !== null && after !== null && after < before && events.length > 0);
   return {
     status: offReason ? 'off' : removed ? 'removed' : 'nothing-removed',
-    offReason, parametersBefore: before, parametersAfter: after, blocksDeleted, blocksTotal, blocksMasked,
+    offReason, unknown, parametersBefore: before, parametersAfter: after, blocksDeleted, blocksTotal, blocksMasked,
     stop, plannedStop, events, epochsTrained: f.epochs.length || (state ? state.timeline.length : 0),
   };
 }
@@ -161,6 +164,7 @@ function nothingStory(o: PruningOutcome): string {
 
 /** The card's first sentence. */
 export function headline(o: PruningOutcome): string {
+  if (o.unknown) return `No record of pruning: ${o.offReason}.`;
   if (o.status === 'off') return `Trained without pruning: ${o.offReason}.`;
   if (o.status === 'nothing-removed') return `Pruning removed nothing: ${nothingStory(o)}; ${stopText(o)}.`;
   const params = o.parametersBefore !== null && o.parametersAfter !== null
