@@ -258,6 +258,48 @@ test('predict: a case whose prediction would not fit in memory is reported with 
   assert.ok(!existsSync(join(out, 'big.nii.gz')));
 });
 
+/** Runs `pspseg predict ARGV` and returns its exit code and what it printed. */
+async function runCaptured(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [], err: string[] = [];
+  const log = console.log, error = console.error;
+  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
+  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
+  try { return { code: await run(argv), out, err }; } finally { console.log = log; console.error = error; }
+}
+
+test('predict: every case failed: the closing line says so (not "0.00 s per case"), exit 1; each reason names its case once', async () => {
+  const model = await makeModel('allfail', basePlan({}), 0);
+  const input = join(root, 'allfail_in');
+  mkdirSync(input);
+  // a two-channel 4D file for a one-channel model (fails in the preprocessing worker, where the pool
+  // names its task), an unreadable file, and a case with a channel file too many (fails before)
+  const [nx, ny, nz] = SHAPE;
+  await writeNifti(join(input, 'fourd.nii.gz'), { shape: SHAPE, channels: 2, spacing: SPACING, affine: AFFINE, orientation: 'LIA', data: new Float32Array(2 * nx * ny * nz).fill(3), datatype: 'float32' });
+  writeFileSync(join(input, 'broken_0000.nii.gz'), Buffer.from('not a NIfTI file'));
+  for (const c of [0, 1]) writeInput(join(input, `extra_000${c}.nii.gz`), ramp);
+  const out = join(root, 'allfail_out');
+  const r = await runCaptured(['-i', input, '-o', out, '-m', model, '--quiet']);
+  assert.equal(r.code, 1);
+  assert.deepEqual(r.out, [], 'nothing on stdout: no "0/3 case(s) predicted ... (0.00 s per case)"');
+  assert.equal(r.err[r.err.length - 1], `pspseg predict: every case (all 3) failed: no prediction written to ${out}; the reasons are above and in ${join(out, 'predict_log.json')}`);
+  const skipped = r.err.slice(0, -1).sort();
+  assert.equal(skipped.length, 3);
+  assert.match(skipped[0]!, /^pspseg predict: broken skipped: preprocessing: \S+broken_0000\.nii\.gz: /);
+  assert.match(skipped[1]!, /^pspseg predict: extra skipped: channel file\(s\) 1 beyond the model's 1 channel\(s\)$/);
+  assert.equal(skipped[2]!, `pspseg predict: fourd skipped: preprocessing: 2 image channel(s) in ${join(input, 'fourd.nii.gz')}, 1 expected`);
+  for (const line of skipped) assert.doesNotMatch(line, /skipped: case |case (\w+): case \1/, 'the id once, from the command');
+  const log = JSON.parse(readFileSync(join(out, 'predict_log.json'), 'utf8'));
+  assert.deepEqual(log.cases.map((c: { id: string; error: string }) => [c.id, c.error.startsWith(`case ${c.id}`)]), [['broken', false], ['extra', false], ['fourd', false]]);
+  // one case ok: the usual line, on stdout
+  const mixed = join(root, 'mixed_in');
+  mkdirSync(mixed);
+  writeInput(join(mixed, 'rampcase_0000.nii.gz'), ramp);
+  writeFileSync(join(mixed, 'broken_0000.nii.gz'), Buffer.from('not a NIfTI file'));
+  const m = await runCaptured(['-i', mixed, '-o', join(root, 'mixed_out'), '-m', model, '--quiet', '--no-tta']);
+  assert.equal(m.code, 1);
+  assert.match(m.out.join('\n'), /^1\/2 case\(s\) predicted into \S+ \([\d.]+ s per case, peak memory [\d.]+ MB\); 1 failed$/);
+});
+
 test('model folder: what it reads, and clear errors naming the file', async () => {
   const plan = basePlan({});
   const model = await makeModel('errors', plan, 0);

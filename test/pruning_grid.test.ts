@@ -90,16 +90,23 @@ test('pruning.svg: one row per block, every epoch coloured once, final colours m
   assert.equal(rows.size, 28, '7 PRMs x 4 blocks');
   const ys = [...rows.keys()].sort((a, b) => a - b);
   const fillOf = Object.fromEntries(Object.entries(GRID_COLOURS).map(([k, v]) => [v.fill, k as TimelineLetter]));
+  // What a cell should show: a restored block (R) is active again, except in the epoch it was restored
+  // in (its first R after another state).
+  const shown = (name: string, j: number, i: number) => {
+    const letter = state.timeline[i]!.blocks[name]![j]!;
+    return letter === 'R' && i > 0 && state.timeline[i - 1]!.blocks[name]![j] === 'R' ? 'A' : letter;
+  };
+  assert.ok(state.timeline.some((t) => Object.values(t.blocks).some((b) => b.includes('R'))), 'the run restores blocks');
   let r = 0;
   for (const m of state.modules) for (let j = 0; j < m.kernels.length; j++, r++) {
     const row = rows.get(ys[r]!)!.sort((a, b) => a.x - b.x);
     assert.ok(Math.abs(row.reduce((s, c) => s + c.w, 0) - 900) < 0.05 * row.length + 1e-6, `${m.name}.b${j} covers every epoch`);
     for (let i = 1; i < row.length; i++) assert.ok(Math.abs(row[i]!.x - (row[i - 1]!.x + row[i - 1]!.w)) < 0.02, 'no gaps, no overlaps');
-    const last = state.timeline[999]!.blocks[m.name]![j];
+    const last = shown(m.name, j, 999);
     assert.equal(fillOf[row[row.length - 1]!.fill], last, `${m.name}.b${j} ends ${last}`);
-    // Every state change of the timeline starts a new rectangle.
-    const changes = state.timeline.filter((t, i) => i > 0 && t.blocks[m.name]![j] !== state.timeline[i - 1]!.blocks[m.name]![j]).length;
-    assert.equal(row.length, changes + 1);
+    // Every change of what is shown starts a new rectangle.
+    const changes = state.timeline.filter((_, i) => i > 0 && shown(m.name, j, i) !== shown(m.name, j, i - 1)).length;
+    assert.equal(row.length, changes + 1, `${m.name}.b${j}`);
   }
   const summary = summarizeArchitecture(network, state.initialParameters);
   console.log(lines.join('\n'));
@@ -125,23 +132,29 @@ test('the final summary: surviving blocks, parameters per PRM and in total, redu
   assert.equal(text.split('\n').length, 7 + 2);
 });
 
-test('pruning.svg: the "pruning ends" label sits clear of the parameter lines beside it, wherever the stop line is', async () => {
+test('pruning.svg: the planned-stop label sits clear of the parameter lines beside it, wherever the stop line is', async () => {
   const { controller } = await simulate();
   const simulated = controller.state();
   // As in a real short run, the last event deletes what was masked: from epoch 300 on, stored and in-use
-  // parameters are both the run's lowest, so the lines run along the bottom of the panel there.
+  // parameters are both the run's lowest, so the lines run along the bottom of the panel there. Still
+  // pruning (no stop event yet), so the line marks the planned stop.
   const lowest = Math.min(...simulated.timeline.map((r) => r.activeParameters));
-  const state = { ...simulated, timeline: simulated.timeline.map((r) => (r.epoch >= 300 ? { ...r, parameters: lowest, activeParameters: lowest } : r)) };
+  const state = {
+    ...simulated, pruning: true, stopReason: null, events: simulated.events.filter((e) => e.kind !== 'stopped'),
+    timeline: simulated.timeline.map((r) => (r.epoch >= 300 ? { ...r, parameters: lowest, activeParameters: lowest } : r)),
+  };
   const dir = mkdtempSync(join(tmpdir(), 'pspseg-grid-stop-'));
   for (const stopEpoch of [2, 400, 950]) { // before any event (lines high), after the deletions (lines low), near the right edge (label left of the line)
     const path = join(dir, `pruning_${stopEpoch}.svg`);
     writePruningGrid(path, state, { stopEpoch });
     const svg = readFileSync(path, 'utf8');
-    const label = svg.match(/<text x="([\d.]+)" y="([\d.]+)"( text-anchor="end")? fill="#c0392b">pruning ends \(epoch (\d+)\)<\/text>/);
+    const label = svg.match(/<text x="([\d.]+)" y="([\d.]+)"( text-anchor="end")? fill="#c0392b">(planned end of pruning: start of epoch (\d+))<\/text>/);
     assert.ok(label, `stop ${stopEpoch}: label drawn`);
-    assert.equal(Number(label[4]), stopEpoch);
+    assert.equal(Number(label[5]), stopEpoch + 1, 'counted from 1: index 400 is the start of epoch 401');
     const lx = Number(label[1]), ly = Number(label[2]);
-    const [x0, x1] = label[3] ? [lx - 160, lx] : [lx, lx + 160]; // about the label's width at font size 11
+    const w = 6.5 * label[4]!.length; // a little over the label's width at font size 11
+    const [x0, x1] = label[3] ? [lx - w, lx] : [lx, lx + w];
+    assert.ok(x0 >= 132 - 1 && x1 <= 132 + 900 + 24, `stop ${stopEpoch}: the label stays inside the picture (${x0}..${x1})`);
     // The two parameter lines: horizontal runs "x1,y x2,y" per epoch.
     const segments = [...svg.matchAll(/<polyline fill="none" stroke="(?:#222|#f0a32f)"[^>]* points="([^"]+)"\/>/g)]
       .flatMap((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number) as [number, number]))

@@ -63,7 +63,7 @@ test('report: training curves from the log, pruning grid inlined, events and fin
   const t = section(html, 'training');
   assert.equal((t.match(/<svg\b/g) ?? []).length, 4, 'loss, pseudo Dice, learning rate, time');
   assert.match(t, /3 epoch\(s\) logged of 3 planned/);
-  assert.match(t, /Pruning changed the network at the start of epoch\(s\) 2, 3/);
+  assert.match(t, /Pruning: at the start of epoch 2 it masked 1 block \([^)]*\); at the start of epoch 3 it deleted the 1 block masked at epoch 2 for good/);
   const p = section(html, 'pruning');
   assert.match(p, /<svg[^>]*class="chart"[^>]*><rect id="toy-grid"/, 'pruning.svg inlined without its XML prolog and namespace');
   const events = tableRows(html, 'pruning-events');
@@ -99,7 +99,7 @@ test('report: without pruning.svg the grid is redrawn from the newest checkpoint
     const page = (await buildReport(toy.fold)).html;
     const p = section(page, 'pruning');
     assert.match(p, /Progressive pruning: block states per epoch/);
-    assert.match(p, /parameters stored: 9,000 at epoch 2 \(unpruned 12,000\)/, 'the final checkpoint\'s timeline');
+    assert.match(p, /parameters stored: 9,000 at epoch 3 \(unpruned 12,000\)/, 'the final checkpoint\'s timeline, its last of 3 epochs');
     assert.match(section(page, 'files'), /pruning grid[\s\S]*?missing[\s\S]*?redrawn from \S*checkpoint_final\.state\.safetensors/);
   } finally {
     renameSync(`${grid}.away`, grid);
@@ -208,7 +208,8 @@ test('report: a model that was not pruned has no grid; missing optional files ar
   const p = section(page, 'pruning');
   assert.doesNotMatch(p, /<svg/);
   assert.match(p, /nothing to prune/);
-  assert.doesNotMatch(section(page, 'training'), /Pruning changed/);
+  assert.doesNotMatch(section(page, 'training'), /Pruning:/);
+  assert.match(page, /<div class="card off" id="pruning-outcome"><p class="headline">Trained without pruning: the network has no parallel blocks to prune\.<\/p>/);
   const files = section(page, 'files');
   assert.match(files, /training progress plot[\s\S]*?progress\.svg[\s\S]*?missing/);
   assert.ok(inputs.files.some((f) => f.path.endsWith('summary.json') && f.status === 'missing'));

@@ -1,14 +1,15 @@
 /**
  * Evaluates a folder of predictions against their references and builds the summary (summary.ts).
  * Cases run in worker threads when `jobs` > 1. A missing prediction or a case that cannot be
- * evaluated is recorded in the summary and the rest go on; the caller decides the exit status.
+ * evaluated is recorded in the summary and the rest go on; the caller decides the exit status. A file
+ * that is clearly not a label map (an image) stops the whole evaluation with an EvaluationError.
  */
 import { readDataset } from '../data/dataset/dataset.js';
 import { Progress } from '../util/progress.js';
 import { runPool } from '../util/worker_pool.js';
 import { emptyClassMetrics } from './case_metrics.js';
 import { runEvalCaseTask, type EvalCaseResult, type EvalCaseTask } from './case_task.js';
-import { labelClass, type EvalClass } from './label_map.js';
+import { EvaluationError, labelClass, type EvalClass } from './label_map.js';
 import { datasetClasses, niftiFilesById, pairCases, readReferences } from './pairing.js';
 import { readInferenceResources, readTrainingResources } from './resources.js';
 import { aggregate, type CaseEntry, type EvaluationSummary } from './summary.js';
@@ -49,9 +50,11 @@ export async function evaluateFolder(o: EvaluateFolderOptions): Promise<Evaluati
     inference: readInferenceResources(o.predictions),
   };
 
+  // Every value dataset.json gives a meaning (background, regions' members, an ignore label).
+  const declaredValues = dataset ? [...new Set(dataset.labels.flatMap((l) => [l.value, ...(l.region ?? [])]))] : null;
   const tasks: EvalCaseTask[] = pairing.pairs.map((p) => ({
     id: p.id, prediction: p.prediction, reference: p.reference, classes: fixed,
-    nsdToleranceMm, geometryTolerance: o.geometryTolerance ?? 1e-3,
+    nsdToleranceMm, geometryTolerance: o.geometryTolerance ?? 1e-3, declared: declaredValues,
   }));
   const results: EvalCaseResult[] = new Array(tasks.length);
   const progress = o.progress && tasks.length > 0 ? new Progress('evaluate', tasks.length) : undefined;
@@ -62,7 +65,12 @@ export async function evaluateFolder(o: EvaluateFolderOptions): Promise<Evaluati
     tasks,
     inline: runEvalCaseTask,
     describe: (t) => `case ${t.id} (${t.prediction})`,
-    onResult: (r, t, i) => { results[i] = r; progress?.tick(1, t.id); },
+    onResult: (r, t, i) => {
+      // An image given as a label map: refuse the whole run before it writes metrics over every intensity.
+      if ('refused' in r) { progress?.finish('refused'); throw new EvaluationError(r.refused); }
+      results[i] = r;
+      progress?.tick(1, t.id);
+    },
   });
 
   const evaluated = results.filter((r): r is Extract<EvalCaseResult, { metrics: unknown }> => 'metrics' in r);

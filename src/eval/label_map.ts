@@ -53,6 +53,53 @@ export function toLabelMap(volume: Volume, path: string): Int32Array {
   return out;
 }
 
+/** More distinct values than this are not counted one by one (the message then says "more than"). */
+const DISTINCT_CAP = 65536;
+
+/**
+ * Why a segmentation file is clearly not a label map (typically an image passed in its place), or
+ * null. A label map has one channel and whole class numbers, a few of them (those dataset.json
+ * declares, when it is known), in uniform regions. Integer-valued float files pass: BraTS labels are
+ * float32, spinal-cord levels float64. `declared`: the dataset's label values (background included).
+ */
+export function notALabelMap(volume: Volume, declared: readonly number[] | null): string | null {
+  if (volume.channels !== 1) return `has ${volume.channels} channels where a label map has one`;
+  const data = volume.data;
+  const n = data.length;
+  const values = new Set<number>();
+  let nonFinite = 0, nonInteger = 0, sameAsPrevious = 0, lo = Infinity, hi = -Infinity;
+  const examples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = Number(data[i]!);
+    if (!Number.isFinite(v)) { nonFinite++; continue; }
+    const r = Math.round(v);
+    if (Math.abs(v - r) > 1e-3) { nonInteger++; if (examples.length < 3) examples.push(+v.toPrecision(6)); }
+    if (values.size < DISTINCT_CAP) values.add(r);
+    if (r < lo) lo = r;
+    if (r > hi) hi = r;
+    if (i > 0 && data[i] === data[i - 1]) sameAsPrevious++; // neighbours along x
+  }
+  const count = values.size >= DISTINCT_CAP ? `more than ${DISTINCT_CAP.toLocaleString('en-US')}` : values.size.toLocaleString('en-US');
+  if (nonFinite) return `holds ${nonFinite.toLocaleString('en-US')} NaN or infinite voxel(s)`;
+  if (nonInteger) return `holds non-integer values in ${nonInteger.toLocaleString('en-US')} voxel(s) (e.g. ${examples.join(', ')}) where a label map holds whole class numbers`;
+  const range = `${lo} to ${hi}`;
+  if (declared) {
+    const known = new Set(declared);
+    const undeclared = [...values].filter((v) => !known.has(v)).length;
+    // One stray value is a wrong label, for the metrics to show; dozens are not labels at all.
+    if (undeclared > Math.max(10, declared.length)) {
+      return `holds ${count} distinct values (${range}) where dataset.json declares ${declared.length} labels (${[...declared].sort((a, b) => a - b).join(', ')})`;
+    }
+    return null;
+  }
+  // Without declared labels: many values, or values that change from voxel to voxel as an image's do.
+  const changing = n > 1 ? 1 - sameAsPrevious / (n - 1) : 0;
+  if (values.size > 200 || (values.size > 16 && changing > 0.5)) {
+    return `holds ${count} distinct values (${range})${changing > 0.5 ? ` that change between neighbouring voxels in ${Math.round(100 * changing)}% of places` : ''}, where a label map holds a few classes in uniform regions`;
+  }
+  return null;
+}
+
 function badValue(path: string, v: number): EvaluationError {
   return new EvaluationError(`${path}: label values must be integers (in int32 range); found ${v}`);
 }

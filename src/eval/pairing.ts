@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { readDataset, type Dataset } from '../data/dataset/dataset.js';
 import { niftiEnding } from '../data/dataset/dataset_json.js';
 import { EvaluationError, labelClass, type EvalClass } from './label_map.js';
+import { missingFileReason } from '../util/missing_file.js';
 
 export interface CasePair { id: string; prediction: string; reference: string }
 
@@ -33,7 +34,14 @@ export function niftiFilesById(folder: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const name of readdirSync(dir).sort()) {
     const ending = niftiEnding(name);
-    if (!ending || !statSync(join(dir, name)).isFile()) continue;
+    if (!ending) continue;
+    let isFile: boolean;
+    try { isFile = statSync(join(dir, name)).isFile(); } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // listed but not there: a symbolic link to a file that is gone
+      throw new EvaluationError(`${join(dir, name)}: ${code === 'ENOENT' || code === 'ELOOP' ? missingFileReason(join(dir, name)) : (err as Error).message}`);
+    }
+    if (!isFile) continue;
     const id = name.slice(0, -ending.length);
     if (out.has(id)) throw new EvaluationError(`${dir}: two files for case '${id}' (${out.get(id)} and ${join(dir, name)})`);
     out.set(id, join(dir, name));

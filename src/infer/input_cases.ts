@@ -9,13 +9,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CaseFiles } from '../data/dataset/case_reader.js';
+import { linkTarget, missingFileReason } from '../util/missing_file.js';
 
 export interface InputCase {
   id: string;
   files: CaseFiles;
   /** '.nii.gz' or '.nii', from the first image: outputs use the same ending. */
   ending: string;
-  /** Why this case cannot be predicted (it is then skipped and reported). */
+  /** Why this case cannot be predicted (it is then skipped and reported with its id, so the text leaves the id out). */
   problem?: string;
 }
 
@@ -37,10 +38,10 @@ function addFile(groups: Map<string, Grouped>, path: string): void {
   if (m) {
     const ch = Number(m[2]);
     const prev = g.channels.get(ch);
-    if (prev && prev !== path) throw new Error(`case ${id}: channel ${ch} given twice (${prev}, ${path})`);
+    if (prev && prev !== path) throw new Error(`channel ${ch} given twice (${prev}, ${path})`);
     g.channels.set(ch, path);
   } else {
-    if (g.plain && g.plain !== path) throw new Error(`case ${id}: given twice (${g.plain}, ${path})`);
+    if (g.plain && g.plain !== path) throw new Error(`given twice (${g.plain}, ${path})`);
     g.plain = path;
   }
 }
@@ -58,7 +59,9 @@ export function listInputCases(inputs: readonly string[], channels: number): Inp
   for (const input of inputs) {
     const path = resolve(input);
     let isDir: boolean;
-    try { isDir = statSync(path).isDirectory(); } catch { throw new Error(`${path}: input does not exist`); }
+    try { isDir = statSync(path).isDirectory(); } catch {
+      throw new Error(`${path}: ${linkTarget(path) ? `input is a ${missingFileReason(path)}` : 'input does not exist'}`);
+    }
     if (isDir) {
       const files = readdirSync(path).filter((f) => NIFTI.test(f) && !f.startsWith('.')).sort();
       if (!files.length) throw new Error(`${path}: no NIfTI images (.nii, .nii.gz) in this folder`);
@@ -82,7 +85,7 @@ export function listInputCases(inputs: readonly string[], channels: number): Inp
     let problem = problems.get(id);
     let files: CaseFiles;
     if (g.plain && images.length) {
-      problem ??= `case ${id}: both ${g.plain} and per-channel files ${images.join(', ')}`;
+      problem ??= `both ${g.plain} and per-channel files ${images.join(', ')}`;
       files = { id, images: [g.plain], channelInFile: '4d' };
     } else if (g.plain) {
       files = { id, images: [g.plain], channelInFile: '4d' };
@@ -90,8 +93,8 @@ export function listInputCases(inputs: readonly string[], channels: number): Inp
       files = { id, images, channelInFile: 'separate' };
       const missing = Array.from({ length: channels }, (_, c) => c).filter((c) => !g.channels.has(c));
       const extra = [...g.channels.keys()].filter((c) => c >= channels);
-      if (missing.length) problem ??= `case ${id}: missing channel file(s) ${missing.map((c) => `${id}_${String(c).padStart(4, '0')}`).join(', ')} (the model takes ${channels} channel(s))`;
-      else if (extra.length) problem ??= `case ${id}: channel file(s) ${extra.join(', ')} beyond the model's ${channels} channel(s)`;
+      if (missing.length) problem ??= `missing channel file(s) ${missing.map((c) => `${id}_${String(c).padStart(4, '0')}`).join(', ')} (the model takes ${channels} channel(s))`;
+      else if (extra.length) problem ??= `channel file(s) ${extra.join(', ')} beyond the model's ${channels} channel(s)`;
     }
     out.push({ id, files, ending: endingOf(files.images[0] ?? '.nii.gz'), ...(problem ? { problem } : {}) });
   }

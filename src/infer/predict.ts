@@ -86,6 +86,29 @@ function settle(p: Promise<PredictPreprocessResult>): Promise<Settled> {
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+/**
+ * The closing line of a prediction: how many cases were written where, at what time per case; when
+ * none was, that every case failed (a mean over no case would read "0.00 s per case"). `failed`: the
+ * line belongs on stderr.
+ */
+export function predictSummaryLine(r: PredictSummary, outDir: string): { line: string; failed: boolean } {
+  const ok = r.cases.filter((c) => c.status === 'ok');
+  if (!r.cases.length) return { line: `no case to predict; nothing written to ${outDir}`, failed: true };
+  if (!ok.length) {
+    return {
+      line: `${r.cases.length === 1 ? 'the only case' : `every case (all ${r.cases.length})`} failed: no prediction written to ${outDir}; `
+        + `the reasons are above and in ${join(outDir, PREDICT_LOG_FILE)}`,
+      failed: true,
+    };
+  }
+  const mean = ok.reduce((s, c) => s + c.seconds!, 0) / ok.length;
+  return {
+    line: `${ok.length}/${r.cases.length} case(s) predicted into ${outDir} (${mean.toFixed(2)} s per case, peak memory ${r.peak_rss_mb} MB)`
+      + (r.failed ? `; ${r.failed} failed` : ''),
+    failed: false,
+  };
+}
+
 export async function predictCases(model: LoadedModel, cases: readonly InputCase[], o: PredictOptions): Promise<PredictSummary> {
   const t0 = performance.now();
   const step = o.step ?? 0.5, tta = o.tta ?? true, device = o.device ?? 'cpu';

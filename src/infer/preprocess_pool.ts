@@ -1,4 +1,7 @@
-/** Preprocessing of one input case in its own worker thread (preprocess_worker.ts), so it overlaps inference. */
+/**
+ * Preprocessing of one input case in its own worker thread (preprocess_worker.ts), so it overlaps
+ * inference. Errors read "preprocessing: ..." without the case: the caller keeps them with its id.
+ */
 import { runPool } from '../util/worker_pool.js';
 import { type PredictPreprocessResult, type PredictPreprocessTask, preprocessForPrediction } from './preprocess_input.js';
 
@@ -12,9 +15,9 @@ export async function preprocessInWorker(task: PredictPreprocessTask, inThread =
     workers: inThread ? 0 : 1,
     tasks: [task],
     inline: preprocessForPrediction,
-    describe: (t) => `case ${t.case.id}`,
+    describe: () => 'preprocessing',
     onResult: (r) => { result = r; },
   });
-  if (!result) throw new Error(`case ${task.case.id}: preprocessing returned nothing`);
+  if (!result) throw new Error('preprocessing returned nothing');
   return result;
 }

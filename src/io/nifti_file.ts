@@ -9,6 +9,7 @@ import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic_write.js';
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { NiftiError } from './nifti_error.js';
+import { missingFileReason } from '../util/missing_file.js';
 
 const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);
@@ -22,7 +23,9 @@ function isGzip(bytes: Uint8Array): boolean {
 
 function fileError(path: string, action: string, err: unknown): NiftiError {
   const code = (err as NodeJS.ErrnoException).code;
-  const what = code === 'ENOENT' ? 'file does not exist' : code === 'EISDIR' ? 'is a folder' : (err as Error).message;
+  // A dangling symbolic link is listed in its folder: name its missing target.
+  const what = (code === 'ENOENT' || code === 'ELOOP') && action === 'read' ? missingFileReason(path)
+    : code === 'ENOENT' ? 'file does not exist' : code === 'EISDIR' ? 'is a folder' : (err as Error).message;
   return new NiftiError(path, `cannot ${action}: ${what}`, { cause: err });
 }
 

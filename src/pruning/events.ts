@@ -4,7 +4,7 @@ import { kernelLabel } from './prunable.js';
 
 const num = (n: number) => n.toLocaleString('en-US');
 
-const REASON_TEXT: Record<PruningEvent['reason'], string> = {
+export const REASON_TEXT: Record<PruningEvent['reason'], string> = {
   converged: 'converged',
   'over-pruned': 'over-pruned',
   'stop-fraction': 'stop epoch reached',
@@ -19,10 +19,11 @@ function blocksText(e: PruningEvent): string {
 
 /**
  * One line per event: epoch, what happened to which blocks, the step, parameters before and after.
- * `epochLabel` replaces the 0-based epoch index (e.g. the trainer's "epoch 9/20" for index 8).
+ * Epochs are counted from 1, as the trainer prints them: `epochLabel` replaces "at the start of epoch
+ * 9" for index 8 (e.g. the trainer's "at the start of epoch 9/20").
  */
 export function formatPruningEvent(e: PruningEvent, o: { epochLabel?: string } = {}): string {
-  const head = `pruning, ${o.epochLabel ?? `epoch ${e.epoch}`}:`;
+  const head = `pruning, ${o.epochLabel ?? `at the start of epoch ${e.epoch + 1}`}:`;
   const params = e.parametersBefore === e.parametersAfter
     ? `parameters ${num(e.parametersAfter)}`
     : `parameters ${num(e.parametersBefore)} -> ${num(e.parametersAfter)}`;

@@ -2,7 +2,7 @@
  * Everything a report is made from, read tolerantly from a model fold folder (as `pspseg train`
  * writes it) and the files it points to: config.json, architecture.json, training_log.jsonl (epoch
  * records and pruning events), progress.svg, pruning.svg, the checkpoints' trainer state (pruning
- * state), the dataset's plan.json and dataset.json, and an evaluation (summary.json from `pspseg
+ * state), pruning_summary.json, the dataset's plan.json and dataset.json, and an evaluation (summary.json from `pspseg
  * evaluate`, by default <fold>/validation/summary.json) with its predict_log.json. A file that is
  * missing or unreadable leaves its part empty and is listed in `files`, so the report can say so.
  */
@@ -16,6 +16,7 @@ import type { Plan } from '../data/plan/plan_schema.js';
 import { type InferenceResources, readInferenceResources } from '../eval/resources.js';
 import { type EvaluationSummary, parseSummaryJson } from '../eval/summary.js';
 import { type PruningEvent, PruningEventSchema, type PruningState, parsePruningState } from '../pruning/state.js';
+import { PRUNING_SUMMARY_FILE, type PruningSummaryFile, loadPruningSummary } from '../pruning/summary_file.js';
 import { ARCHITECTURE_FILE, CONFIG_FILE, PROGRESS_FILE, PRUNING_GRID_FILE, SUMMARY_FILE, TRAINING_LOG_FILE, VALIDATION_DIR } from '../models/model_folder.js';
 import { type TrainConfig, loadConfig } from '../train/config.js';
 import { type EpochLog, epochLogSchema } from '../train/training_log.js';
@@ -58,6 +59,8 @@ export interface FoldInputs {
   pruningEvents: PruningEvent[];
   /** The newest checkpoint's pruning state (block states per epoch), when there is one. */
   pruningState: PruningState | null;
+  /** pruning_summary.json: the final architecture and how pruning ended, written after training. */
+  pruningSummary: PruningSummaryFile | null;
   progressSvg: string | null;
   pruningSvg: string | null;
   plan: Plan | null;
@@ -181,10 +184,20 @@ export async function readFoldInputs(folderIn: string, o: ReadFoldOptions = {}):
   const gridPath = join(folder, PRUNING_GRID_FILE);
   const pruningSvg = readText(gridPath);
   const ps = readPruningState(folder);
-  if (pruningSvg !== null) note({ what: 'pruning grid', path: gridPath, status: 'read', optional: true });
+  if (pruningSvg !== null) note({ what: 'pruning grid', path: gridPath, status: 'read', optional: true,
+    detail: ps.state ? `the report redraws it from ${ps.path}` : undefined });
   else if (pruningEvents.length || ps.state) note({ what: 'pruning grid', path: gridPath, status: 'missing', optional: true,
     detail: ps.state ? `redrawn from ${ps.path}` : 'no checkpoint holds a pruning state to redraw it from' });
   for (const p of ps.problems) note({ what: 'checkpoint state', path: p.path, status: 'unreadable', detail: p.message, optional: true });
+  const summaryPath = join(folder, PRUNING_SUMMARY_FILE);
+  let pruningSummary: PruningSummaryFile | null = null;
+  if (existsSync(summaryPath)) {
+    try { pruningSummary = loadPruningSummary(summaryPath); note({ what: 'pruning summary', path: summaryPath, status: 'read', optional: true }); } catch (err) {
+      note({ what: 'pruning summary', path: summaryPath, status: 'unreadable', detail: withoutPath(message(err), summaryPath), optional: true });
+    }
+  } else if (architecture?.kind === 'psp') {
+    note({ what: 'pruning summary', path: summaryPath, status: 'missing', optional: true, detail: 'written when training finishes' });
+  }
 
   // plan.json and dataset.json
   const planCandidates = [
@@ -235,7 +248,7 @@ export async function readFoldInputs(folderIn: string, o: ReadFoldOptions = {}):
   }
 
   return {
-    folder, config, architecture, epochs, pruningEvents, pruningState: ps.state, progressSvg, pruningSvg,
+    folder, config, architecture, epochs, pruningEvents, pruningState: ps.state, pruningSummary, progressSvg, pruningSvg,
     plan, planFile, dataset, summary, summaryFile, inference, files,
   };
 }

@@ -22,6 +22,11 @@ pre { background: var(--soft); padding: 10px 12px; border-radius: 4px; overflow-
 .glance div { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; min-width: 170px; }
 .glance b { display: block; font-size: 20px; }
 .glance span { color: var(--muted); font-size: 13px; }
+.card { background: #fff; border: 1px solid var(--line); border-left: 5px solid #3f9b5c; border-radius: 6px; padding: 8px 14px; margin: 12px 0 4px; max-width: 1000px; }
+.card.nothing-removed { border-left-color: #f0a32f; }
+.card.off { border-left-color: #9aa3ab; }
+.card .headline { font-weight: 600; margin: 2px 0 4px; max-width: none; }
+.card dl.facts { margin: 4px 0 2px; font-size: 14px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 3px 18px; margin: 6px 0 10px; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { type RankedCase, caseOverlay, pickCases } from './case_overlays.js';
 import { type FoldInputs, REPORT_FILE, type ReadFoldOptions, readFoldInputs } from './fold_inputs.js';
-import { code, esc, fmtDuration, fmtInt, fmtNumber, table } from './html.js';
+import { code, esc, facts, fmtDuration, fmtInt, fmtNumber, table } from './html.js';
 import { PAGE_CSS, SORT_SCRIPT } from './page_style.js';
+import { headline, netChangeText, pruningOutcome } from './pruning_outcome.js';
 import { costFigures, costSection } from './section_cost.js';
 import { datasetSection } from './section_dataset.js';
 import { evaluationSection } from './section_evaluation.js';
@@ -36,6 +37,19 @@ function glance(f: FoldInputs): string {
   if (cost.totalTrainingSeconds !== null) items.push([fmtDuration(cost.totalTrainingSeconds), `training, ${cost.epochs} epoch(s)`]);
   if (cost.meanCaseSeconds !== null) items.push([fmtDuration(cost.meanCaseSeconds), 'inference per case']);
   return items.length ? `<div class="glance">${items.map(([v, k]) => `<div><b>${esc(v)}</b><span>${esc(k)}</span></div>`).join('')}</div>` : '';
+}
+
+/** The card under the title: what pruning removed (or that it removed nothing, or did not run), and how it ended. */
+function pruningCard(f: FoldInputs): string {
+  const o = pruningOutcome(f);
+  const rows: [string, string][] = [];
+  if (o.status !== 'off') {
+    rows.push(['net change', esc(netChangeText(o))]);
+    rows.push(['pruning events', o.events.length ? `${o.events.length} (<a href="#pruning-steps">what each did</a>)` : 'none']);
+  } else if (o.parametersAfter !== null) {
+    rows.push(['parameters', fmtInt(o.parametersAfter)]);
+  }
+  return `<div class="card ${o.status}" id="pruning-outcome"><p class="headline">${esc(headline(o))}</p>${rows.length ? facts(rows) : ''}</div>`;
 }
 
 function filesSection(f: FoldInputs): string {
@@ -67,6 +81,7 @@ medical images. It was trained with pspseg, which can shrink networks while they
 Below: the data it learnt from, how training went, what pruning removed, what it costs, and how well it segments
 cases it did not train on.</p>
 ${glance(f)}
+${pruningCard(f)}
 <nav><a href="#dataset">Dataset and plan</a><a href="#training">Training</a><a href="#pruning">Pruning and architecture</a><a href="#cost">Cost</a><a href="#evaluation">Evaluation</a><a href="#examples">Examples</a><a href="#files">Input files</a></nav>
 </div></header>
 <main>

@@ -1,7 +1,7 @@
 /**
- * Section "Pruning and final architecture": the block-state grid over the epochs (pruning.svg, or
- * redrawn from the checkpoint's pruning state), the pruning events, and which blocks of which PRM
- * the final network keeps (architecture.json).
+ * Section "Pruning and final architecture": the block-state grid over the epochs (redrawn from the
+ * checkpoint's pruning state, else pruning.svg as written), what each pruning event did and the net
+ * change, the events table, and which blocks of which PRM the final network keeps (architecture.json).
  */
 import { formatPruningEvent } from '../pruning/events.js';
 import { GRID_COLOURS, pruningGridSvg } from '../pruning/grid_svg.js';
@@ -9,6 +9,7 @@ import { kernelLabel } from '../pruning/prunable.js';
 import type { PruningEvent } from '../pruning/state.js';
 import type { ArchitectureView, FoldInputs } from './fold_inputs.js';
 import { code, esc, facts, fmtInt, notice, pre, table } from './html.js';
+import { epochOf, eventSteps, netChangeText, pruningOutcome, stopText } from './pruning_outcome.js';
 import { inlineSvg } from './svg_inline.js';
 
 const STATE_COLOUR: Record<string, string> = { active: GRID_COLOURS.A.fill, masked: GRID_COLOURS.M.fill, deleted: GRID_COLOURS.D.fill };
@@ -71,15 +72,28 @@ export function pruningSection(f: FoldInputs): string {
 trains: when the loss stops improving, the blocks whose removal costs least are <em>masked</em> (switched off); if the
 loss recovers they are <em>deleted</em> for good, otherwise they are <em>restored</em>. The grid shows every block's state
 per epoch, the line above it the number of parameters.</p>`);
-    const svg = f.pruningSvg ?? (f.pruningState ? pruningGridSvg(f.pruningState) : null);
+    // Redrawn from the newest checkpoint's state when there is one: pruning.svg is only as right as
+    // the version of pspseg that trained the model.
+    const o = pruningOutcome(f);
+    const svg = f.pruningState ? pruningGridSvg(f.pruningState, o.plannedStop ? { stopEpoch: o.plannedStop.epoch } : {}) : f.pruningSvg;
     if (svg) out.push(`<figure class="wide">${inlineSvg(svg, 'pruning grid: block states per epoch')}</figure>`);
     else out.push(notice(`The pruning grid (${code('pruning.svg')}) was not found and no checkpoint holds a pruning state to redraw it from.`));
+    out.push('<h3>What pruning did</h3>');
+    const steps = eventSteps(o.events);
+    if (steps.length) out.push(`<ul id="pruning-steps">${steps.map((st) => `<li>At the start of ${epochOf(st.epoch)}: ${esc(st.text)}.</li>`).join('')}</ul>`);
+    else out.push('<p id="pruning-steps">No pruning event: no block was ever masked.</p>');
+    out.push(facts([['net change', esc(netChangeText(o))], ['end', esc(stopText(o))]]));
     if (f.pruningEvents.length) {
+      const total = f.config?.epochs;
       out.push('<h3>Pruning events</h3>', eventsTable(f.pruningEvents));
-      out.push(`<details><summary>as the trainer printed them</summary>${pre(f.pruningEvents.map((e) => formatPruningEvent(e)).join('\n'))}</details>`);
+      out.push(`<details><summary>as the trainer printed them</summary>${pre(f.pruningEvents.map((e) =>
+        formatPruningEvent(e, total ? { epochLabel: `at the start of epoch ${e.epoch + 1}/${total}` } : {})).join('\n'))}</details>`);
     }
   } else if (a?.kind === 'psp') {
-    out.push(notice('This PSP-Seg model was not pruned: the training log holds no pruning event, so every block is the one it was built with.'));
+    const o = pruningOutcome(f);
+    out.push(notice(o.status === 'off'
+      ? `This PSP-Seg model was trained without pruning: ${esc(o.offReason ?? '')}. Every block is the one it was built with.`
+      : 'This PSP-Seg model was not pruned: the training log holds no pruning event, so every block is the one it was built with.'));
   }
   out.push('<h3>Final architecture</h3>');
   if (!a) out.push(notice(`The network description (${code('architecture.json')}) was not found.`));

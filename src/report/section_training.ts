@@ -3,17 +3,18 @@ import type { EpochLog } from '../train/training_log.js';
 import { lineChartSvg, type Series } from '../util/svg_plot.js';
 import type { FoldInputs } from './fold_inputs.js';
 import { code, esc, fmtDuration, fmtNumber, notice, table } from './html.js';
+import { eventsSentence, netChangeText, pruningOutcome } from './pruning_outcome.js';
 import { inlineSvg } from './svg_inline.js';
 
-const CHART = { width: 560, height: 280, xLabel: 'epoch' };
+const CHART = { width: 560, height: 280, xLabel: 'epoch', legend: false };
 const COLOURS = ['#1f77b4', '#d62728', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
-interface Chart { title: string; series: Series[] }
+interface Chart { title: string; series: Series[]; yFromZero?: boolean }
 
-/** A chart with its legend under it in HTML (the chart's own legend would sit on the curves). */
+/** A chart with its legend under it in HTML, which wraps to the figure's width (no legend column taking the plot's). */
 function chartFigure(c: Chart): string {
   const series = c.series.map((s, i) => ({ ...s, color: s.color ?? COLOURS[i % COLOURS.length]! }));
-  const svg = lineChartSvg(c.title, series.map((s) => ({ ...s, name: '' })), CHART).replace(/<text[^>]*><\/text>/g, '');
+  const svg = lineChartSvg(c.title, series, { ...CHART, yFromZero: c.yFromZero });
   const legend = series.map((s) => `<span class="swatch line" style="background:${s.color}"></span>${esc(s.name)}`).join(' ');
   return `<figure>${inlineSvg(svg, c.title)}<figcaption class="legend">${legend}</figcaption></figure>`;
 }
@@ -39,9 +40,9 @@ function charts(logs: readonly EpochLog[], names: readonly string[]): Chart[] {
   ];
   return [
     { title: 'loss (lower is better)', series: losses },
-    { title: 'pseudo Dice on validation patches', series: dice },
-    { title: 'learning rate', series: [{ name: 'learning rate', values: col((e) => e.lr) }] },
-    { title: 'seconds per epoch', series: [
+    { title: 'pseudo Dice on validation patches', series: dice, yFromZero: true },
+    { title: 'learning rate', series: [{ name: 'learning rate', values: col((e) => e.lr) }], yFromZero: true },
+    { title: 'seconds per epoch', yFromZero: true, series: [
       { name: 'whole epoch', values: col((e) => e.epochSeconds) },
       { name: 'of it waiting for data', values: col((e) => e.dataWaitSeconds) },
     ] },
@@ -61,6 +62,13 @@ function keyEpochs(logs: readonly EpochLog[], names: readonly string[]): string 
   );
 }
 
+/** What pruning did while training, event by event, and the net change (nothing when there was no event). */
+function pruningNote(f: FoldInputs): string {
+  const o = pruningOutcome(f);
+  if (o.status === 'off' || !o.events.length) return '';
+  return `\n<p id="training-pruning">Pruning: ${esc(eventsSentence(o.events))}. Net change: ${esc(netChangeText(o))}.</p>`;
+}
+
 export function trainingSection(f: FoldInputs): string {
   const out = ['<section id="training"><h2>Training</h2>'];
   const logs = f.epochs;
@@ -78,8 +86,7 @@ export function trainingSection(f: FoldInputs): string {
   out.push(`<p>${logs.length} epoch(s) logged${planned ? ` of ${planned} planned` : ''}. Each epoch trains on random patches of the
 training cases; the validation loss and the <em>pseudo Dice</em> are measured on patches of the validation cases
 (a quick estimate during training: per class, the overlap summed over the patches, not the final evaluation).
-The moving average (EMA) of the mean pseudo Dice chooses the best checkpoint.${f.pruningEvents.length
-    ? ` Pruning changed the network at the start of epoch(s) ${[...new Set(f.pruningEvents.map((e) => e.epoch + 1))].join(', ')}.` : ''}</p>`);
+The moving average (EMA) of the mean pseudo Dice chooses the best checkpoint.</p>${pruningNote(f)}`);
   out.push('<div class="charts">', ...charts(logs, names).map(chartFigure), '</div>');
   out.push('<h3>Key epochs</h3>', keyEpochs(logs, names));
   out.push('</section>');

@@ -2,7 +2,7 @@
  * progress.svg, redrawn every epoch like nnU-Net's progress.png: losses (train, validation and
  * each term), pseudo Dice per class with its mean and EMA, the learning rate, and epoch times.
  */
-import { lineChartSvg, type Series } from '../util/svg_plot.js';
+import { legendWidth, lineChartSvg, type Series } from '../util/svg_plot.js';
 import type { EpochLog } from './training_log.js';
 
 const WIDTH = 720, HEIGHT = 300;
@@ -21,14 +21,18 @@ export function progressSvg(logs: readonly EpochLog[], labelNames: readonly stri
     { name: 'mean pseudo Dice', values: col((e) => e.meanPseudoDice), color: '#2ca02c' },
     { name: 'EMA', values: col((e) => e.ema), color: '#000000' },
   ];
+  const lr: Series[] = [{ name: 'lr', values: col((e) => e.lr) }];
+  const times: Series[] = [
+    { name: 'epoch', values: col((e) => e.epochSeconds) },
+    { name: 'waiting for data', values: col((e) => e.dataWaitSeconds) },
+  ];
+  // One legend width for all: the stacked charts then share their epoch axis.
+  const common = { width: WIDTH, legendWidth: legendWidth([...losses, ...dice, ...lr, ...times].map((s) => s.name)) };
   const charts = [
-    lineChartSvg(`${title}: losses`, losses, { width: WIDTH, height: HEIGHT, xLabel: 'epoch' }),
-    lineChartSvg('pseudo Dice (validation patches)', dice, { width: WIDTH, height: HEIGHT, xLabel: 'epoch' }),
-    lineChartSvg('learning rate', [{ name: 'lr', values: col((e) => e.lr) }], { width: WIDTH, height: HEIGHT * 0.7, xLabel: 'epoch' }),
-    lineChartSvg('epoch time (s)', [
-      { name: 'epoch', values: col((e) => e.epochSeconds) },
-      { name: 'waiting for data', values: col((e) => e.dataWaitSeconds) },
-    ], { width: WIDTH, height: HEIGHT * 0.7, xLabel: 'epoch' }),
+    lineChartSvg(`${title}: losses`, losses, { ...common, height: HEIGHT }),
+    lineChartSvg('pseudo Dice (validation patches)', dice, { ...common, height: HEIGHT, yFromZero: true }),
+    lineChartSvg('learning rate', lr, { ...common, height: HEIGHT * 0.7, yFromZero: true }),
+    lineChartSvg('epoch time (s)', times, { ...common, height: HEIGHT * 0.7, yFromZero: true }),
   ];
   let y = 0;
   const parts: string[] = [];

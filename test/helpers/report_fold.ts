@@ -18,8 +18,13 @@ import type { Volume } from '../../src/io/volume.js';
 import { validateArchitecture } from '../../src/models/architecture.js';
 import { pruningRecord } from '../../src/pruning/events.js';
 import type { PruningEvent } from '../../src/pruning/state.js';
-import { type TrainConfig, saveConfig } from '../../src/train/config.js';
+import { PRUNING_SUMMARY_FILE, PRUNING_SUMMARY_FORMAT, savePruningSummary } from '../../src/pruning/summary_file.js';
+import { summarizeArchitecture } from '../../src/pruning/summary.js';
+import { saveSafetensors } from '../../src/tensor/index.js';
+import { type TrainConfig, loadConfig, saveConfig } from '../../src/train/config.js';
 import type { EpochLog } from '../../src/train/training_log.js';
+import { KERNELS4 } from '../pruning_fakes.js';
+import { PRM_NAMES, RUN_EPOCHS, type RunKind, pruningRun, sNetwork } from './pruning_runs.js';
 
 export const SHAPE: [number, number, number] = [20, 16, 8];
 export const SPACING: [number, number, number] = [1, 1, 3];
@@ -142,4 +147,45 @@ export async function makeToyFold(root: string, o: { evaluation?: boolean } = {}
     writeFileSync(join(out, 'summary.json'), summaryToJson(summary));
   }
   return { datasetDir, workDir, fold, dice, events };
+}
+
+/**
+ * A sibling of the toy fold (same dataset, plan and evaluation) for a 40-epoch PSP-Seg S run whose
+ * pruning went as `run` says (test/helpers/pruning_runs.ts), as `pspseg train` leaves it: config.json,
+ * architecture.json with the final block states, training_log.jsonl with each epoch's record after
+ * the events at its start, the final checkpoint's pruning state and pruning_summary.json. 'off':
+ * the same network trained without pruning (pruning.enabled false, no event, no state).
+ */
+export async function writeRunFold(toy: ToyFold, name: string, run: RunKind | 'off'): Promise<string> {
+  const fold = join(toy.workDir, 'models', name, 'fold_0');
+  mkdirSync(fold, { recursive: true });
+  const base = await loadConfig(join(toy.fold, 'config.json'));
+  const pruned = run === 'off' ? null : await pruningRun(run);
+  const network = pruned?.network ?? sNetwork();
+  const config: TrainConfig = { ...base, name, epochs: RUN_EPOCHS, pruning: { ...base.pruning, enabled: run !== 'off', stopFraction: 0.4, stopAt: 'event' } };
+  await saveConfig(join(fold, 'config.json'), config);
+  const letters = pruned?.state.architecture ?? Object.fromEntries(PRM_NAMES.map((n) => [n, 'AAAA']));
+  const state = { A: 'active', M: 'masked', D: 'deleted' } as const;
+  writeFileSync(join(fold, 'architecture.json'), JSON.stringify(validateArchitecture({
+    format: 'pspseg-architecture', version: 1, kind: 'psp', variant: 'S', inChannels: 1, classes: 3, channels: [8, 16, 32, 64, 128],
+    kernels: KERNELS4, ratio: 0.5, deepSupervision: true, normAffine: false,
+    blocks: Object.fromEntries(Object.entries(letters).map(([m, l]) => [m, [...l].map((c) => state[c as keyof typeof state])])),
+  }), null, 2));
+  const lines: object[] = [];
+  for (let e = 0; e < RUN_EPOCHS; e++) {
+    for (const ev of pruned?.state.events.filter((x) => x.epoch === e) ?? []) lines.push(pruningRecord(ev));
+    lines.push({ ...epochLog(Math.min(e, 2), pruned?.state.timeline[e]!.parameters ?? network.numParameters()), epoch: e });
+  }
+  writeFileSync(join(fold, 'training_log.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  if (pruned) {
+    saveSafetensors(join(fold, 'checkpoint_final.state.safetensors'), new Map(), { trainer: JSON.stringify({ epoch: RUN_EPOCHS, pruning: pruned.state }) });
+    const s = summarizeArchitecture(network, pruned.state.initialParameters);
+    const count = (kind: string) => pruned.state.events.filter((e) => e.kind === kind).length;
+    savePruningSummary(join(fold, PRUNING_SUMMARY_FILE), {
+      format: PRUNING_SUMMARY_FORMAT, version: 1, epoch: RUN_EPOCHS,
+      pruning: { enabled: true, stopReason: pruned.state.stopReason, step: pruned.state.step, events: { masked: count('masked'), deleted: count('deleted'), restored: count('restored') } },
+      ...s, modules: s.modules.map((m) => ({ ...m, blocks: m.blocks.map((b) => ({ ...b, kernel: [...b.kernel] as [number, number, number] })) })),
+    });
+  }
+  return fold;
 }

@@ -5,7 +5,7 @@
 import { listInputCases } from '../../infer/input_cases.js';
 import { type NetworkBuilder, loadModelFolder } from '../../infer/model_folder.js';
 import type { CheckpointKind } from '../../models/model_folder.js';
-import { PREDICT_LOG_FILE, predictCases } from '../../infer/predict.js';
+import { predictCases, predictSummaryLine } from '../../infer/predict.js';
 import { type Device, engineConfig } from '../../tensor/index.js';
 
 export interface PredictCommandOptions {
@@ -50,11 +50,9 @@ export async function runPredict(o: PredictCommandOptions, { builder }: { builde
       windowsPerForward: o.batch, preprocessInThread: !o.overlap, progress: !o.quiet,
       onCase: (c) => { if (c.status === 'failed') console.error(`pspseg predict: ${c.id} skipped: ${c.error}`); },
     });
-    const ok = r.cases.filter((c) => c.status === 'ok');
-    const mean = ok.length ? ok.reduce((s, c) => s + c.seconds!, 0) / ok.length : 0;
-    console.log(`${ok.length}/${r.cases.length} case(s) predicted into ${o.output} (${mean.toFixed(2)} s per case, peak memory ${r.peak_rss_mb} MB)`
-      + (r.failed ? `; ${r.failed} failed` : ''));
-    return r.failed ? 1 : 0;
+    const end = predictSummaryLine(r, o.output);
+    if (end.failed) console.error(`pspseg predict: ${end.line}`); else console.log(end.line);
+    return r.failed || end.failed ? 1 : 0;
   } finally {
     model.network.dispose();
   }

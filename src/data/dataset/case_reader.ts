@@ -71,10 +71,14 @@ export function labelToInt8(vol: Volume, path: string): Int8Array {
   return out;
 }
 
+/**
+ * Errors name the file when there is one, never the case: every caller runs this as a task that names
+ * the case (a worker pool's "preprocessing case X: ..."), or keeps the error with the case's id.
+ */
 export async function loadCase(c: CaseFiles, expectedChannels?: number): Promise<LoadedCase> {
   const vols = await Promise.all(c.images.map((p) => readNifti(p)));
   const first = vols[0];
-  if (!first) throw new Error(`case ${c.id}: no image files`);
+  if (!first) throw new Error('no image files');
   const n = voxelCount(first.shape);
   const images: Float32Array[] = [];
   vols.forEach((v, k) => {
@@ -86,7 +90,7 @@ export async function loadCase(c: CaseFiles, expectedChannels?: number): Promise
   });
   images.forEach((im, k) => assertFinite(im, c.images[c.channelInFile === '4d' ? 0 : k]!));
   if (expectedChannels !== undefined && images.length !== expectedChannels) {
-    throw new Error(`case ${c.id}: ${images.length} image channel(s), the dataset declares ${expectedChannels}`);
+    throw new Error(`${images.length} image channel(s) in ${c.images.join(', ')}, ${expectedChannels} expected`);
   }
   const loaded: LoadedCase = {
     id: c.id,

@@ -10,6 +10,7 @@
  * `--force` redoes. Symbolic links are followed: the target's stat counts.
  */
 import { stat } from 'node:fs/promises';
+import { linkTarget, missingFileReason } from '../../util/missing_file.js';
 import { shortHash } from '../common/short_hash.js';
 
 export interface SourceFile {
@@ -58,6 +59,9 @@ export function datasetSourcesHash(s: DatasetSources): string {
   return shortHash(s);
 }
 
+/** 'is missing', or for a dangling symbolic link which target is. */
+const missingText = (path: string): string => (linkTarget(path) ? `is a ${missingFileReason(path)}` : 'is missing');
+
 /** What changed from `before` to `now`, one line per case or file, at most `limit` lines. */
 export function describeSourceChanges(before: DatasetSources, now: DatasetSources, limit = 10): string[] {
   const out: string[] = [];
@@ -67,7 +71,7 @@ export function describeSourceChanges(before: DatasetSources, now: DatasetSource
   for (const c of now.cases) {
     const files = old.get(c.id);
     if (!files) { out.push(`case ${c.id} is new`); continue; }
-    for (const f of changedFiles(files, c.files)) out.push(`case ${c.id}: ${f.path} ${f.size < 0 ? 'is missing' : 'changed'}`);
+    for (const f of changedFiles(files, c.files)) out.push(`case ${c.id}: ${f.path} ${f.size < 0 ? missingText(f.path) : 'changed'}`);
   }
   for (const c of before.cases) if (!ids.has(c.id)) out.push(`case ${c.id} is gone`);
   return out.length > limit ? [...out.slice(0, limit), `... and ${out.length - limit} more`] : out;

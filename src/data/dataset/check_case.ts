@@ -12,6 +12,7 @@ import { MAX_CLASS_VALUE } from '../common/labels.js';
 import type { DatasetCase } from './dataset.js';
 import { compareGeometry } from './check_geometry.js';
 import { scanIntensities, scanLabelValues } from './check_values.js';
+import { linkTarget, missingFileReason } from '../../util/missing_file.js';
 
 export type CheckCode =
   | 'dataset' | 'case-count' | 'stray-file' | 'unused-label'
@@ -52,7 +53,10 @@ export async function checkCase(c: DatasetCase, ctx: CaseCheckContext): Promise<
     problems.push({ severity, code, caseId: c.id, ...(file ? { file } : {}), message });
   };
   const load = async (path: string): Promise<Volume | undefined> => {
-    if (!(await isFile(path))) { report('error', 'missing-file', path, `file is missing${await endingHint(path)}`); return undefined; }
+    if (!(await isFile(path))) {
+      report('error', 'missing-file', path, linkTarget(path) ? missingFileReason(path) : `file is missing${await endingHint(path)}`);
+      return undefined;
+    }
     let vol: Volume;
     try { vol = await readNifti(path); } catch (err) {
       report('error', 'unreadable', path, (err as { reason?: string }).reason ?? (err as Error).message);

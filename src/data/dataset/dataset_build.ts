@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { readNifti } from '../../io/nifti.js';
 import { writeFileAtomic } from '../../util/atomic_write.js';
+import { missingFileReason } from '../../util/missing_file.js';
 import { MAX_CLASS_VALUE } from '../common/labels.js';
 import { scanLabelValues } from './check_values.js';
 import { DatasetInputError, type PairedCase, caseIdOf, expandInput, pairCases } from './dataset_inputs.js';
@@ -148,7 +149,11 @@ export async function buildDataset(o: BuildDatasetOptions): Promise<BuiltDataset
     const all = [...c.images, c.label];
     const dests = [...images, label];
     for (let k = 0; k < all.length; k++) {
-      if (!(await stat(all[k]!.path)).isFile()) throw new DatasetInputError(`${all[k]!.path}: not a file`);
+      const st = await stat(all[k]!.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ELOOP') throw new DatasetInputError(`${all[k]!.path}: ${missingFileReason(all[k]!.path)}`);
+        throw err;
+      });
+      if (!st.isFile()) throw new DatasetInputError(`${all[k]!.path}: not a file`);
       await place(all[k]!.path, dests[k]!, Boolean(o.copy), all[k]!.ending.toLowerCase() !== fileEnding);
     }
     built.push({ id, images, label, sources: all.map((f) => f.path) });

@@ -12,6 +12,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { niftiEnding, stripEnding } from './dataset_json.js';
+import { linkTarget, missingFileReason } from '../../util/missing_file.js';
 
 export interface KeyedFile { key: string; path: string; ending: string }
 
@@ -90,7 +91,7 @@ export function expandInput(input: string, stripChannelSuffix: boolean): InputGr
   }
   const path = isAbsolute(input) ? input : resolve(input);
   const st = statSync(path, { throwIfNoEntry: false });
-  if (!st) throw new DatasetInputError(`${input}: no such file or folder`);
+  if (!st) throw new DatasetInputError(`${input}: ${linkTarget(path) ? missingFileReason(path) : 'no such file or folder'}`);
   if (st.isDirectory()) {
     const names = niftiFilesIn(path);
     if (!names.length) throw new DatasetInputError(`${input}: the folder holds no .nii or .nii.gz file`);

@@ -34,7 +34,7 @@ export interface CaseFingerprintWithSamples { fingerprint: CaseFingerprint; samp
 export interface FingerprintTask { case: CaseFiles; channels: number; samplesPerCase: number; seed: number }
 
 export function fingerprintCase(c: LoadedCase, samplesPerCase: number, seed: number): CaseFingerprintWithSamples {
-  if (!c.label) throw new Error(`case ${c.id}: the fingerprint needs a label map`);
+  if (!c.label) throw new Error('the fingerprint needs a label map'); // the pool's task names the case
   const crop = cropToNonzero(c.images, c.shape, c.label);
   const label = crop.label!;
   const normMask = normalizationMask(crop.mask, label);

@@ -52,23 +52,24 @@ export interface PreprocessedCase {
 
 /**
  * Label values outside the plan's labels would reach training as classes the network has no output
- * for ("Target 5 is out of bounds"): refuse them here, naming the case and the values.
+ * for ("Target 5 is out of bounds"): refuse them here, naming the values (the caller names the case:
+ * preprocessing runs as worker tasks described by their case).
  */
-export function assertPlannedLabels(label: Int8Array, plan: Pick<PreprocessingPlan, 'labels'>, id: string): void {
+export function assertPlannedLabels(label: Int8Array, plan: Pick<PreprocessingPlan, 'labels'>): void {
   const counts = new Float64Array(256);
   for (let i = 0; i < label.length; i++) counts[label[i]! + 128]!++;
   const planned = new Set(plan.labels.map((l) => l.value));
   const bad: string[] = [];
   counts.forEach((n, k) => { if (n > 0 && !planned.has(k - 128)) bad.push(`${k - 128} (${n} voxels)`); });
   if (bad.length) {
-    throw new Error(`case ${id}: label values ${bad.join(', ')} are not among the plan's labels (${[...planned].sort((a, b) => a - b).join(', ')}); `
+    throw new Error(`label values ${bad.join(', ')} are not among the plan's labels (${[...planned].sort((a, b) => a - b).join(', ')}); `
       + 'fix the label file, or declare the value in dataset.json and plan again');
   }
 }
 
 export function preprocessCase(c: LoadedCase, plan: PreprocessingPlan, hash: string): PreprocessedCase {
-  if (c.images.length !== plan.channels.length) throw new Error(`case ${c.id}: ${c.images.length} channel(s), the plan has ${plan.channels.length}`);
-  if (c.label) assertPlannedLabels(c.label, plan, c.id);
+  if (c.images.length !== plan.channels.length) throw new Error(`${c.images.length} channel(s), the plan has ${plan.channels.length}`);
+  if (c.label) assertPlannedLabels(c.label, plan);
   const tf = plan.transposeForward;
   const images = c.images.map((im) => transpose3(im, c.shape, tf).data);
   const label = c.label ? transpose3(c.label, c.shape, tf).data : undefined;
