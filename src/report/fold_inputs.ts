@@ -17,7 +17,7 @@ import { type InferenceResources, readInferenceResources } from '../eval/resourc
 import { type EvaluationSummary, parseSummaryJson } from '../eval/summary.js';
 import { type PruningEvent, PruningEventSchema, type PruningState, parsePruningState } from '../pruning/state.js';
 import { PRUNING_SUMMARY_FILE, type PruningSummaryFile, loadPruningSummary } from '../pruning/summary_file.js';
-import { ARCHITECTURE_FILE, CONFIG_FILE, PROGRESS_FILE, PRUNING_GRID_FILE, SUMMARY_FILE, TRAINING_LOG_FILE, VALIDATION_DIR } from '../models/model_folder.js';
+import { ARCHITECTURE_FILE, CONFIG_FILE, PROGRESS_FILE, checkpointStateFile, PRUNING_GRID_FILE, SUMMARY_FILE, TRAINING_LOG_FILE, VALIDATION_DIR } from '../models/model_folder.js';
 import { type TrainConfig, loadConfig } from '../train/config.js';
 import { type EpochLog, epochLogSchema } from '../train/training_log.js';
 import { readSafetensorsMetadata } from './safetensors_header.js';
@@ -112,8 +112,8 @@ export function parseTrainingLogLines(text: string): { epochs: EpochLog[]; event
 function readPruningState(folder: string): { state: PruningState | null; path: string | null; problems: { path: string; message: string }[] } {
   let best: { state: PruningState; epoch: number; path: string } | null = null;
   const problems: { path: string; message: string }[] = [];
-  for (const kind of ['final', 'latest', 'best']) {
-    const path = join(folder, `checkpoint_${kind}.state.safetensors`);
+  for (const kind of ['final', 'latest', 'best'] as const) {
+    const path = checkpointStateFile(folder, kind);
     if (!existsSync(path)) continue;
     try {
       const trainer = readSafetensorsMetadata(path).trainer;

@@ -1,4 +1,5 @@
 /** Section "Cost": parameters before and after pruning, training time and memory, inference time and memory. */
+import { checkpointWeightsFile } from '../models/model_folder.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FoldInputs } from './fold_inputs.js';
@@ -29,7 +30,7 @@ export function costFigures(f: FoldInputs): CostFigures {
   const initialParameters = f.pruningState?.initialParameters ?? events[0]?.parametersBefore ?? logs[0]?.numParameters ?? null;
   const finalParameters = logs[logs.length - 1]?.numParameters ?? lastEvent?.parametersAfter ?? null;
   const activeParameters = lastEvent && lastEvent.activeParametersAfter !== finalParameters ? lastEvent.activeParametersAfter : null;
-  const weights = ['final', 'latest', 'best'].map((k) => join(f.folder, `checkpoint_${k}.safetensors`)).find((p) => existsSync(p)) ?? null;
+  const weights = (['final', 'latest', 'best'] as const).map((k) => checkpointWeightsFile(f.folder, k)).find((p) => existsSync(p)) ?? null;
   const total = logs.reduce((s, e) => s + e.epochSeconds, 0);
   const wait = logs.reduce((s, e) => s + e.dataWaitSeconds, 0);
   const inf = f.inference;
