@@ -10,7 +10,7 @@
  * must agree, or the two sides are not doing the same step.
  * Env: BENCH_ROUNDS (3), BENCH_WARMUP (2), BENCH_STEPS (5), BENCH_TORCH_PLAIN (1: also PlainUNet in
  * PyTorch), PSPSEG_THREADS (all cores), BENCH_DIR (keep the files there, to run one side alone:
- * `BENCH_DIR=d BENCH_MODEL=plain BENCH_LOSS=dcce node dist/bench/model_step.js`). BENCH_SMOKE=1: patch
+ * `BENCH_DIR=d BENCH_MODEL=plain BENCH_LOSS=dice_ce node dist/bench/model_step.js`). BENCH_SMOKE=1: patch
  * 16x32x32, 1 round of 1 step without warm-up, to check that it runs (test/bench_smoke.test.ts also
  * checks that both sides agree).
  * Last line: one JSON object {psp_s_ms, torch_psp_s_ms, ratio, ..., params_psp_s, params_plain,
@@ -64,10 +64,10 @@ function run(side: 'pspseg' | 'torch', model: string, loss: string): StepResult 
   return side === 'pspseg' ? runOurs<StepResult>('model_step', env) : runTorch<StepResult>('torch_model_step', env);
 }
 const configs: Record<string, () => StepResult> = {
-  psp_s: () => run('pspseg', 'psp_s', 'dcce+fd'),
-  torch_psp_s: () => run('torch', 'psp_s', 'dcce+fd'),
-  plain: () => run('pspseg', 'plain', 'dcce'),
-  ...(torchPlain ? { torch_plain: () => run('torch', 'plain', 'dcce') } : {}),
+  psp_s: () => run('pspseg', 'psp_s', 'psp'),
+  torch_psp_s: () => run('torch', 'psp_s', 'psp'),
+  plain: () => run('pspseg', 'plain', 'dice_ce'),
+  ...(torchPlain ? { torch_plain: () => run('torch', 'plain', 'dice_ce') } : {}),
 };
 const results: Record<string, StepResult[]> = Object.fromEntries(Object.keys(configs).map((k) => [k, []]));
 const loads: number[] = [];

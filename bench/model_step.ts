@@ -3,15 +3,15 @@
  * child, so that its peak memory is its own). bench/torch_model_step.py does the same step in PyTorch
  * from the same files. Prints one JSON line.
  *
- * Step (nnU-Net's train_step with PSP-Seg's loss): zeroGrad; with 'dcce+fd' the masked input
+ * Step (nnU-Net's train_step with PSP-Seg's loss): zeroGrad; with 'psp' the masked input
  * (background -> fill value) through network.encode under noGrad; forward; pspsegLoss (deep-supervised
- * Dice + CE, + 0.1 TR + 0.1 RL for 'dcce+fd'; its terms read in one transfer); backward; clipGradNorm 12;
+ * Dice + CE, + 0.1 TR + 0.1 RL for 'psp'; its terms read in one transfer); backward; clipGradNorm 12;
  * SGD (lr 1e-2, momentum 0.99, Nesterov, weight decay 3e-5). The deep-supervision targets (label at 1,
  * 1/2, 1/4, 1/8) come with the batch (the loader makes them): built once, outside the step.
  *
  * Env: BENCH_DIR (what bench/model.ts wrote: <model>.architecture.json, <model>.safetensors, case.safetensors
  * and case.json),
- * BENCH_MODEL (psp_s | plain), BENCH_LOSS (dcce+fd | dcce), BENCH_WARMUP (2), BENCH_STEPS (5),
+ * BENCH_MODEL (psp_s | plain), BENCH_LOSS (psp | dice_ce), BENCH_WARMUP (2), BENCH_STEPS (5),
  * BENCH_DEVICE (cpu), PSPSEG_THREADS (the engine reads it), BENCH_GC (minor | major: a garbage collection
  * after every step, outside the timing, so that V8 frees the handles of disposed tensors; a diagnostic).
  */

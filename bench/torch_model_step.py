@@ -4,14 +4,14 @@ same step as bench/model_step.ts on the same files: the network built by scripts
 pspseg's architecture JSON, pspseg's weights loaded strictly, the same image and label. Prints one JSON
 line. The caller sets threads and the allocator through the environment (PSPSEG_THREADS; GLIBC_TUNABLES).
 
-Step (nnU-Net's train_step with PSP-Seg's loss): zero_grad(set_to_none), with 'dcce+fd' the masked input
+Step (nnU-Net's train_step with PSP-Seg's loss): zero_grad(set_to_none), with 'psp' the masked input
 (background -> fill value) through net.encode under no_grad, forward, deep-supervised Dice + CE
 (+ 0.1 TR + 0.1 RL), backward, clip_grad_norm_ 12, SGD (lr 1e-2, momentum 0.99, Nesterov, weight decay
 3e-5); the loss terms read once per step (one transfer), as pspseg does. The deep-supervision targets
 come with the batch (the loader makes them): built once, outside the step.
 
 Environment: BENCH_DIR (<model>.architecture.json, <model>.safetensors, case.safetensors), BENCH_MODEL
-(psp_s | plain), BENCH_LOSS (dcce+fd | dcce), BENCH_WARMUP (2), BENCH_STEPS (5), BENCH_DEVICE (cpu | cuda),
+(psp_s | plain), BENCH_LOSS (psp | dice_ce), BENCH_WARMUP (2), BENCH_STEPS (5), BENCH_DEVICE (cpu | cuda),
 PSPSEG_THREADS.
 """
 import json, os, resource, sys, time
@@ -23,7 +23,7 @@ import torch_pspseg as R  # noqa: E402
 torch.set_num_threads(int(os.environ.get('PSPSEG_THREADS', os.cpu_count())))
 bench_dir = os.environ['BENCH_DIR']
 model = os.environ.get('BENCH_MODEL', 'psp_s')
-loss_kind = os.environ.get('BENCH_LOSS', 'dcce+fd')
+loss_kind = os.environ.get('BENCH_LOSS', 'psp')
 warmup, steps = int(os.environ.get('BENCH_WARMUP', 2)), int(os.environ.get('BENCH_STEPS', 5))
 device = os.environ.get('BENCH_DEVICE', 'cpu')
 rss_mb = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -43,7 +43,7 @@ with open(os.path.join(bench_dir, 'case.json')) as f:
     fill = json.load(f)['fill']
 image, label = case['image'].to(device), case['label'].long().to(device)
 targets = R.ds_targets(label, 4)
-config = {'kind': loss_kind}
+config = {'name': loss_kind}
 rss_before = rss_mb()
 
 
@@ -72,7 +72,7 @@ for i in range(warmup + steps):
     opt.zero_grad(set_to_none=True)
     mark('zero_grad')
     masked_feats = None
-    if loss_kind == 'dcce+fd':
+    if loss_kind == 'psp':
         with torch.no_grad():
             masked_feats = net.encode(R.mask_input(image, label, fill))
     mark('masked_encode')

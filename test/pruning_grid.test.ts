@@ -140,7 +140,7 @@ test('pruning.svg: the planned-stop label sits clear of the parameter lines besi
   // pruning (no stop event yet), so the line marks the planned stop.
   const lowest = Math.min(...simulated.timeline.map((r) => r.activeParameters));
   const state = {
-    ...simulated, pruning: true, stopReason: null, events: simulated.events.filter((e) => e.kind !== 'stopped'),
+    ...simulated, phase: simulated.masked.length ? 'trial' as const : 'watching' as const, stopReason: null, events: simulated.events.filter((e) => e.kind !== 'stopped'),
     timeline: simulated.timeline.map((r) => (r.epoch >= 300 ? { ...r, parameters: lowest, activeParameters: lowest } : r)),
   };
   const dir = mkdtempSync(join(tmpdir(), 'pspseg-grid-stop-'));

@@ -3,7 +3,7 @@
  * sits beside a link to ../shared (so the README's relative paths hold), as a new user would type it.
  * `npx pspseg` is the built CLI; long work is cut short by options appended after the README's own
  * (the last value of an option wins): train and demo run an epoch of two steps at a small patch,
- * predict skips the mirroring. `npm run demo` is the demo through the same CLI (its setup step is what
+ * predict skips the mirroring and the windows' overlap. `npm run demo` is the demo through the same CLI (its setup step is what
  * `npm test` itself just ran); `npm test` is what runs this file, so it is not run again.
  */
 import { test } from 'node:test';
@@ -23,7 +23,7 @@ export function shellBlocks(markdown: string): string[] {
 const SHORT: Record<string, string[]> = {
   train: ['--epochs', '1', '--iterations', '2', '--val-iterations', '1', '--patch', '32', '--workers', '1', '--quiet'],
   demo: ['--epochs', '1', '--iterations', '2', '--no-tta'],
-  predict: ['--no-tta', '--quiet'],
+  predict: ['--no-tta', '--step', '1', '--batch', '4', '--quiet'],
 };
 
 function shims(bin: string): void {
@@ -60,7 +60,9 @@ test('README.md: every command runs, in order, on the bundled data', { timeout: 
   delete env.PSPSEG_WORK; // the README's paths are the default work folder's
   const blocks = shellBlocks(readFileSync(join(repoRoot, 'README.md'), 'utf8'));
   blocks.forEach((block, i) => {
+    const start = performance.now();
     const r = spawnSync('bash', ['-euo', 'pipefail', '-c', block], { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    t.diagnostic(`README block ${i + 1}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
     assert.equal(r.status, 0, `README block ${i + 1} failed:\n${block}\n--- stderr ---\n${r.stderr.slice(-4000)}\n--- stdout ---\n${r.stdout.slice(-2000)}`);
   });
   // what the blocks promise exists

@@ -66,3 +66,20 @@ test('finite differences: losses', () => {
   gradcheck('bceWithLogits', (x) => F.binaryCrossEntropyWithLogits(x, t), [r(5)]);
   gradcheck('cosineSimilarity', (a, b) => F.cosineSimilarity(a, b, 1), [r(2, 3, 2), r(2, 3, 2)]);
 });
+
+test('conv3d of a float32 batch of one (oneDNN, not libtorch 1.13\'s slow native path): values and gradients as float64 gives them', () => {
+  // 16 channels at 8^3 (and at 32^3, the sliding window's case): N*C*D*H <= 20480, where libtorch would pick its native path
+  for (const [shape, kernel, padding] of [[[1, 16, 8, 8, 8], [8, 16, 3, 1, 3], [1, 0, 1]], [[1, 16, 32, 32, 32], [4, 16, 1, 3, 3], [0, 1, 1]]] as const) {
+    tidy(() => {
+      const x64 = r(...shape), w64 = r(...kernel), b64 = r(kernel[0]);
+      const y64 = (() => { const [x, w, b] = [x64, w64, b64].map((t) => t.clone().requiresGrad_()); return { x, w, b, y: F.conv3d(x, w, b, { padding: [...padding] }) }; })();
+      const y32 = (() => { const [x, w, b] = [x64, w64, b64].map((t) => t.to('float32').requiresGrad_()); return { x, w, b, y: F.conv3d(x, w, b, { padding: [...padding] }) }; })();
+      const g = randn(y64.y.shape, { dtype: 'float64', generator: gen });
+      y64.y.mul(g).sum().backward();
+      y32.y.mul(g.to('float32')).sum().backward();
+      const name = `conv3d ${shape.join('x')} kernel ${kernel.slice(2).join('x')}`;
+      assertClose(y32.y.toArray(), y64.y.toArray(), { rtol: 1e-4, atol: 1e-4 }, `${name}: values`);
+      for (const k of ['x', 'w', 'b'] as const) assertClose(y32[k].grad!.toArray(), y64[k].grad!.toArray(), { rtol: 1e-4, atol: 1e-3 }, `${name}: gradient of ${k}`);
+    });
+  }
+});

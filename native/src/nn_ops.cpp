@@ -12,11 +12,25 @@ static std::vector<int64_t> Triple(const Napi::Value& v, const char* what, int64
   return l;
 }
 
+// libtorch 1.13 sends a CPU float conv3d of a batch of one with few channels (N*C*D*H <= 20480: 16
+// channels at 32^3) to its native vol2col path instead of oneDNN (Convolution.cpp's use_mkldnn, a 2-D
+// heuristic). There a 32^3 forward of PSP-Seg S measured 20x slower per sample than at batch 2, and the
+// sliding window predicts one window at a time by default. Such a conv goes to oneDNN directly (it has its
+// own backward).
+static bool BatchOfOneOnNativePath(const at::Tensor& x, int64_t groups) {
+  return x.device().is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 5 && x.size(0) == 1 && groups == 1 &&
+         at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() && x.size(1) * x.size(2) * x.size(3) <= 20480;
+}
+
 // conv3d(x, w, b?, stride, padding, dilation, groups)
 static Napi::Value Conv3d(const Info& info) {
-  return Wrap(info.Env(), at::conv3d(Unwrap(info[0]), Unwrap(info[1]), UnwrapOptional(info[2]), Triple(info[3], "stride", 1),
-                                     Triple(info[4], "padding", 0), Triple(info[5], "dilation", 1),
-                                     IsUndefinedOrNull(info[6]) ? 1 : ToInt(info[6], "groups")));
+  const at::Tensor x = Unwrap(info[0]), w = Unwrap(info[1]);
+  const c10::optional<at::Tensor> b = UnwrapOptional(info[2]);
+  const auto stride = Triple(info[3], "stride", 1), padding = Triple(info[4], "padding", 0), dilation = Triple(info[5], "dilation", 1);
+  const int64_t groups = IsUndefinedOrNull(info[6]) ? 1 : ToInt(info[6], "groups");
+  if (BatchOfOneOnNativePath(x, groups) && w.dim() == 5 && w.size(1) == x.size(1))
+    return Wrap(info.Env(), at::mkldnn_convolution(x.contiguous(), w.contiguous(), b, padding, stride, dilation, groups));
+  return Wrap(info.Env(), at::conv3d(x, w, b, stride, padding, dilation, groups));
 }
 
 // convTranspose3d(x, w, b?, stride, padding, outputPadding, groups, dilation)

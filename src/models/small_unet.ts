@@ -4,16 +4,12 @@
  * the real ones. Its forward returns the shared network output shape (logits list, encoder
  * features for TR, no region features) and `encode` runs the encoder alone.
  */
+import type { NetworkOutput } from '../nn/index.js';
 import { z } from 'zod';
 import { F, Generator, type Tensor } from '../tensor/index.js';
 import { Conv3d, InstanceNorm3d, LeakyReLU, Module, Sequential } from '../nn/index.js';
 
 /** Structurally the network output of src/models/network.ts (logits [full res]; no deep supervision). */
-export interface SmallUNetOutput {
-  logits: Tensor[];
-  encoderFeatures: Tensor[];
-  regionFeatures: Tensor | null;
-}
 
 const posInt = z.number().int().positive();
 /** Its architecture.json: `{ kind: 'small-unet', inChannels, classes, widths }`. */
@@ -30,7 +26,7 @@ export type SmallUNetArchitecture = z.infer<typeof smallUNetArchitectureSchema>;
 const convBlock = (cin: number, cout: number, g: Generator, stride = 1) =>
   new Sequential(new Conv3d(cin, cout, 3, { stride, generator: g }), new InstanceNorm3d(cout), new LeakyReLU(0.01));
 
-export class SmallUNet extends Module<[Tensor], SmallUNetOutput> {
+export class SmallUNet extends Module<[Tensor], NetworkOutput> {
   /** Patch sizes must be multiples of this (two stride-2 stages). */
   static readonly patchMultiple = 4;
   private readonly enc0: Sequential;
@@ -62,7 +58,7 @@ export class SmallUNet extends Module<[Tensor], SmallUNetOutput> {
     return [s0, s1, this.enc2.forward(s1)];
   }
 
-  forward(x: Tensor): SmallUNetOutput {
+  forward(x: Tensor): NetworkOutput {
     const up = (m: Conv3d, t: Tensor) => m.forward(F.interpolate(t, { scaleFactor: 2, mode: 'nearest' }));
     const [s0, s1, bottom] = this.encode(x) as [Tensor, Tensor, Tensor];
     const d1 = this.dec1.forward(up(this.up2, bottom).add(s1));

@@ -4,6 +4,7 @@
  * against the unpruned network) and how pruning ended. Written atomically; read back validated,
  * with errors naming the file.
  */
+import type { Triple } from '../util/triple.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomicSync } from '../util/atomic_write.js';
@@ -61,7 +62,7 @@ export function loadPruningSummary(path: string): PruningSummaryFile {
 /** The architecture part, for formatArchitectureSummary. */
 export function architectureSummaryOf(s: PruningSummaryFile): ArchitectureSummary {
   return {
-    modules: s.modules.map((m) => ({ ...m, blocks: m.blocks.map((b) => ({ ...b, kernel: [...b.kernel] as [number, number, number] })) })),
+    modules: s.modules.map((m) => ({ ...m, blocks: m.blocks.map((b) => ({ ...b, kernel: [...b.kernel] as Triple })) })),
     totalParameters: s.totalParameters, activeParameters: s.activeParameters, initialParameters: s.initialParameters, reduction: s.reduction,
   };
 }

@@ -3,6 +3,7 @@
  * each as three orthogonal views through the reference structure, reference and prediction side by
  * side over the case's image (from the dataset, channel 0).
  */
+import type { Shape3, Spacing3 } from '../util/triple.js';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Dataset } from '../data/dataset/dataset.js';
@@ -57,8 +58,8 @@ export interface CaseOverlay {
   ranked: RankedCase;
   pictures: PlanePicture[];
   orientation: string;
-  spacing: [number, number, number];
-  shape: [number, number, number];
+  spacing: Spacing3;
+  shape: Shape3;
   /** Label values present in the reference or the prediction. */
   labelValues: number[];
   /** The image the labels lie on, or why there is none. */

@@ -5,6 +5,7 @@
  */
 import type { Device, Tensor } from '../tensor/index.js';
 import type { NetworkOutput } from '../nn/index.js';
+import type { Scale3 } from '../util/triple.js';
 
 
 export interface TrainableNetwork {
@@ -34,7 +35,7 @@ export interface NetworkBuilder<N extends TrainableNetwork = TrainableNetwork> {
   /** A network with the architecture `description` (read from `source`, named in errors); weights are loaded afterwards. */
   restore(description: unknown, source: string): N;
   /** Per-axis scale of each output's logits relative to the patch (deep-supervision targets): [[1,1,1], [0.5,0.5,0.5], ...]. */
-  outputScales(net: N): [number, number, number][];
+  outputScales(net: N): Scale3[];
   /** Patch sizes must be multiples of this (per axis when three numbers). */
   patchMultiple: number | readonly [number, number, number];
 }
