@@ -104,6 +104,7 @@ test('settings: given values go to their fields, the rest are defaults or derive
   // validation batches: a fifth of a short epoch, nnU-Net's 50 for a full one
   assert.deepEqual([settings({ iterations: 45 }).valIterations, settings({ iterations: 5 }).valIterations, settings({ iterations: 1000 }).valIterations], [9, 1, 50]);
   assert.equal(settings({ 'no-prune': true }).pruning.enabled, false);
+  assert.deepEqual([settings({}).gradClip, settings({ 'grad-clip': 5 }).gradClip], [12, 5]);
   assert.equal(settings({ device: 'cuda:1', workers: 0 }).runtime.device, 'cuda:1');
 });
 

@@ -98,6 +98,7 @@ export const TRAIN_OPTIONS = {
     type: 'number', min: 0, exclusiveMin: true, placeholder: 'X', field: 'optimizer.lr', derive: (c) => DEFAULTS[c.config.optimizer?.name ?? 'sgd'].lr,
     defaultText: `${DEFAULTS.sgd.lr} for sgd, ${DEFAULTS.adamw.lr} for adamw`, help: "initial learning rate (the PSP-Seg authors' pruning runs used 1e-3)",
   },
+  'grad-clip': { type: 'number', min: 0, exclusiveMin: true, placeholder: 'X', field: 'gradClip', default: DEFAULTS.gradClip, help: 'gradient-norm clipping threshold' },
   loss: {
     type: 'choice', values: LOSS_NAMES, field: 'loss.name', derive: (c) => (isPsp(c) ? 'psp' : 'dice_ce'),
     defaultText: 'psp for --arch psp, else dice_ce', help: 'psp (Dice+CE + lambda-tr TR + lambda-rl RL) or dice_ce',
