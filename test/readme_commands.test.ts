@@ -67,6 +67,6 @@ test('README.md: every command runs, in order, on the bundled data', { timeout: 
   });
   // what the blocks promise exists
   for (const f of ['pspseg_work/Hippocampus/models/demo_psp_S/fold_0/report.html', 'pspseg_work/Hippocampus/models/psp_S/fold_0/report.html',
-    'pspseg_work/Hippocampus/models/psp_S/fold_0/validation/summary.json', 'my_brats/dataset.json'])
+    'pspseg_work/Hippocampus/models/psp_S/fold_0/validation/summary.json', 'my_spleen_predicted/spleen2_ct.nii.gz'])
     assert.ok(existsSync(join(cwd, f)), f);
 });
