@@ -49,6 +49,7 @@ test('report: every section is there, with the dataset, plan and settings', () =
   assert.match(d, /PSP-Seg S/);
   assert.match(d, /fold 0: 1 training and 3 validation cases/);
   assert.match(d, /voxel spacing/);
+  assert.match(d, /patches of 16 \u00d7 16 \u00d7 8 \(x, y, z\) voxels/, "the config's network-order patch [8, 16, 16] per image axis, as every command prints it");
 });
 
 test('report: self-contained: no URL, no external resource, styles and script inline', () => {

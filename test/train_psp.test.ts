@@ -147,6 +147,7 @@ test('options that need the data: bad values reach the settings check, named by 
     [{ 'no-prune': true, 'prune-window': 3 }, /--prune-window: pruning is off \(--no-prune\)/],
     [{ 'prune-stop-fraction': 2 }, /--prune-stop-fraction: Number must be less than or equal to 1/],
     [{ 'lambda-tr': -1 }, /--lambda-tr: .*greater than or equal to 0/],
+    [{ patch: [40, 32, 32] }, /patch 40 x 32 x 32 \(x, y, z\): its x size 40 must be a multiple of 16 for --arch psp$/],
   ];
   for (const [o, re] of bad) await assert.rejects(runTraining({ workDir, print: () => {}, options: { ...quick, name: 'bad', ...o } }), re, JSON.stringify(o));
   // defaults: PSP-Seg prunes with the authors' constants; the paper's on request

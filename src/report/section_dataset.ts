@@ -1,9 +1,16 @@
 /** Section "Dataset and plan": what the model learnt from, how the data were prepared, and the training settings. */
+import { xyzOrder } from '../data/common/axes.js';
+import type { Axes3 } from '../util/triple.js';
 import type { FoldInputs } from './fold_inputs.js';
 import { code, esc, facts, fmtInt, notice } from './html.js';
 
-const triple = (t: readonly number[], digits?: number): string =>
-  t.map((v) => (digits === undefined ? String(v) : String(+v.toFixed(digits)))).join(' \u00d7 ');
+/**
+ * A triple in the network's array order shown per image axis, "48 \u00d7 64 \u00d7 48 (x, y, z)", as every command
+ * prints them; without the plan's axes, in the network's order, said so.
+ */
+const triple = (t: readonly number[], axes: Axes3 | undefined, digits?: number): string =>
+  (axes ? xyzOrder(t, axes) : t).map((v) => (digits === undefined ? String(v) : String(+v.toFixed(digits)))).join(' \u00d7 ')
+  + (axes ? ' (x, y, z)' : " (the network's axis order)");
 
 function datasetPart(f: FoldInputs): string {
   const d = f.dataset;
@@ -30,11 +37,11 @@ function planPart(f: FoldInputs): string {
   if (!p) return notice(`The plan (plan.json, written by ${code('pspseg plan')}) was not found, so the preprocessing is not described here.`);
   const channels = p.channels.map((ch) => `${esc(ch.name)}: ${esc(ch.scheme)} normalisation${ch.useMask ? ' inside the body only' : ''}`);
   return `<p>Before training every case is cropped to its nonzero region, resampled to one voxel spacing and
-normalised per channel (the nnU-Net recipe). Sizes below are in the network's axis order.</p>` + facts([
-    ['voxel spacing', `${triple(p.targetSpacing, 3)} mm (median of the dataset: ${triple(p.medianSpacing, 3)} mm)`],
-    ['median case size', `${triple(p.medianShape)} voxels after cropping and resampling`],
+normalised per channel (the nnU-Net recipe). Sizes are per image axis x, y, z, as the NIfTI files store them.</p>` + facts([
+    ['voxel spacing', `${triple(p.targetSpacing, p.transposeForward, 3)} mm (median of the dataset: ${triple(p.medianSpacing, p.transposeForward, 3)} mm)`],
+    ['median case size', `${triple(p.medianShape, p.transposeForward)} voxels after cropping and resampling`],
     ['normalisation', channels.join('; ')],
-    ['patch and batch', `${triple(p.patchSize)} voxels, ${p.batchSize} patches per batch (planned)`],
+    ['patch and batch', `${triple(p.patchSize, p.transposeForward)} voxels, ${p.batchSize} patches per batch (planned)`],
     ['plan file', code(f.planFile ?? '')],
   ]);
 }
@@ -54,7 +61,7 @@ function settingsPart(f: FoldInputs): string {
     ['network', `${esc(net)}${c.network.deepSupervision ? ', deep supervision' : ''}`],
     ['loss', esc(loss)],
     ['optimiser', esc(optText)],
-    ['schedule', `${fmtInt(c.epochs)} epochs \u00d7 ${fmtInt(c.iterations)} batches of ${c.batchSize} patches of ${triple(c.patchSize)} voxels; ${c.valIterations} validation batches per epoch`],
+    ['schedule', `${fmtInt(c.epochs)} epochs \u00d7 ${fmtInt(c.iterations)} batches of ${c.batchSize} patches of ${triple(c.patchSize, f.plan?.transposeForward)} voxels; ${c.valIterations} validation batches per epoch`],
     ['cross-validation', `fold ${c.fold}: ${fmtInt(c.trainCases.length)} training and ${fmtInt(c.valCases.length)} validation cases (split from ${code(c.splitSource)})`],
     ['seed, device', `${c.seed}, ${esc(c.runtime.device)}`],
   ]);

@@ -8,7 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../data/plan/plan_schema.js';
 import type { TrainingLoss } from '../losses/index.js';
-import { formatXYZ, xyzOrder } from '../data/common/axes.js';
+import { arrayAxisNames, formatXYZ, xyzOrder } from '../data/common/axes.js';
 import { type Architecture, type PlainArchitecture, loadArchitecture, plainArchitecture, plainTopology } from '../models/index.js';
 import { RUN_FILES } from '../models/model_folder.js';
 import { withFolderLock } from '../util/folder_lock.js';
@@ -144,7 +144,8 @@ async function trainInFolder(r: TrainRun, d: PreprocessedDataset, outDir: string
   const multiple = (r.buildNetwork ?? buildNetwork)(config).patchMultiple;
   config.patchSize.forEach((n, i) => {
     const m = typeof multiple === 'number' ? multiple : multiple[i]!;
-    if (n % m) throw new Error(`patch size ${config.patchSize.join('x')}: axis ${i} (${n}) must be a multiple of ${m} for --arch ${config.network.arch}`);
+    if (n % m) throw new Error(`patch ${formatXYZ(config.patchSize, d.plan.transposeForward)}: its ${arrayAxisNames(d.plan.transposeForward)[i]} size ${n} ` +
+      `must be a multiple of ${m} for --arch ${config.network.arch}`);
   });
   if (given?.masked && !o.continue) print(`--architecture ${o.architecture}: its ${given.masked} masked block(s) are left out (deleted) in the model trained from scratch`);
   const pretrained = config.network.pretrained;
