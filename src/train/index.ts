@@ -8,4 +8,4 @@ export * from './training_log.js';
 export * from './trainer.js';
 export * from './run.js';
 export { buildNetwork, buildLoss } from './registry.js';
-export { resolveWorkDir, openPreprocessed, loadCases, type PreprocessedDataset } from './preprocessed.js';
+export { preparedWorkDir, openPreprocessed, loadCases, type PreprocessedDataset } from './preprocessed.js';

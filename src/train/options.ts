@@ -181,6 +181,12 @@ function setPath(o: Record<string, unknown>, path: string, value: unknown): void
   at[keys[keys.length - 1]!] = value;
 }
 
+/** A given option's value as its field stores it; undefined when the option was not given (a flag not set). */
+function givenFieldValue(row: TrainOptionRow, given: unknown, c: TrainOptionContext): unknown {
+  if (given === undefined || given === false) return undefined;
+  return row.toField ? (row.toField as (v: unknown, c: TrainOptionContext) => unknown)(given, c) : given;
+}
+
 /**
  * The settings the options make: every row with a field, in table order, gets its value (given,
  * default or derived) written into `base` (the fields no option sets). Returns `base`.
@@ -189,15 +195,13 @@ export function applyTrainOptions(base: DeepPartial<TrainConfig>, ctx: Omit<Trai
   const c: TrainOptionContext = { ...ctx, config: base };
   for (const [flag, row] of rows) {
     if (!row.field) continue;
-    const given = c.given[flag];
-    const value = given !== undefined && given !== false ? (row.toField ? (row.toField as (v: unknown, c: TrainOptionContext) => unknown)(given, c) : given)
-      : row.derive ? row.derive(c) : 'default' in row ? row.default : undefined;
+    const value = givenFieldValue(row, c.given[flag], c) ?? (row.derive ? row.derive(c) : 'default' in row ? row.default : undefined);
     if (value !== undefined) setPath(base as Record<string, unknown>, row.field, value);
   }
   return base;
 }
 
-/** The flag and path of a config field (for messages about a bad value); undefined when no option sets it. */
+/** The option that sets a config field (to name it in messages about a bad value); undefined when none does. */
 export function flagOfField(path: string): string | undefined {
   return rows.find(([, r]) => r.field === path)?.[0];
 }
@@ -212,14 +216,14 @@ export function continuedConfig(stored: TrainConfig, ctx: Omit<TrainOptionContex
   const runtime = { ...stored.runtime };
   for (const [flag, row] of rows) {
     const given = c.given[flag];
-    if (!row.field || given === undefined || given === false) continue;
-    const value = row.toField ? (row.toField as (v: unknown, c: TrainOptionContext) => unknown)(given, c) : given;
+    const value = row.field ? givenFieldValue(row, given, c) : undefined;
+    if (!row.field || value === undefined) continue;
     if (row.runtime) { setPath({ runtime } as Record<string, unknown>, row.field, value); continue; }
     const before = getPath(stored, row.field);
     if (JSON.stringify(value) === JSON.stringify(before)) continue;
     const shown = row.fromField ? (row.fromField as (v: unknown, c: TrainOptionContext) => unknown)(before, c) : before;
-    const now = row.type === 'boolean' ? '' : ` ${formatOptionValue(row, given)}`;
-    throw new Error(`--${flag}${now} differs from ${source} (${typeof shown === 'string' ? shown : formatOptionValue(row, shown)}); a continued run keeps its settings`);
+    const now = row.type === 'boolean' ? '' : ` ${formatOptionValue(given)}`;
+    throw new Error(`--${flag}${now} differs from ${source} (${typeof shown === 'string' ? shown : formatOptionValue(shown)}); a continued run keeps its settings`);
   }
   return { ...stored, runtime };
 }

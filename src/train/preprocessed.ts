@@ -7,7 +7,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { formatXYZ } from '../data/common/axes.js';
 import { readDataset } from '../data/dataset/dataset.js';
+import { prepareDataset } from '../data/plan/prepare.js';
 import { type Plan } from '../data/plan/plan_schema.js';
 import { planHash } from '../data/preprocess/preprocessing_plan.js';
 import { loadPlan } from '../data/plan/plan_file.js';
@@ -26,14 +28,20 @@ export interface PreprocessedDataset {
 }
 
 /**
- * The work folder of DATASET: a dataset folder or its dataset.json (its name picks the folder under
- * the work root), or the name of a dataset already preprocessed there, or a work folder itself.
+ * The work folder of DATASET, ready to train from: the name of a dataset already preprocessed under
+ * the work root, or such a work folder itself, as they are; a dataset folder (or its dataset.json) is
+ * checked, planned and preprocessed into its work folder first, each step skipped when done.
  */
-export function resolveWorkDir(dataset: string): string {
+export async function preparedWorkDir(dataset: string, o: { progress: boolean; print: (line: string) => void }): Promise<string> {
   const byName = datasetWorkDir(dataset);
-  if (existsSync(join(byName, PREPROCESSED_DIR))) return byName;
+  if (existsSync(join(byName, PREPROCESSED_DIR, 'cases.json'))) return byName;
   if (existsSync(join(resolve(dataset), PREPROCESSED_DIR, 'cases.json'))) return resolve(dataset);
-  return datasetWorkDir(readDataset(dataset).name); // DatasetError names the path when it is none of these
+  const d = readDataset(dataset); // a DatasetError names the path when it is none of these
+  const work = datasetWorkDir(d.name);
+  o.print(`${d.root}: checking, planning and preprocessing into ${work} first (each step skipped when already done)`);
+  const { plan, planned } = await prepareDataset(d, { workDir: work, progress: o.progress, print: o.print });
+  if (planned) o.print(`plan: spacing ${formatXYZ(plan.targetSpacing, plan.transposeForward, 'mm')}, patch ${formatXYZ(plan.patchSize, plan.transposeForward)}`);
+  return work;
 }
 
 export async function openPreprocessed(workDir: string): Promise<PreprocessedDataset> {

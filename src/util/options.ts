@@ -72,7 +72,7 @@ function placeholderOf(o: OptionSpec): string {
 }
 
 /** A value as the usage text and messages show it. */
-export function formatOptionValue(o: OptionSpec, v: unknown): string {
+export function formatOptionValue(v: unknown): string {
   if (Array.isArray(v)) return v.join(',');
   return String(v);
 }
@@ -80,7 +80,7 @@ export function formatOptionValue(o: OptionSpec, v: unknown): string {
 /** The default as the usage text states it, or undefined. */
 export function defaultTextOf(o: OptionSpec): string | undefined {
   if (o.defaultText !== undefined) return o.defaultText;
-  return 'default' in o && o.default !== undefined ? formatOptionValue(o, o.default) : undefined;
+  return 'default' in o && o.default !== undefined ? formatOptionValue(o.default) : undefined;
 }
 
 /** The options part of a usage text: one row per option, with its default. */
