@@ -5,6 +5,7 @@
 #define NAPI_VERSION 8
 #include <napi.h>
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 #include <c10/util/Optional.h>
 #include <string>

@@ -139,7 +139,7 @@ static Napi::Value RandInt(const Napi::CallbackInfo& info) {
 static Napi::Value NormalInPlace(const Napi::CallbackInfo& info) {
   at::Tensor& t = Unwrap(info[0]);
   auto gen = ToGenerator(info[3]);
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   at::Tensor draw = at::empty(t.sizes(), at::TensorOptions().dtype(t.scalar_type() == at::kDouble ? at::kDouble : at::kFloat));
   draw.normal_(ToDouble(info[1], "mean"), ToDouble(info[2], "std"), gen);
   t.copy_(draw);
