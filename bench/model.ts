@@ -8,7 +8,8 @@
  * machine noise hits them alike. Time: each configuration's best round (noise only adds time); peak
  * memory: the median round. Both sides' first-step loss terms and gradient norm are compared: they
  * must agree, or the two sides are not doing the same step.
- * Env: BENCH_ROUNDS (3), BENCH_WARMUP (2), BENCH_STEPS (5), BENCH_TORCH_PLAIN (1: also PlainUNet in
+ * Env: BENCH_PATCH (48,64,48; one number for a cube: at 128 PlainUNet is nnU-Net's 6-stage topology), BENCH_DEVICE
+ * (cpu; cuda adds each side's peak GPU memory, libtorch's caching allocator on both), BENCH_ROUNDS (3), BENCH_WARMUP (2), BENCH_STEPS (5), BENCH_TORCH_PLAIN (1: also PlainUNet in
  * PyTorch), PSPSEG_THREADS (all cores), BENCH_DIR (keep the files there, to run one side alone:
  * `BENCH_DIR=d BENCH_MODEL=plain BENCH_LOSS=dice_ce node dist/bench/model_step.js`). BENCH_SMOKE=1: patch
  * 16x32x32, 1 round of 1 step without warm-up, to check that it runs (test/bench_smoke.test.ts also
@@ -23,14 +24,20 @@ import { join } from 'node:path';
 import { Generator, tensor, tidy } from '../src/tensor/index.js';
 import { saveSafetensors } from '../src/tensor/index.js';
 import { saveWeights } from '../src/nn/index.js';
-import { type Architecture, buildNetwork, plainIsotropic, pspArchitecture, saveArchitecture } from '../src/models/index.js';
+import { type Architecture, buildNetwork, plainArchitecture, plainIsotropic, plainTopology, pspArchitecture, saveArchitecture } from '../src/models/index.js';
 import { hippocampusLikeCase } from './model_case.js';
 import { benchRounds, benchThreads as threads, median, requirePyTorch, runOurs, runTorch } from './side_by_side.js';
 import { smoke, smokeChildEnv } from './smoke.js';
 
 const rounds = benchRounds(3);
 const torchPlain = process.env.BENCH_TORCH_PLAIN !== '0';
-const patch: [number, number, number] = smoke ? [16, 32, 32] : [48, 64, 48], batch = 2, classes = 3;
+/** BENCH_PATCH: one number (a cube) or D,H,W; BENCH_DEVICE: cpu or cuda (then both sides also report peak GPU memory). */
+const patchEnv = process.env.BENCH_PATCH?.split(',').map(Number);
+const patch: [number, number, number] = patchEnv ? (patchEnv.length === 1 ? [patchEnv[0]!, patchEnv[0]!, patchEnv[0]!] : patchEnv as [number, number, number])
+  : smoke ? [16, 32, 32] : [48, 64, 48];
+const batch = 2, classes = 3;
+if (patch.some((n) => !Number.isInteger(n) || n < 16 || n % 16)) throw new Error(`BENCH_PATCH: sides must be multiples of 16, got ${process.env.BENCH_PATCH}`);
+const device = process.env.BENCH_DEVICE ?? 'cpu';
 const stepEnv = smokeChildEnv({ BENCH_WARMUP: '0', BENCH_STEPS: '1' });
 requirePyTorch('bench:model');
 
@@ -40,7 +47,8 @@ if (!process.env.BENCH_DIR) process.on('exit', () => rmSync(dir, { recursive: tr
 else mkdirSync(dir, { recursive: true });
 const models: Record<string, Architecture> = {
   psp_s: pspArchitecture({ variant: 'S', inChannels: 1, classes, deepSupervision: true }),
-  plain: plainIsotropic(4, { classes }), // nnU-Net's Hippocampus topology: [32, 64, 128, 256], strides 1,2,2,2
+  // nnU-Net's topology for the patch at 1 mm: at 48x64x48 hippocampus' [32, 64, 128, 256] (strides 1,2,2,2), at 128^3 six stages [32..320]
+  plain: patchEnv ? plainArchitecture(plainTopology([1, 1, 1], patch), { classes }) : plainIsotropic(4, { classes }),
 };
 for (const [name, arch] of Object.entries(models)) {
   saveArchitecture(join(dir, `${name}.architecture.json`), arch);
@@ -56,11 +64,11 @@ console.log(`batch ${batch} x 1 x ${patch.join('x')}, foreground ${(100 * c.fore
 
 // ---- the runs ---------------------------------------------------------------------------------------
 interface StepResult {
-  side: string; model: string; params: number; median_ms: number; cpu_ms: number; peak_rss_mb: number; phases_ms: Record<string, number>;
+  side: string; model: string; params: number; median_ms: number; cpu_ms: number; peak_rss_mb: number; peak_gpu_mb?: number; phases_ms: Record<string, number>;
   first_step: { terms: Record<string, number | null>; gradNorm: number };
 }
 function run(side: 'pspseg' | 'torch', model: string, loss: string): StepResult {
-  const env = { ...stepEnv, BENCH_DIR: dir, BENCH_MODEL: model, BENCH_LOSS: loss };
+  const env = { ...stepEnv, BENCH_DIR: dir, BENCH_MODEL: model, BENCH_LOSS: loss, BENCH_DS_LEVELS: String(models[model]!.channels.length - 1), BENCH_DEVICE: device };
   return side === 'pspseg' ? runOurs<StepResult>('model_step', env) : runTorch<StepResult>('torch_model_step', env);
 }
 const configs: Record<string, () => StepResult> = {
@@ -127,5 +135,7 @@ console.log(JSON.stringify({
   torch_psp_s_cpu_ms: +bestCpu('torch_psp_s').toFixed(1),
   cpu_ratio: +(bestCpu('psp_s') / bestCpu('torch_psp_s')).toFixed(3),
   load_avg_1m: +(loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(2),
+  patch, device,
+  ...(device !== 'cpu' ? Object.fromEntries(Object.keys(configs).map((k) => [`${k}_peak_gpu_mb`, median(results[k]!.map((r) => r.peak_gpu_mb ?? NaN))])) : {}),
   ...agreements,
 }));

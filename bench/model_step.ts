@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type Device, type Tensor, engineConfig, loadSafetensors, noGrad, synchronize, tidy } from '../src/tensor/index.js';
+import { cudaMemory, type Device, engineConfig, loadSafetensors, noGrad, synchronize, type Tensor, tidy } from '../src/tensor/index.js';
 import { loadWeights } from '../src/nn/index.js';
 import { SGD, clipGradNorm } from '../src/optim/index.js';
 import { type LossTerms, maskInput, parseLossConfig, pspsegLoss } from '../src/losses/index.js';
@@ -47,7 +47,11 @@ const c = loadSafetensors(join(dir, 'case.safetensors'));
 const image = c.tensors.get('image')!.toDevice(device).keep();
 const label = c.tensors.get('label')!.to('int64').toDevice(device).keep();
 const fill = (JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { fill: number }).fill;
-const targets = tidy(() => deepSupervisionTargets(label, DEFAULT_DS_SCALES).map((t) => t.keep()));
+// one target per deep-supervision output: full resolution, 1/2, 1/4, ... (BENCH_DS_LEVELS, from bench/model.ts)
+const levels = Number(process.env.BENCH_DS_LEVELS ?? DEFAULT_DS_SCALES.length);
+const scales = Array.from({ length: levels }, (_, i): [number, number, number] => [2 ** -i, 2 ** -i, 2 ** -i]);
+const targets = tidy(() => deepSupervisionTargets(label, scales).map((t) => t.keep()));
+if (device !== 'cpu') cudaMemory(0, { resetPeak: true });
 const rssBefore = rssMb();
 
 type Phase = 'zero_grad' | 'masked_encode' | 'forward' | 'loss' | 'backward' | 'clip' | 'sgd';
@@ -102,6 +106,7 @@ console.log(JSON.stringify({
   peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
   estimate_activations_mb: +(net.activationBytes(patch, image.shape[0]!) / 2 ** 20).toFixed(1),
   threads: engineConfig().threads,
+  ...(device !== 'cpu' ? { peak_gpu_mb: +(cudaMemory(0).peakAllocated / 2 ** 20).toFixed(1), device } : {}),
   first_step: first,
 }));
 for (const t of [image, label, ...targets, ...c.tensors.values()] as Tensor[]) t.dispose();

@@ -43,6 +43,7 @@ import { preprocessForPrediction } from '../src/infer/preprocess_input.js';
 import { PSPSegNet, buildNetwork, checkPatchSize, pspArchitecture, saveArchitecture } from '../src/models/index.js';
 import { saveWeights } from '../src/nn/index.js';
 import { Generator, engineConfig, inferenceMode, noGrad, saveSafetensors, setThreads, tensor, zeros } from '../src/tensor/index.js';
+import { python } from './side_by_side.js';
 import { foldCases, SPLITS_FILE } from '../src/train/splits.js';
 import { numberSetting, smoke } from './smoke.js';
 
@@ -114,7 +115,7 @@ console.log(`${cases.length} validation case(s) of fold 0, ${model.network.displ
 // "tuned" PyTorch: its default allocator would make the comparison about glibc, not the procedure.
 const TUNED_MALLOC = 'glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_max=0';
 const handover = await mkdtemp(join(tmpdir(), 'pspseg-bench-predict-'));
-const py = spawn('/usr/bin/python3', [
+const py = spawn(python, [
   join(repo, 'bench', 'torch_predict.py'), '--architecture', join(modelDir, 'architecture.json'), '--weights', model.checkpoint.file,
   '--patch', patch.join(','), '--step', '0.5', '--mirror-axes', model.mirrorAxes.join(','), '--threads', String(threads),
 ], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, GLIBC_TUNABLES: TUNED_MALLOC } });

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { numberSetting } from './smoke.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const python = '/usr/bin/python3';
+/** The Python with PyTorch: Debian's (python3-torch), or PSPSEG_PYTHON (a GPU machine's own). */
+export const python = process.env.PSPSEG_PYTHON ?? '/usr/bin/python3';
 export const tunedGlibc = 'glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=4294967295';
 export const benchThreads = process.env.PSPSEG_THREADS ?? String(cpus().length);
 /** BENCH_ROUNDS, else `fallback`; 1 under BENCH_SMOKE=1. */

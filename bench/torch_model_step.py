@@ -42,9 +42,11 @@ case = R.load_safetensors(os.path.join(bench_dir, 'case.safetensors'))
 with open(os.path.join(bench_dir, 'case.json')) as f:
     fill = json.load(f)['fill']
 image, label = case['image'].to(device), case['label'].long().to(device)
-targets = R.ds_targets(label, 4)
+targets = R.ds_targets(label, int(os.environ.get('BENCH_DS_LEVELS', 4)))  # one per deep-supervision output (bench/model.ts)
 config = {'name': loss_kind}
 rss_before = rss_mb()
+if device != 'cpu':
+    torch.cuda.reset_peak_memory_stats()  # the steps' peak, as bench/model_step.ts measures ours: weights and batch included
 
 
 def sync():

@@ -55,5 +55,26 @@ if ! printf '%s\n' "${sources[@]}" | xargs -P 2 -I{} sh -c \
   say "failed against libtorch ${version:-?}: see the errors above"
   exit 1
 fi
+# 3. the CUDA-only bindings (PSPSEG_WITH_CUDA: a CUDA libtorch) against both libtorch versions' c10/cuda
+# headers, where CUDA's runtime headers are here
+cuda_inc=${CUDA_HOME:-/usr/local/cuda}/include
+if [ -f "$cuda_inc/cuda_runtime_api.h" ]; then
+  # CPU builds of libtorch lack the one header a CUDA build generates (c10/cuda/impl/cuda_cmake_macros.h):
+  # a stand-in with its shared-library setting, last on the include path
+  stub=$(mktemp -d)
+  mkdir -p "$stub/c10/cuda/impl" && echo '#define C10_CUDA_BUILD_SHARED_LIBS' > "$stub/c10/cuda/impl/cuda_cmake_macros.h"
+  for torch_inc in "$inc" /usr/include; do
+    if ! g++ -std=c++17 -fsyntax-only -fexceptions -frtti -DPSPSEG_WITH_CUDA -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
+        -Wno-deprecated-declarations -I"$torch_inc" -I"$torch_inc/torch/csrc/api/include" -I"$cuda_inc" -I"$napi" -I/usr/include/node -idirafter "$stub" \
+        native/src/runtime.cpp 2>"$log"; then
+      cat "$log" >&2
+      say "failed: the CUDA bindings (PSPSEG_WITH_CUDA) against $torch_inc"
+      exit 1
+    fi
+  done
+  say "ok: the CUDA bindings compile against libtorch ${version:-?} and the build's libtorch ($cuda_inc)"
+else
+  say "the CUDA bindings not checked: no CUDA runtime headers in $cuda_inc (set CUDA_HOME)"
+fi
 mkdir -p native/build && echo "$digest" > "$stamp"
 say "ok: every source compiles against libtorch ${version:-?}"

@@ -3,6 +3,9 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#ifdef PSPSEG_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 #include <malloc.h>
 #include <climits>
 #include <cstdlib>
@@ -63,6 +66,25 @@ static Napi::Value CudaSynchronize(const Info& info) {
   return info.Env().Undefined();
 }
 
+// cudaMemory(device, resetPeak?) -> { allocated, reserved, peakAllocated } bytes of libtorch's CUDA caching
+// allocator (what PyTorch's torch.cuda.memory_allocated / memory_reserved / max_memory_allocated read).
+// Built only against a CUDA libtorch (PSPSEG_WITH_CUDA, set by native/torch_paths.cjs).
+static Napi::Value CudaMemory(const Info& info) {
+#ifdef PSPSEG_WITH_CUDA
+  const int device = IsUndefinedOrNull(info[0]) ? 0 : static_cast<int>(ToInt(info[0], "device"));
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
+  const size_t aggregate = 0;  // StatType::AGGREGATE, in every libtorch version's StatArray
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("allocated", Napi::Number::New(info.Env(), static_cast<double>(stats.allocated_bytes[aggregate].current)));
+  o.Set("reserved", Napi::Number::New(info.Env(), static_cast<double>(stats.reserved_bytes[aggregate].current)));
+  o.Set("peakAllocated", Napi::Number::New(info.Env(), static_cast<double>(stats.allocated_bytes[aggregate].peak)));
+  if (info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value()) c10::cuda::CUDACachingAllocator::resetPeakStats(device);
+  return o;
+#else
+  throw BindingError("UNSUPPORTED", "cudaMemory: this addon was built against a libtorch without CUDA");
+#endif
+}
+
 static Napi::Value SetErrorClassBinding(const Info& info) {
   if (!info[0].IsFunction()) throw BindingError("INVALID_ARGUMENT", "setErrorClass expects a constructor");
   SetErrorClass(info[0].As<Napi::Function>());
@@ -89,6 +111,7 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   PSPSEG_EXPORT(env, exports, "setThreads", SetThreads);
   PSPSEG_EXPORT(env, exports, "config", Config);
   PSPSEG_EXPORT(env, exports, "cudaSynchronize", CudaSynchronize);
+  PSPSEG_EXPORT(env, exports, "cudaMemory", CudaMemory);
   PSPSEG_EXPORT(env, exports, "setErrorClass", SetErrorClassBinding);
   PSPSEG_EXPORT(env, exports, "raiseForTest", RaiseForTest);
 }

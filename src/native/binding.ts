@@ -64,8 +64,10 @@ export interface NativeBinding {
   config(): NativeConfig;
   /** Waits for queued CUDA work; a no-op without CUDA. */
   cudaSynchronize(device?: Opt<number>): void;
+  /** The CUDA caching allocator's bytes (UNSUPPORTED without a CUDA libtorch); `resetPeak` starts a new peak. */
+  cudaMemory(device?: Opt<number>, resetPeak?: boolean): { allocated: number; reserved: number; peakAllocated: number };
   /** The class every native failure is thrown as: `new ctor(message, code)`. */
-  setErrorClass(ctor: new (message: string, code: 'TORCH_ERROR' | 'OUT_OF_MEMORY' | 'DISPOSED' | 'INVALID_ARGUMENT') => Error): void;
+  setErrorClass(ctor: new (message: string, code: 'TORCH_ERROR' | 'OUT_OF_MEMORY' | 'DISPOSED' | 'INVALID_ARGUMENT' | 'UNSUPPORTED') => Error): void;
   /** Raises one kind of native failure on purpose (tests). */
   raiseForTest(kind: 'bad_alloc' | 'c10' | 'std' | 'oom'): never;
 
@@ -242,7 +244,7 @@ export interface NativeBinding {
  * `satisfies` makes a name missing here, or one the interface lacks, a compile error.
  */
 const names = {
-  setThreads: 1, config: 1, cudaSynchronize: 1, setErrorClass: 1, raiseForTest: 1,
+  setThreads: 1, config: 1, cudaSynchronize: 1, cudaMemory: 1, setErrorClass: 1, raiseForTest: 1,
   newGenerator: 1, manualSeed: 1, fromBuffer: 1, toBuffer: 1, item: 1, zeros: 1, ones: 1, empty: 1, full: 1, arange: 1,
   linspace: 1, randn: 1, rand: 1, randint: 1, normal_: 1, info: 1, shape: 1, dispose: 1, isDisposed: 1,
   setExternalReporting: 1, reportExternal: 1, externalBytes: 1, liveTensorCount: 1, to: 1, clone: 1, contiguous: 1,

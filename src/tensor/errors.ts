@@ -1,5 +1,5 @@
 /** What went wrong in the engine, machine-readable. */
-export type TorchErrorCode = 'TORCH_ERROR' | 'OUT_OF_MEMORY' | 'DISPOSED' | 'INVALID_ARGUMENT';
+export type TorchErrorCode = 'TORCH_ERROR' | 'OUT_OF_MEMORY' | 'DISPOSED' | 'INVALID_ARGUMENT' | 'UNSUPPORTED';
 
 /**
  * Every failure inside libtorch or the binding arrives as a TorchError (the addon constructs

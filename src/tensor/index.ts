@@ -7,7 +7,7 @@ export { tidy, keep, scopeDepth } from './scope.js';
 export { TorchError, type TorchErrorCode } from './errors.js';
 export { type DType, type TypedArray, isFloating, bytesPerElement } from './dtype.js';
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile } from './safetensors.js';
-export { engineConfig, setThreads, synchronize, type EngineConfig } from './native.js';
+export { cudaMemory, engineConfig, setThreads, synchronize, type EngineConfig } from './native.js';
 import { native } from './native.js';
 
 /** Number of native tensors alive right now in this thread (for leak tests; each worker counts its own). */

@@ -56,3 +56,12 @@ export function setThreads(n: number): void {
 export function synchronize(device = 0): void {
   native.cudaSynchronize(device);
 }
+
+/**
+ * Bytes held by libtorch's CUDA caching allocator on `device` (what PyTorch's memory_allocated,
+ * memory_reserved and max_memory_allocated read); `resetPeak` starts a new peak after reading.
+ * A TorchError (UNSUPPORTED) where the addon was built without CUDA.
+ */
+export function cudaMemory(device = 0, o: { resetPeak?: boolean } = {}): { allocated: number; reserved: number; peakAllocated: number } {
+  return native.cudaMemory(device, o.resetPeak ?? false);
+}
