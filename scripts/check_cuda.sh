@@ -71,9 +71,11 @@ flags+=($(node native/torch_paths.cjs cflags))
 for i in $(node native/torch_paths.cjs include) node_modules/node-addon-api "$carried/node-include"; do flags+=("-I$i"); done
 mkdir -p "$work/addon"
 start=$(date +%s)
-if ! printf '%s\n' native/src/*.cpp | xargs -P "$(nproc)" -I{} sh -c 'g++ "$@" -c {} -o "'"$work"'/addon/$(basename {} .cpp).o"' _ "${flags[@]}" \
-   || ! g++ -shared -o "$work/addon/pspseg_native.node" "$work"/addon/*.o $(node native/torch_paths.cjs libs); then
-  status failed addon; say "the addon did not build"; exit 1
+compile() { printf '%s\n' native/src/*.cpp | xargs -P "$(nproc)" -I{} sh -c 'g++ "$@" -c {} -o "'"$work"'/addon/$(basename {} .cpp).o"' _ "${flags[@]}" "$@"; }
+# C++17 as the build here; a newer PyTorch may ask for C++20, which comes after on the command line and wins
+if ! compile; then say "C++17 failed against this libtorch; trying C++20"; compile -std=c++20 || { status failed addon; say "the addon did not build"; exit 1; }; fi
+if ! g++ -shared -o "$work/addon/pspseg_native.node" "$work"/addon/*.o $(node native/torch_paths.cjs libs); then
+  status failed addon; say "the addon did not link"; exit 1
 fi
 export PSPSEG_ADDON="$work/addon/pspseg_native.node"
 status ok addon
