@@ -37,7 +37,8 @@ fi
 # 2. npm packages (npm ci only when the lock file changed since the last install)
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # onnxruntime-node would download its CUDA build at install, which fails offline: its CPU build ships in the package
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
 # 3. native addon (rebuilt when a source, the build files, the libtorch path or its version changed)
