@@ -34,7 +34,7 @@ import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../src/data/dataset
 import { planDataset } from '../src/data/plan/plan.js';
 import { loadPlan, savePlan } from '../src/data/plan/plan_file.js';
 import type { Plan } from '../src/data/plan/plan_schema.js';
-import { planHash } from '../src/data/preprocess/preprocessing_plan.js';
+import { planHash } from '../src/data/preprocess/plan_hash.js';
 import { listInputCases } from '../src/infer/input_cases.js';
 import { loadModelFolder } from '../src/infer/model_folder.js';
 import { predictCases } from '../src/infer/predict.js';

@@ -15,7 +15,7 @@ import { readCaseFile, writeCaseFile } from '../src/data/preprocess/case_file.js
 import { mapBack } from '../src/data/preprocess/map_back.js';
 import { planDataset, type DatasetLike } from '../src/data/plan/plan.js';
 import type { Plan } from '../src/data/plan/plan_schema.js';
-import { planHash } from '../src/data/preprocess/preprocessing_plan.js';
+import { planHash } from '../src/data/preprocess/plan_hash.js';
 import { loadPlan, savePlan } from '../src/data/plan/plan_file.js';
 import { preprocessCase } from '../src/data/preprocess/preprocess_case.js';
 import { determineSeparateZ } from '../src/data/preprocess/resample.js';

@@ -13,7 +13,7 @@ import { DEFAULT_FOREGROUND_SAMPLING } from '../src/data/preprocess/foreground_l
 import { DEFAULT_RESAMPLING } from '../src/data/preprocess/resample.js';
 import { PLAN_VERSION, type Plan } from '../src/data/plan/plan_schema.js';
 import { savePlan } from '../src/data/plan/plan_file.js';
-import { planHash } from '../src/data/preprocess/preprocessing_plan.js';
+import { planHash } from '../src/data/preprocess/plan_hash.js';
 import { loadModelFolder } from '../src/infer/model_folder.js';
 import { PSPSegNet, PlainUNet, SmallUNet, buildNetwork, plainIsotropic, pspArchitecture } from '../src/models/index.js';
 import { type AnyModule, saveWeights } from '../src/nn/index.js';

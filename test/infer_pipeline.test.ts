@@ -24,7 +24,7 @@ import { savePlan } from '../src/data/plan/plan_file.js';
 import { type Module, saveWeights } from '../src/nn/index.js';
 import { fromHalfBits } from '../src/infer/float16.js';
 import { type InferenceNetwork, type NetworkBuilder, loadModelFolder } from '../src/infer/model_folder.js';
-import { planHash } from '../src/data/preprocess/preprocessing_plan.js';
+import { planHash } from '../src/data/preprocess/plan_hash.js';
 import { predict, predictRequest } from '../src/cli/commands/predict.js';
 import { runPredict } from '../src/cli/commands/predict_run.js';
 

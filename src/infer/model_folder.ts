@@ -20,7 +20,7 @@ import type { Plan } from '../data/plan/plan_schema.js';
 import type { Shape3 } from '../util/triple.js';
 import { loadPlan } from '../data/plan/plan_file.js';
 import { PLAN_FILE } from '../data/dataset/work_dir.js';
-import { planHash } from '../data/preprocess/preprocessing_plan.js';
+import { planHash } from '../data/preprocess/plan_hash.js';
 import { SegmentationNetwork } from '../models/network.js';
 import { networkFromDescription, validateDescription } from '../models/from_description.js';
 import { ARCHITECTURE_FILE, CHECKPOINT_KINDS, CONFIG_FILE, type CheckpointKind, checkpointWeightsFile, trainedModelConfigSchema } from '../models/model_folder.js';

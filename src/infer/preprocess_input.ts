@@ -6,7 +6,7 @@
 import type { CaseFiles } from '../data/dataset/case_reader.js';
 import { loadCase } from '../data/dataset/case_reader.js';
 import type { Plan } from '../data/plan/plan_schema.js';
-import { planHash } from '../data/preprocess/preprocessing_plan.js';
+import { planHash } from '../data/preprocess/plan_hash.js';
 import type { PreprocessedCase } from '../data/preprocess/preprocess_case.js';
 import { preprocessCase } from '../data/preprocess/preprocess_case.js';
 

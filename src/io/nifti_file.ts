@@ -9,6 +9,7 @@ import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic_write.js';
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { NiftiError } from './nifti_error.js';
+import { isGzip } from './nifti_codec.js';
 import { missingFileReason } from '../util/missing_file.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -17,9 +18,6 @@ const gzipAsync = promisify(gzip);
 /** 1 MiB output chunks: the 16 KiB default costs a thread-pool round trip per chunk (2x slower on 35 MB images). */
 const GUNZIP_OPTIONS = { chunkSize: 1 << 20 };
 
-function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
 
 function fileError(path: string, action: string, err: unknown): NiftiError {
   const code = (err as NodeJS.ErrnoException).code;

@@ -11,7 +11,7 @@ import { formatXYZ } from '../data/common/axes.js';
 import { readDataset } from '../data/dataset/dataset.js';
 import { prepareDataset } from '../data/plan/prepare.js';
 import { type Plan } from '../data/plan/plan_schema.js';
-import { planHash } from '../data/preprocess/preprocessing_plan.js';
+import { planHash } from '../data/preprocess/plan_hash.js';
 import { loadPlan } from '../data/plan/plan_file.js';
 import type { CaseArrays } from '../data/sampling/patch_sampler.js';
 import { shareCase } from '../data/sampling/shared_cases.js';

@@ -5,7 +5,7 @@
  */
 import type { BBox3, Shape3, Spacing3 } from '../../util/triple.js';
 import { permuteTriple, type Axes3 } from '../../util/triple.js';
-import type { LoadedCase, NiftiGrid } from '../dataset/case_reader.js';
+import type { LoadedCase, NiftiGrid } from '../dataset/case_volumes.js';
 import type { SourceFile } from '../dataset/case_sources.js';
 import { cropToNonzero } from './crop.js';
 import { sampleForegroundLocations } from './foreground_locations.js';

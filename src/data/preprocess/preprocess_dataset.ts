@@ -16,7 +16,8 @@ import { planToStored } from '../common/plan_axes.js';
 import type { CaseFiles } from '../dataset/case_reader.js';
 import { type SourceFile, sameSources, statCaseSources } from '../dataset/case_sources.js';
 import { CASE_FILE_EXTENSION, readCaseHeader } from './case_file.js';
-import { type PreprocessingPlan, planHash } from './preprocessing_plan.js';
+import type { PreprocessingPlan } from './preprocessing_plan.js';
+import { planHash } from './plan_hash.js';
 import { type PreprocessResult, type PreprocessTask, runPreprocessTask } from './preprocess_task.js';
 
 const PREPROCESS_WORKER_URL = new URL('./preprocess_worker.js', import.meta.url);

@@ -3,7 +3,6 @@
  * facts, training geometry); preprocessing depends only on this part, so the plan stage above it can
  * build on preprocessing's operations (crop, normalisation, resampling) without a cycle.
  */
-import { createHash } from 'node:crypto';
 import type { Axes3, Spacing3 } from '../../util/triple.js';
 import type { ForegroundSampling } from './foreground_locations.js';
 import type { ChannelNormalization } from './normalize.js';
@@ -19,23 +18,6 @@ export interface PreprocessingPlan {
   targetSpacing: Spacing3;
   resampling: ResamplingPlan;
   foregroundSampling: ForegroundSampling;
-}
-
-/**
- * Hash of the plan fields that determine preprocessed data. Editing the patch or batch size keeps the
- * hash (the data stays valid); editing spacing, normalisation, resampling or labels changes it.
- */
-export function planHash<P extends PreprocessingPlan>(plan: P): string {
-  const relevant = {
-    version: plan.version,
-    labels: plan.labels,
-    channels: plan.channels.map((c) => ({ scheme: c.scheme, useMask: c.useMask, intensity: c.scheme === 'CT' ? c.intensity : null })),
-    transposeForward: plan.transposeForward,
-    targetSpacing: plan.targetSpacing,
-    resampling: plan.resampling,
-    foregroundSampling: plan.foregroundSampling,
-  };
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
 /** Foreground class values (everything but background 0). */
