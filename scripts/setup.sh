@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup: libtorch (apt, unless LIBTORCH points elsewhere), npm packages, the native addon,
-# and the TypeScript build; with --torch-reference (npm test) also Debian's python3-torch. Each step is
-# skipped when its output is already up to date, so running this before every command is cheap.
+# the TypeScript build and the browser app's bundle; with --torch-reference (npm test) also Debian's
+# python3-torch and chromium. Each step is skipped when its output is already up to date, so running
+# this before every command is cheap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,22 @@ if [ "$torch_reference" = 1 ] && ! dpkg-query -W -f='${Status}' python3-torch 2>
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+fi
+
+# 1c. Chromium, with --torch-reference only (npm test passes it): test/web_app.test.ts drives the browser app in
+# Debian's headless Chromium. Never needed to run pspseg. Where apt cannot install it, say so: that test then skips.
+if [ "$torch_reference" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+    say "not installing chromium (the browser app's test): not root and no sudo; test/web_app.test.ts will skip"
+  elif ! command -v apt-get >/dev/null 2>&1; then
+    say "not installing chromium (the browser app's test): no apt-get here; test/web_app.test.ts will skip"
+  else
+    say "installing chromium with apt (the browser app's test drives it; one time)"
+    if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; then
+      say "apt could not install chromium: test/web_app.test.ts will skip"
+    fi
+  fi
 fi
 
 # 2. npm packages (npm ci only when the lock file changed since the last install)
@@ -73,4 +90,12 @@ if [ ! -f dist/.tsbuildinfo ] || [ -n "$(find src test bench tsconfig.json -newe
   say "tsc"
   # tsc writes its build info even when it reports errors: drop it, so the next run compiles again.
   node_modules/.bin/tsc -p tsconfig.json || { rm -f dist/.tsbuildinfo; exit 1; }
+fi
+
+# 5. The browser app's page (esbuild into dist/web; `pspseg app` copies it), when a page source, anything it
+# may import under src/, or the installed packages are newer than the bundle.
+bundle=dist/web/app.js
+if [ ! -f "$bundle" ] || [ -n "$(find src node_modules/.package-lock.json -newer "$bundle" \( -name '*.ts' -o -name '*.html' -o -name '*.css' -o -name '.package-lock.json' \) 2>/dev/null | head -1)" ]; then
+  say "bundling the browser app (esbuild)"
+  node dist/src/web/site/bundle_page.js .
 fi

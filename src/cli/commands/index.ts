@@ -1,5 +1,6 @@
 /** Every pspseg command, by name. Definitions only: loading this list loads no engine. */
 import { type Command } from '../command.js';
+import { app } from './app.js';
 import { check } from './check.js';
 import { dataset } from './dataset.js';
 import { demo } from './demo.js';
@@ -12,4 +13,4 @@ import { preprocess } from './preprocess.js';
 import { report } from './report.js';
 import { train } from './train.js';
 
-export const commands: readonly Command[] = [check, dataset, demo, evaluate, info, model, plan, predict, preprocess, report, train];
+export const commands: readonly Command[] = [app, check, dataset, demo, evaluate, info, model, plan, predict, preprocess, report, train];

@@ -1,0 +1,62 @@
+/**
+ * The model card: what the network is, what pruning made of it, what it was trained on and how well it
+ * did on its validation cases, as HTML for the page. The pruning grid is the export's SVG, shown as an
+ * image (an image never runs scripts, whoever made the model file).
+ */
+import type { DeployedModelInfo } from '../../infer/deployed_model.js';
+import { esc, fmtInt } from '../../report/html.js';
+import { cssColour, labelColour } from '../../report/overlay.js';
+
+/** "5,369,416 -> 4,168,147 (22.4% fewer)", or the one count when the model was not pruned. */
+export function parameterText(before: number | null, after: number): string {
+  if (before === null || before === after) return fmtInt(after);
+  const removed = (100 * (before - after)) / before;
+  return `${fmtInt(before)} \u2192 ${fmtInt(after)} (${removed.toFixed(1)}% fewer)`;
+}
+
+const row = (term: string, value: string): string => `<dt>${esc(term)}</dt><dd>${value}</dd>`;
+const swatch = (value: number): string => `<span class="swatch" style="background:${cssColour(labelColour(value))}"></span>`;
+
+function diceTable(info: DeployedModelInfo): string {
+  const v = info.validation;
+  if (!v) return '<p class="muted">No validation result travelled with this model.</p>';
+  const rows = info.labels.filter((l) => l.value !== 0).map((l) => {
+    const d = v.perClass[l.name] ?? v.perClass[String(l.value)];
+    return `<tr><td>${swatch(l.value)}${esc(l.name)}</td><td class="num">${d === undefined || d === null ? '\u2013' : d.toFixed(3)}</td></tr>`;
+  });
+  return `<table class="dice"><thead><tr><th>validation Dice</th><th class="num"></th></tr></thead><tbody>${rows.join('')}`
+    + `<tr class="mean"><td>mean</td><td class="num">${v.meanDice.toFixed(3)}</td></tr></tbody></table>`;
+}
+
+function pruningFacts(info: DeployedModelInfo): string {
+  const p = info.pruning;
+  if (!p) return row('Pruning', 'none (a network without prunable blocks, or pruning was off)');
+  const what = p.deletedBlocks === 0 ? `no block deleted of ${p.totalBlocks}` : `${p.deletedBlocks} of ${p.totalBlocks} blocks deleted`;
+  return row('Pruning', esc(what));
+}
+
+function pruningGrid(info: DeployedModelInfo): string {
+  const svg = info.pruning?.gridSvg;
+  if (!svg) return '';
+  const src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+  return `<figure class="grid"><img alt="pruning grid: every block's state per epoch (active, masked, deleted)" src="${src}">`
+    + '<figcaption>Pruning during training: each row a block, each column an epoch.</figcaption></figure>';
+}
+
+/** The card's inner HTML. */
+export function modelCardHtml(info: DeployedModelInfo): string {
+  const n = info.network;
+  const trained = info.dataset.trainingCases === null ? esc(info.dataset.name) : `${esc(info.dataset.name)}, ${fmtInt(info.dataset.trainingCases)} training cases`;
+  const facts = [
+    row('Network', `${esc(n.name)}`),
+    row('Parameters', esc(parameterText(n.parametersBeforePruning, n.parameters))),
+    pruningFacts(info),
+    row('Trained on', trained),
+    row('Input', esc(`${info.channels.join(', ')} (${info.channels.length} channel${info.channels.length === 1 ? '' : 's'})`)),
+    row('Labels', info.labels.filter((l) => l.value !== 0).map((l) => `${swatch(l.value)}${esc(l.name)}`).join(' ')),
+    row('Patch', esc(`${info.patchSize.join(' x ')} voxels`)),
+    row('WebGPU', n.webgpu ? 'can run on WebGPU' : esc(`WASM only${n.webgpuNote ? `: ${n.webgpuNote}` : ''}`)),
+    row('Made by', esc(`pspseg ${info.pspsegVersion}`)),
+  ];
+  return `<div class="card-cols"><dl class="facts">${facts.join('')}</dl>${diceTable(info)}</div>${pruningGrid(info)}`;
+}

@@ -1,0 +1,70 @@
+/**
+ * Builds the browser app's page into dist/web with esbuild: the page script (app.js) and the inference
+ * worker (inference_worker.js), each one ES module for the browser, with index.html and style.css
+ * beside them. The build's setup script runs it (`node dist/src/web/site/bundle_page.js`) after tsc,
+ * so `pspseg app` only copies files and needs no bundler. The bundle refuses code the browser must
+ * never load: libtorch's layers (src/tensor, src/native) and Node's modules (esbuild cannot resolve
+ * `node:` imports for the browser and stops on them).
+ */
+import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+/** Source folders the browser bundle may not contain (they load libtorch). */
+export const NOT_IN_BROWSER = ['src/tensor/', 'src/native/'];
+
+export interface PageBundle {
+  dir: string;
+  /** Every source file in the bundles, relative to the package root ('src/io/nifti_codec.ts', 'node_modules/...'). */
+  inputs: string[];
+}
+
+/** Bundles the page of the package at `root` into `outDir` (whole or not at all: built beside it, then renamed). */
+export async function bundlePage(root: string, outDir = join(root, 'dist', 'web')): Promise<PageBundle> {
+  const pageDir = join(root, 'src', 'web', 'page');
+  const tmp = `${outDir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const result = await build({
+      absWorkingDir: root,
+      entryPoints: { app: join(pageDir, 'main.ts'), inference_worker: join(pageDir, 'inference_worker.ts') },
+      outdir: tmp,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      // WebGPU-era browsers; top-level await and BigInt64Array everywhere
+      target: ['chrome113', 'firefox121', 'safari17'],
+      minify: true,
+      sourcemap: 'linked',
+      metafile: true,
+      logLevel: 'silent',
+      legalComments: 'linked',
+    });
+    const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, resolve(root, p)).split('\\').join('/')).sort();
+    const forbidden = inputs.filter((p) => NOT_IN_BROWSER.some((d) => p.startsWith(d)));
+    if (forbidden.length) throw new Error(`the browser bundle would load libtorch code: ${forbidden.join(', ')} (browser code may not import src/tensor or src/native)`);
+    for (const f of ['index.html', 'style.css']) copyFileSync(join(pageDir, f), join(tmp, f));
+    writeFileSync(join(tmp, 'bundle-inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(tmp, outDir);
+    return { dir: outDir, inputs };
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+// Run as a script by scripts/setup.sh: bundle, or say why not and fail the build.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const root = resolve(process.argv[2] ?? '.');
+  bundlePage(root).then(
+    (b) => console.error(`[setup] browser app: ${b.inputs.length} source files bundled into ${relative(root, b.dir)}/`),
+    (err: Error & { errors?: { text: string; location?: { file: string; line: number } | null }[] }) => {
+      const lines = err.errors?.map((e) => `  ${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`) ?? [];
+      console.error(`[setup] the browser app does not bundle: ${lines.length ? `\n${lines.join('\n')}` : err.message}`);
+      process.exit(1);
+    },
+  );
+}
