@@ -39,6 +39,7 @@ import { listInputCases } from '../src/infer/input_cases.js';
 import { loadModelFolder } from '../src/infer/model_folder.js';
 import { predictCases } from '../src/infer/predict.js';
 import { predictSlidingWindow } from '../src/infer/predict_logits.js';
+import { libtorchPredictionModel, libtorchWindowForward } from '../src/infer/libtorch_forward.js';
 import { preprocessForPrediction } from '../src/infer/preprocess_input.js';
 import { PSPSegNet, buildNetwork, checkPatchSize, pspArchitecture, saveArchitecture } from '../src/models/index.js';
 import { saveWeights } from '../src/nn/index.js';
@@ -149,7 +150,7 @@ try {
     const line: string[] = [];
     for (const tta of [true, false]) {
       const t0 = performance.now();
-      const sw = predictSlidingWindow(model.network, pc.images, shape, { patchSize: patch, numClasses: model.numClasses, step: 0.5, mirrorAxes: tta ? model.mirrorAxes : [] });
+      const sw = await predictSlidingWindow(libtorchWindowForward(model.network), pc.images, shape, { patchSize: patch, numClasses: model.numClasses, step: 0.5, mirrorAxes: tta ? model.mirrorAxes : [] });
       const ours = (performance.now() - t0) / 1000;
       const labels = new Uint8Array(sw.logits[0]!.length);
       for (let v = 0; v < labels.length; v++) {
@@ -175,7 +176,7 @@ try {
   py.stdin.end();
 
   // our whole pipeline: read, preprocess (overlapped in a worker), sliding window, back to the input grid, write
-  const pipeline = await predictCases(model, cases, { outDir: join(handover, 'pipeline'), tta: true, progress: false });
+  const pipeline = await predictCases(libtorchPredictionModel(model), cases, { outDir: join(handover, 'pipeline'), tta: true, progress: false });
   const n = cases.length;
   const r3 = (x: number): number => Number(x.toFixed(3));
   const result = {

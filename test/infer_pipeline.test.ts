@@ -22,7 +22,7 @@ import { DEFAULT_RESAMPLING } from '../src/data/preprocess/resample.js';
 import { PLAN_VERSION, type Plan } from '../src/data/plan/plan_schema.js';
 import { savePlan } from '../src/data/plan/plan_file.js';
 import { type Module, saveWeights } from '../src/nn/index.js';
-import { fromHalfBits } from '../src/infer/float16.js';
+import { fromHalfBits } from '../src/util/float16.js';
 import { type InferenceNetwork, type NetworkBuilder, loadModelFolder } from '../src/infer/model_folder.js';
 import { planHash } from '../src/data/preprocess/plan_hash.js';
 import { predict, predictRequest } from '../src/cli/commands/predict.js';

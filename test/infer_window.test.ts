@@ -10,7 +10,7 @@ import { assertClose, readFixture } from './helpers.js';
 import type { Shape3 } from '../src/util/triple.js';
 import { gaussianImportanceMap } from '../src/infer/gaussian.js';
 import { computeSteps, mirrorCombinations, paddingFor, windowStarts } from '../src/infer/sliding_window.js';
-import { fromHalfBits, toFloat16 } from '../src/infer/float16.js';
+import { fromHalfBits, toFloat16 } from '../src/util/float16.js';
 import { encodeNpz } from '../src/infer/npz.js';
 import { crc32 } from '../src/util/crc32.js';
 import { tensor, tidy } from '../src/tensor/index.js';

@@ -14,6 +14,7 @@ import { PSPSegNet, pspArchitecture } from '../src/models/index.js';
 import { maskInput, parseLossConfig, pspsegLoss } from '../src/losses/index.js';
 import { maskBlocks } from '../src/pruning/index.js';
 import { predictSlidingWindow } from '../src/infer/predict_logits.js';
+import { libtorchWindowForward } from '../src/infer/libtorch_forward.js';
 import { deepSupervisionTargets } from '../src/data/augment/deep_supervision.js';
 import { tempDir } from './helpers.js';
 
@@ -68,7 +69,7 @@ test('CUDA: a PSP-Seg S training step with TR and RL gives the CPU\'s losses and
   nets.cpu.dispose(); nets.gpu.dispose();
 });
 
-test('CUDA: pruning\'s masked forward and sliding-window prediction match the CPU\'s', { skip }, () => {
+test('CUDA: pruning\'s masked forward and sliding-window prediction match the CPU\'s', { skip }, async () => {
   const nets = { cpu: network('cpu'), gpu: network(GPU) };
   for (const net of Object.values(nets)) {
     net.eval();
@@ -79,9 +80,9 @@ test('CUDA: pruning\'s masked forward and sliding-window prediction match the CP
   const [a, b] = [out('cpu'), out('gpu')];
   assert.ok(maxDiff(a, b) < 1e-3, `masked forward differs by ${maxDiff(a, b)}`);
   const image = Float32Array.from(randn([40, 48, 36], { generator: new Generator(5) }).toArray() as number[]);
-  const window = (side: 'cpu' | 'gpu') => predictSlidingWindow(nets[side], [image], [40, 48, 36],
-    { patchSize: [32, 32, 32], numClasses: 3, mirrorAxes: [0, 1, 2], windowsPerForward: 2, device: side === 'cpu' ? 'cpu' : GPU });
-  const [p, q] = [window('cpu'), window('gpu')];
+  const window = (side: 'cpu' | 'gpu') => predictSlidingWindow(libtorchWindowForward(nets[side], side === 'cpu' ? 'cpu' : GPU), [image], [40, 48, 36],
+    { patchSize: [32, 32, 32], numClasses: 3, mirrorAxes: [0, 1, 2], windowsPerForward: 2 });
+  const [p, q] = [await window('cpu'), await window('gpu')];
   assert.equal(q.windows, p.windows);
   let worst = 0;
   p.logits.forEach((c, k) => c.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - q.logits[k]![i]!)); }));

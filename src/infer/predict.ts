@@ -8,13 +8,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeNifti } from '../io/nifti.js';
-import type { Device } from '../tensor/index.js';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { Progress } from '../util/progress.js';
 import { labelAndProbabilities, labelVolume } from './export.js';
-import { toFloat16 } from './float16.js';
+import { toFloat16 } from '../util/float16.js';
 import type { InputCase } from './input_cases.js';
-import type { LoadedModel } from './model_folder.js';
+import type { Plan } from '../data/plan/plan_schema.js';
+import type { Shape3 } from '../util/triple.js';
+import type { WindowForward } from './window_forward.js';
 import { writeNpz } from './npz.js';
 import { predictSlidingWindow } from './predict_logits.js';
 import type { PredictPreprocessResult } from './preprocess_input.js';
@@ -23,9 +24,27 @@ import { paddingFor, windowStarts } from './sliding_window.js';
 import { voxelCount } from '../util/triple.js';
 import { inferenceMemoryBytes } from '../data/preprocess/memory_estimate.js';
 import { guardMemory } from '../util/memory.js';
-import { SegmentationNetwork } from '../models/index.js';
 
 export const PREDICT_LOG_FILE = 'predict_log.json';
+
+/** What prediction needs of a model, whichever engine runs it (a fold folder on libtorch, an ONNX file on onnxruntime). */
+export interface PredictionModel {
+  /** The fold folder or model file, for the log. */
+  source: string;
+  /** Which checkpoint ('final', 'best'). */
+  checkpoint: string;
+  forward: WindowForward;
+  /** Where the network runs: 'cpu', 'cuda:0'. */
+  device: string;
+  plan: Plan;
+  patchSize: Shape3;
+  numClasses: number;
+  inChannels: number;
+  /** Spatial axes (0..2, network array order) mirrored in training: the test-time mirroring uses these. */
+  mirrorAxes: number[];
+  /** Activation bytes of one forward of `windows` windows, for the memory guard (0 when unknown). */
+  windowBytes(windows: number): number;
+}
 
 export interface PredictOptions {
   outDir: string;
@@ -33,7 +52,6 @@ export interface PredictOptions {
   /** Mirroring test-time augmentation over the model's mirror axes (default true). */
   tta?: boolean;
   saveProbabilities?: boolean;
-  device?: Device;
   windowsPerForward?: number;
   /** Preprocess in this thread instead of a worker (no overlap; for debugging). */
   preprocessInThread?: boolean;
@@ -63,7 +81,9 @@ export interface CaseOutcome {
 export interface PredictSummary {
   model: string;
   checkpoint: string;
-  device: Device;
+  device: string;
+  /** What ran the network (window_forward.ts' name). */
+  backend: string;
   step: number;
   tta: boolean;
   mirror_axes: number[];
@@ -109,9 +129,9 @@ export function predictSummaryLine(r: PredictSummary, outDir: string): { line: s
   };
 }
 
-export async function predictCases(model: LoadedModel, cases: readonly InputCase[], o: PredictOptions): Promise<PredictSummary> {
+export async function predictCases(model: PredictionModel, cases: readonly InputCase[], o: PredictOptions): Promise<PredictSummary> {
   const t0 = performance.now();
-  const step = o.step ?? 0.5, tta = o.tta ?? true, device = o.device ?? 'cpu';
+  const step = o.step ?? 0.5, tta = o.tta ?? true;
   const mirrorAxes = tta ? model.mirrorAxes : [];
   await mkdir(o.outDir, { recursive: true });
   const outcomes: CaseOutcome[] = [];
@@ -137,13 +157,12 @@ export async function predictCases(model: LoadedModel, cases: readonly InputCase
     const patch = model.patchSize;
     // the sliding window and the export to the input grid must fit: else this case fails with what to change
     try {
-      const net = model.network;
-      const windowBytes = net instanceof SegmentationNetwork ? net.activationBytes(patch, o.windowsPerForward ?? 1) : 0;
+      const windowBytes = model.windowBytes(o.windowsPerForward ?? 1);
       guardMemory({
         what: `predicting ${c.id} (${voxelCount(pc.properties.shape)} voxels at the plan's spacing, ${model.numClasses} classes)`,
         bytes: inferenceMemoryBytes({
           inputVoxels: voxelCount(pc.properties.shapeBeforeCrop), resampledVoxels: voxelCount(pc.properties.shape),
-          channels: model.inChannels, classes: model.numClasses, windowBytes: windowBytes / 2, // no backward: about half a training step's activations
+          channels: model.inChannels, classes: model.numClasses, windowBytes,
         }),
         remedies: ['fewer windows per forward (--batch)', 'a machine with more memory'],
       });
@@ -153,8 +172,8 @@ export async function predictCases(model: LoadedModel, cases: readonly InputCase
     let done = 0;
     try {
       const t = performance.now();
-      const sw = predictSlidingWindow(model.network, pc.images, pc.properties.shape, {
-        patchSize: patch, numClasses: model.numClasses, step, mirrorAxes, device, windowsPerForward: o.windowsPerForward,
+      const sw = await predictSlidingWindow(model.forward, pc.images, pc.properties.shape, {
+        patchSize: patch, numClasses: model.numClasses, step, mirrorAxes, windowsPerForward: o.windowsPerForward,
         onProgress: (n) => { progress?.tick(n - done); done = n; },
       });
       const outPath = join(o.outDir, `${c.id}${c.ending}`);
@@ -190,9 +209,9 @@ export async function predictCases(model: LoadedModel, cases: readonly InputCase
   const order = new Map(cases.map((c, i) => [c.id, i]));
   outcomes.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   const summary: PredictSummary = {
-    model: model.dir,
-    checkpoint: model.checkpoint.name,
-    device, step, tta, mirror_axes: mirrorAxes,
+    model: model.source,
+    checkpoint: model.checkpoint,
+    device: model.device, backend: model.forward.name, step, tta, mirror_axes: mirrorAxes,
     cases: outcomes,
     failed: outcomes.filter((r) => r.status === 'failed').length,
     peak_rss_mb: peakRssMb(),

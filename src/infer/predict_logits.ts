@@ -1,19 +1,18 @@
 /**
- * Sliding-window prediction on a preprocessed case (nnU-Net v2's predict_sliding_window_return_logits):
- * pad to the patch where needed, run the network on every window (optionally averaged over the
- * mirrored copies), weight each window's logits with the Gaussian importance map, accumulate on the
- * padded grid in float32 and divide by the summed weights, then remove the padding.
+ * Sliding-window prediction on a preprocessed case (nnU-Net v2's predict_sliding_window_return_logits),
+ * on typed arrays around a pluggable network forward (window_forward.ts): pad to the patch where needed,
+ * run the network on every window (optionally averaged over the mirrored copies), weight each window's
+ * logits with the Gaussian importance map, accumulate on the padded grid in float32 and divide by the
+ * summed weights, then remove the padding.
  *
- * Memory is bounded by the image, the accumulator ([classes, ...image] float32) and one forward of at
- * most `windowsPerForward` windows: each forward (each mirrored copy) runs in its own scope, so its
- * intermediate tensors are freed before the next one starts.
+ * Memory is the padded image, the accumulator ([classes, ...padded] float32) and one forward of at most
+ * `windowsPerForward` windows.
  */
 import type { Shape3 } from '../util/triple.js';
 import { voxelCount } from '../util/triple.js';
-import { type Device, F, type Tensor, inferenceMode, stack, tensor, tidy, zeros } from '../tensor/index.js';
 import { gaussianImportanceMap } from './gaussian.js';
-import type { InferenceNetwork } from './model_folder.js';
 import { mirrorCombinations, paddingFor, windowStarts } from './sliding_window.js';
+import type { WindowForward } from './window_forward.js';
 
 export interface SlidingWindowOptions {
   patchSize: Shape3;
@@ -24,7 +23,6 @@ export interface SlidingWindowOptions {
   mirrorAxes?: readonly number[];
   /** Windows per network forward (default 1). */
   windowsPerForward?: number;
-  device?: Device;
   /** Called after each forward batch with the windows done so far and the total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -36,71 +34,109 @@ export interface SlidingWindowResult {
   forwards: number;
 }
 
-/** The concatenated channels as a [C, ...shape] tensor on `device`. */
-function imageTensor(images: readonly Float32Array[], shape: Shape3, device: Device): Tensor {
+/** Each channel zero-padded to `pad.shape` (the arrays themselves when there is no padding). */
+function padChannels(images: readonly Float32Array[], shape: Shape3, pad: ReturnType<typeof paddingFor>): Float32Array[] {
   const n = voxelCount(shape);
-  const all = new Float32Array(n * images.length);
   images.forEach((im, c) => {
     if (im.length !== n) throw new Error(`sliding window: channel ${c} has ${im.length} voxels, the image ${shape.join('x')}`);
-    all.set(im, c * n);
   });
-  const t = tensor(all, [images.length, ...shape]);
-  return device === 'cpu' ? t : t.toDevice(device);
+  if (pad.shape.every((s, a) => s === shape[a])) return [...images];
+  const [, P1, P2] = pad.shape, [S0, S1, S2] = shape, [b0, b1, b2] = pad.before;
+  return images.map((im) => {
+    const out = new Float32Array(voxelCount(pad.shape));
+    for (let a = 0; a < S0; a++) for (let b = 0; b < S1; b++) {
+      out.set(im.subarray((a * S1 + b) * S2, (a * S1 + b + 1) * S2), ((a + b0) * P1 + b + b1) * P2 + b2);
+    }
+    return out;
+  });
 }
 
-/** t[..., a:a+p0, b:b+p1, c:c+p2] over the last three dims (a view). */
-function window(t: Tensor, start: Shape3, patch: Shape3): Tensor {
-  const d = t.rank - 3;
-  return t.narrow(d, start[0], patch[0]).narrow(d + 1, start[1], patch[1]).narrow(d + 2, start[2], patch[2]);
+/** Copies the window at `start` of every channel into `out` at `offset` ([C, ...patch]). */
+function gatherWindow(channels: readonly Float32Array[], padded: Shape3, start: Shape3, patch: Shape3, out: Float32Array, offset: number): void {
+  const [, P1, P2] = padded, [p0, p1, p2] = patch;
+  let o = offset;
+  for (const ch of channels) {
+    for (let a = 0; a < p0; a++) for (let b = 0; b < p1; b++, o += p2) {
+      const i = ((start[0] + a) * P1 + start[1] + b) * P2 + start[2];
+      out.set(ch.subarray(i, i + p2), o);
+    }
+  }
 }
 
-export function predictSlidingWindow(network: InferenceNetwork, images: readonly Float32Array[], shape: Shape3, o: SlidingWindowOptions): SlidingWindowResult {
-  const patch = o.patchSize, step = o.step ?? 0.5, device = o.device ?? 'cpu';
+/**
+ * `blocks` consecutive C-order volumes of shape `patch`, each flipped along the spatial `axes` (0..2).
+ * A flip is its own inverse: the same call flips the network's output back.
+ */
+export function flipVolumes(src: Float32Array, blocks: number, patch: Shape3, axes: readonly number[]): Float32Array {
+  if (!axes.length) return src;
+  const [P0, P1, P2] = patch, vol = P0 * P1 * P2;
+  const f0 = axes.includes(0), f1 = axes.includes(1), f2 = axes.includes(2);
+  const out = new Float32Array(src.length);
+  for (let n = 0; n < blocks; n++) {
+    const base = n * vol;
+    for (let a = 0; a < P0; a++) {
+      const sa = f0 ? P0 - 1 - a : a;
+      for (let b = 0; b < P1; b++) {
+        const from = base + (sa * P1 + (f1 ? P1 - 1 - b : b)) * P2, to = base + (a * P1 + b) * P2;
+        if (f2) for (let c = 0; c < P2; c++) out[to + c] = src[from + P2 - 1 - c]!;
+        else out.set(src.subarray(from, from + P2), to);
+      }
+    }
+  }
+  return out;
+}
+
+export async function predictSlidingWindow(forward: WindowForward, images: readonly Float32Array[], shape: Shape3, o: SlidingWindowOptions): Promise<SlidingWindowResult> {
+  const patch = o.patchSize, step = o.step ?? 0.5, K = o.numClasses, C = images.length;
   const perForward = o.windowsPerForward ?? 1;
   if (!Number.isInteger(perForward) || perForward < 1) throw new Error(`windowsPerForward must be a positive integer, got ${perForward}`);
   const pad = paddingFor(shape, patch);
   const starts = windowStarts(pad.shape, patch, step);
-  const combos = mirrorCombinations(o.mirrorAxes ?? []).map((axes) => axes.map((a) => a + 2));
-  const K = o.numClasses;
-  network.eval();
+  const combos = mirrorCombinations(o.mirrorAxes ?? []);
+  const x = padChannels(images, shape, pad);
+  const P = voxelCount(patch), N = voxelCount(pad.shape);
+  // nnU-Net: the mean over the mirrored predictions, times the Gaussian
+  const gaussian = gaussianImportanceMap(patch);
+  const scaled = gaussian.map((g) => g / combos.length);
+  const acc = Array.from({ length: K }, () => new Float32Array(N));
+  const weight = new Float32Array(N);
+  const [, Q1, Q2] = pad.shape, [p0, p1, p2] = patch;
   let forwards = 0;
-  const logits = inferenceMode(() => tidy(() => {
-    const raw = imageTensor(images, shape, device);
-    // F.pad lists (before, after) from the last dim
-    const x = pad.shape.every((n, a) => n === shape[a]) ? raw
-      : F.pad(raw, [pad.before[2], pad.after[2], pad.before[1], pad.after[1], pad.before[0], pad.after[0]], 'constant', 0);
-    if (x !== raw) raw.dispose(); // only the padded copy is needed from here on
-    const gaussian = tensor(gaussianImportanceMap(patch), patch).toDevice(device);
-    const acc = zeros([K, ...pad.shape], { device });
-    const weight = zeros(pad.shape, { device });
-    for (let first = 0; first < starts.length; first += perForward) {
-      const batch = starts.slice(first, first + perForward);
-      tidy(() => {
-        const input = stack(batch.map((s) => window(x, s, patch)));
-        const sum = zeros([batch.length, K, ...patch], { device });
-        for (const dims of combos) {
-          // one scope per forward: the network's intermediates are freed before the next mirrored copy runs
-          tidy(() => {
-            const out = network.forward(dims.length ? input.flip(dims) : input).logits[0];
-            if (!out) throw new Error('the network returned no logits');
-            const expect = [batch.length, K, ...patch];
-            if (out.shape.join() !== expect.join()) throw new Error(`the network returned logits [${out.shape}], expected [${expect}] (classes from the plan)`);
-            sum.add_(dims.length ? out.flip(dims) : out);
-          });
-          forwards++;
-        }
-        // nnU-Net: mean over the mirrored predictions, then times the Gaussian
-        const weighted = sum.mul_(gaussian.div(combos.length));
-        batch.forEach((s, b) => {
-          window(acc, s, patch).add_(weighted.select(0, b));
-          window(weight, s, patch).add_(gaussian);
-        });
-      });
-      o.onProgress?.(Math.min(first + perForward, starts.length), starts.length);
+  for (let first = 0; first < starts.length; first += perForward) {
+    const batch = starts.slice(first, first + perForward), B = batch.length;
+    const input = new Float32Array(B * C * P);
+    batch.forEach((s, b) => gatherWindow(x, pad.shape, s, patch, input, b * C * P));
+    const sum = new Float32Array(B * K * P);
+    for (const axes of combos) {
+      const out = await forward.run(flipVolumes(input, B * C, patch, axes), [B, C, ...patch]);
+      if (out.length !== B * K * P) {
+        throw new Error(`the network returned ${out.length} values for ${B} window(s) of ${patch.join('x')}, expected ${K} classes `
+          + `(logits [${[B, K, ...patch]}], classes from the plan)`);
+      }
+      const back = flipVolumes(out, B * K, patch, axes);
+      for (let i = 0; i < sum.length; i++) sum[i] += back[i]!;
+      forwards++;
     }
-    const cropped = window(acc.div_(weight), pad.before, shape);
-    return cropped.contiguous().toTypedArray<'float32'>();
-  }));
-  const n = voxelCount(shape);
-  return { logits: Array.from({ length: K }, (_, c) => logits.subarray(c * n, (c + 1) * n)), windows: starts.length, forwards };
+    batch.forEach((s, b) => {
+      for (let a = 0, j = 0; a < p0; a++) for (let bb = 0; bb < p1; bb++) {
+        const row = ((s[0] + a) * Q1 + s[1] + bb) * Q2 + s[2];
+        for (let c = 0; c < p2; c++, j++) {
+          const g = scaled[j]!;
+          for (let k = 0; k < K; k++) acc[k]![row + c] += sum[(b * K + k) * P + j]! * g;
+          weight[row + c] += gaussian[j]!;
+        }
+      }
+    });
+    o.onProgress?.(Math.min(first + perForward, starts.length), starts.length);
+  }
+  const [S0, S1, S2] = shape, [b0, b1, b2] = pad.before;
+  const logits = acc.map((ch) => {
+    const out = new Float32Array(voxelCount(shape));
+    for (let a = 0, i = 0; a < S0; a++) for (let b = 0; b < S1; b++) {
+      const row = ((a + b0) * Q1 + b + b1) * Q2 + b2;
+      for (let c = 0; c < S2; c++, i++) out[i] = ch[row + c]! / weight[row + c]!;
+    }
+    return out;
+  });
+  return { logits, windows: starts.length, forwards };
 }

@@ -9,7 +9,8 @@
  * `decoder.seg_layers.{k}`, k = 0 at the lowest resolution. An nnU-Net checkpoint's tensors thus load by name.
  */
 import { type Generator, type Tensor, cat, tidy } from '../tensor/index.js';
-import { Conv3d, ConvTranspose3d, Module, Sequential, chain } from '../nn/index.js';
+import { Conv3d, ConvTranspose3d, Module, Sequential, chain, childName } from '../nn/index.js';
+import type { OnnxGraphBuilder } from '../util/onnx_graph.js';
 import { type PlainArchitecture, validateArchitecture } from './architecture.js';
 import { StackedConvBlocks } from './blocks/conv_norm_act.js';
 import { ModuleList } from './blocks/module_list.js';
@@ -118,6 +119,21 @@ export class PlainUNet extends SegmentationNetwork {
     const skips = this.encode(x);
     const { logits, region } = this.decoder.run(skips, this.deepSupervision);
     return { logits, encoderFeatures: skips, regionFeatures: region };
+  }
+
+  /** The full-resolution logits: transposed-conv upsampling, concatenated skips, the last segmentation layer. */
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name = ''): string {
+    const n = (child: string): string => childName(name, child);
+    const skips: string[] = [];
+    this.encoder.blocks.forEach((b, s) => skips.push(b.exportOnnx(g, skips.at(-1) ?? x, n(`encoder.stages.${s}.0`))));
+    const d = this.decoder, stages = d.stages.length;
+    let below = skips.at(-1)!;
+    for (let k = 0; k < stages; k++) {
+      const up = d.transpconvs.at(k).exportOnnx(g, below, n(`decoder.transpconvs.${k}`));
+      const joined = g.node('Concat', [up, skips[skips.length - 2 - k]!], { axis: 1 }, n(`decoder.concat${k}`));
+      below = d.stages.at(k).exportOnnx(g, joined, n(`decoder.stages.${k}`));
+    }
+    return d.seg_layers.at(stages - 1).exportOnnx(g, below, n(`decoder.seg_layers.${stages - 1}`));
   }
 
   architecture(): PlainArchitecture {

@@ -12,7 +12,8 @@
  * and `head` at stage 0, `head{i}` above.
  */
 import { type Generator, type Tensor, tidy } from '../tensor/index.js';
-import { type AnyModule, Conv3d, chain } from '../nn/index.js';
+import { type AnyModule, Conv3d, chain, childName } from '../nn/index.js';
+import type { OnnxGraphBuilder } from '../util/onnx_graph.js';
 import { type PspArchitecture, validateArchitecture } from './architecture.js';
 import { ConvBlock } from './blocks/conv_block.js';
 import { DownSample } from './blocks/down_sample.js';
@@ -142,6 +143,20 @@ export class PSPSegNet extends SegmentationNetwork {
       if (i === 1 || this.returnDecoderFeatures) outputs[i] = output;
       return { output, logits, outputs };
     });
+  }
+
+  /** The full-resolution logits (no deep supervision), as forward computes them in inference. */
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name = ''): string {
+    const names = new Map(this.namedChildren().map(([n, m]) => [m, childName(name, n)]));
+    const run = (m: AnyModule, v: string): string => m.exportOnnx(g, v, names.get(m)!);
+    const features: string[] = [];
+    for (const stage of this.encoder) features.push(run(stage.block, run(stage.entry, features.at(-1) ?? x)));
+    let below = features.at(-1)!;
+    for (const stage of [...this.decoder].reverse()) {
+      const joined = g.node('Add', [run(stage.up, below), features[stage.index]!], {}, `${childName(name, `skip${stage.index}`)}`);
+      below = run(stage.block, joined);
+    }
+    return run(this.decoder[0]!.head!, below);
   }
 
   architecture(): PspArchitecture {

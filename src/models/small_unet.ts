@@ -7,7 +7,9 @@
 import type { NetworkOutput } from '../nn/index.js';
 import { z } from 'zod';
 import { F, Generator, type Tensor } from '../tensor/index.js';
-import { Conv3d, InstanceNorm3d, LeakyReLU, Module, Sequential } from '../nn/index.js';
+import { Conv3d, InstanceNorm3d, LeakyReLU, Module, Sequential, childName } from '../nn/index.js';
+import type { OnnxGraphBuilder } from '../util/onnx_graph.js';
+import { onnxNearestTimesTwo } from './blocks/up_sample.js';
 
 /** Structurally the network output of src/models/network.ts (logits [full res]; no deep supervision). */
 
@@ -64,6 +66,18 @@ export class SmallUNet extends Module<[Tensor], NetworkOutput> {
     const d1 = this.dec1.forward(up(this.up2, bottom).add(s1));
     const logits = this.head.forward(this.dec0.forward(up(this.up1, d1).add(s0)));
     return { logits: [logits], encoderFeatures: [s0, s1, bottom], regionFeatures: null };
+  }
+
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name = ''): string {
+    const n = (child: string): string => childName(name, child);
+    const s0 = this.enc0.exportOnnx(g, x, n('enc0'));
+    const s1 = this.enc1.exportOnnx(g, s0, n('enc1'));
+    const bottom = this.enc2.exportOnnx(g, s1, n('enc2'));
+    // forward upsamples, then convolves 1x1x1; the same function the other way round, with 8x less work
+    const up = (m: Conv3d, v: string, child: string) => onnxNearestTimesTwo(g, m.exportOnnx(g, v, n(child)), n(`${child}.resize`));
+    const d1 = this.dec1.exportOnnx(g, g.node('Add', [up(this.up2, bottom, 'up2'), s1], {}, n('skip1')), n('dec1'));
+    const d0 = this.dec0.exportOnnx(g, g.node('Add', [up(this.up1, d1, 'up1'), s0], {}, n('skip0')), n('dec0'));
+    return this.head.exportOnnx(g, d0, n('head'));
   }
 
   architecture(): SmallUNetArchitecture {

@@ -7,7 +7,8 @@
  * happens to the JS handles.
  */
 import { type Tensor, tidy } from '../tensor/index.js';
-import { Module } from './module.js';
+import { type AnyModule, Module } from './module.js';
+import type { OnnxGraphBuilder } from '../util/onnx_graph.js';
 
 /** A module taking and returning one tensor, or a function doing so (an activation, an in-place add). */
 export type Step = Module<[Tensor], Tensor> | ((x: Tensor) => Tensor);
@@ -25,4 +26,15 @@ export function chain(x: Tensor, ...steps: Step[]): Tensor {
     run = () => tidy(() => (step instanceof Module ? step.forward(before()) : step(before())));
   }
   return run();
+}
+
+/** An ONNX step: a module (its exportOnnx) or a function writing nodes for `x` under `name`. */
+export type OnnxStep = AnyModule | ((g: OnnxGraphBuilder, x: string, name: string) => string);
+
+/** `name.child` (just `child` at the top of a network). */
+export const childName = (name: string, child: string): string => (name ? `${name}.${child}` : child);
+
+/** The ONNX counterpart of chain: `steps` in order (their keys name their values under `name`); returns the last output. */
+export function onnxChain(g: OnnxGraphBuilder, x: string, name: string, steps: Record<string, OnnxStep>): string {
+  return Object.entries(steps).reduce((v, [key, step]) => (step instanceof Module ? step.exportOnnx(g, v, childName(name, key)) : step(g, v, childName(name, key))), x);
 }

@@ -5,6 +5,7 @@ import { chain } from './chain.js';
 import { kaimingNormal_ } from './init.js';
 
 import type { Triple } from '../util/triple.js';
+import type { OnnxGraphBuilder } from '../util/onnx_graph.js';
 
 export type { Triple };
 const triple = (v: number | Triple): Triple => (typeof v === 'number' ? [v, v, v] : v);
@@ -46,6 +47,14 @@ export class Conv3d extends Module {
     });
   }
 
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string {
+    const inputs = [x, this.onnxWeight(g, name, 'weight')];
+    if (this.maybeParam('bias')) inputs.push(this.onnxWeight(g, name, 'bias'));
+    return g.node('Conv', inputs, {
+      kernel_shape: [...this.kernel], strides: [...this.stride], pads: [...this.padding, ...this.padding], dilations: [...this.dilation], group: this.groups,
+    }, name);
+  }
+
   /** Output spatial size for an input spatial size (planning and memory estimates use it). */
   outputShape(input: Triple): Triple {
     return input.map((n, i) => Math.floor((n + 2 * this.padding[i] - this.dilation[i] * (this.kernel[i] - 1) - 1) / this.stride[i]) + 1) as Triple;
@@ -70,6 +79,12 @@ export class ConvTranspose3d extends Module {
   forward(x: Tensor): Tensor {
     return F.convTranspose3d(x, this.param('weight'), this.maybeParam('bias'), { stride: this.stride, padding: this.padding });
   }
+
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string {
+    const inputs = [x, this.onnxWeight(g, name, 'weight')];
+    if (this.maybeParam('bias')) inputs.push(this.onnxWeight(g, name, 'bias'));
+    return g.node('ConvTranspose', inputs, { kernel_shape: [...this.kernel], strides: [...this.stride], pads: [...this.padding, ...this.padding] }, name);
+  }
 }
 
 /** Instance norm (nnU-Net: affine, eps 1e-5, no running statistics). */
@@ -84,11 +99,24 @@ export class InstanceNorm3d extends Module {
   forward(x: Tensor): Tensor {
     return F.instanceNorm(x, { weight: this.maybeParam('weight'), bias: this.maybeParam('bias'), eps: this.o.eps ?? 1e-5 });
   }
+
+  /** ONNX's InstanceNormalization always takes a scale and a bias: ones and zeros when not affine. */
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string {
+    const affine = this.maybeParam('weight') !== null;
+    const scale = affine ? this.onnxWeight(g, name, 'weight') : g.constant(`${name}.ones`, [this.channels], new Float32Array(this.channels).fill(1));
+    const bias = affine ? this.onnxWeight(g, name, 'bias') : g.constant(`${name}.zeros`, [this.channels], new Float32Array(this.channels));
+    return g.node('InstanceNormalization', [x, scale, bias], { epsilon: this.o.eps ?? 1e-5 }, name, ['epsilon']);
+  }
 }
 
 export class LeakyReLU extends Module {
   constructor(readonly slope = 0.01) { super(); }
   forward(x: Tensor): Tensor { return x.leakyRelu(this.slope); }
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string { return onnxLeakyRelu(g, x, name, this.slope); }
+}
+
+export function onnxLeakyRelu(g: OnnxGraphBuilder, x: string, name: string, slope: number): string {
+  return g.node('LeakyRelu', [x], { alpha: slope }, name, ['alpha']);
 }
 
 /** Runs its children in order, each intermediate freed once the next child has it (see chain.ts). */
@@ -100,5 +128,8 @@ export class Sequential extends Module {
   forward(x: Tensor): Tensor {
     // The children now, not at construction: deleteModule may have removed some.
     return chain(x, ...this.namedChildren().map(([, m]) => m as Module));
+  }
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string {
+    return this.namedChildren().reduce((v, [child, m]) => m.exportOnnx(g, v, `${name}.${child}`), x);
   }
 }

@@ -3,6 +3,7 @@
  * buffers live outside memory scopes (they are `keep`-ed) and are freed by `dispose()`.
  */
 import { Tensor, type Device, noGrad, tidy } from '../tensor/index.js';
+import type { OnnxGraphBuilder } from '../util/onnx_graph.js';
 
 /**
  * `In` is the tuple of forward's arguments and `Out` what it returns: a network with deep
@@ -20,6 +21,20 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   private readonly _children = new Map<string, AnyModule>();
 
   abstract forward(...inputs: In): Out;
+
+  /**
+   * Writes forward's computation on the value `x` into an ONNX graph, inference mode (src/util/onnx_graph.ts);
+   * returns the output's name. `name`: the module's dotted name, which names its values and weights.
+   */
+  exportOnnx(_g: OnnxGraphBuilder, _x: string, name: string): string {
+    throw new Error(`${this.constructor.name} (${name || 'the network'}) has no ONNX export`);
+  }
+
+  /** A parameter as an ONNX weight named `<name>.<param>`. */
+  protected onnxWeight(g: OnnxGraphBuilder, name: string, param: string): string {
+    const p = this.param(param);
+    return g.weight(`${name}.${param}`, [...p.shape], p.toTypedArray<'float32'>());
+  }
 
   /** Registers a trainable tensor (taken out of scopes, gradients on). */
   protected registerParameter(name: string, t: Tensor): Tensor {

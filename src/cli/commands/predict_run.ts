@@ -6,6 +6,7 @@ import { listInputCases } from '../../infer/input_cases.js';
 import { type NetworkBuilder, loadModelFolder } from '../../infer/model_folder.js';
 import type { CheckpointKind } from '../../models/model_folder.js';
 import { predictCases, predictSummaryLine } from '../../infer/predict.js';
+import { libtorchPredictionModel } from '../../infer/libtorch_forward.js';
 import { type Device, engineConfig } from '../../tensor/index.js';
 
 export interface PredictCommandOptions {
@@ -45,8 +46,8 @@ export async function runPredict(o: PredictCommandOptions, { builder }: { builde
       if (!cases.length) { console.error(`pspseg predict: --val: none of the model's ${val.length} validation case(s) (${val.slice(0, 3).join(', ')}, ...) is among the inputs`); return 1; }
       if (absent.length) console.error(`pspseg predict: --val: ${absent.length} validation case(s) not among the inputs: ${absent.slice(0, 10).join(', ')}${absent.length > 10 ? ', ...' : ''}`);
     }
-    const r = await predictCases(model, cases, {
-      outDir: o.output, step: o.step, tta: o.tta, saveProbabilities: o.saveProbabilities, device: o.device,
+    const r = await predictCases(libtorchPredictionModel(model, o.device), cases, {
+      outDir: o.output, step: o.step, tta: o.tta, saveProbabilities: o.saveProbabilities,
       windowsPerForward: o.batch, preprocessInThread: !o.overlap, progress: !o.quiet,
       onCase: (c) => { if (c.status === 'failed') console.error(`pspseg predict: ${c.id} skipped: ${c.error}`); },
     });

@@ -4,11 +4,14 @@
  * nnU-Net (`convs.{j}.conv`, `convs.{j}.norm`) so its checkpoints map onto ours by name.
  */
 import { type Generator, type Tensor } from '../../tensor/index.js';
-import { Conv3d, InstanceNorm3d, Module, Sequential, chain } from '../../nn/index.js';
+import { Conv3d, InstanceNorm3d, Module, Sequential, chain, onnxChain, onnxLeakyRelu } from '../../nn/index.js';
+import type { OnnxGraphBuilder } from '../../util/onnx_graph.js';
 import { type FeatureShape, type ShapedBlock, type Triple, LRELU_SLOPE, convShape, featureBytes } from '../shapes.js';
 
 /** LReLU with PSP-Seg's and nnU-Net's slope, as a step of a chain. */
 export const leakyRelu = (x: Tensor): Tensor => x.leakyRelu(LRELU_SLOPE);
+/** Its ONNX node. */
+export const onnxLeaky = (g: OnnxGraphBuilder, x: string, name: string): string => onnxLeakyRelu(g, x, name, LRELU_SLOPE);
 
 export class ConvNormAct extends Module implements ShapedBlock {
   readonly conv: Conv3d;
@@ -22,6 +25,10 @@ export class ConvNormAct extends Module implements ShapedBlock {
 
   forward(x: Tensor): Tensor {
     return chain(x, this.conv, this.norm, leakyRelu);
+  }
+
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string {
+    return onnxChain(g, x, name, { conv: this.conv, norm: this.norm, act: onnxLeaky });
   }
 
   outputShape(input: FeatureShape): FeatureShape {
@@ -48,6 +55,7 @@ export class StackedConvBlocks extends Module implements ShapedBlock {
   }
 
   forward(x: Tensor): Tensor { return this.convs.forward(x); }
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string { return onnxChain(g, x, name, { convs: this.convs }); }
 
   outputShape(input: FeatureShape): FeatureShape {
     return this.blocks.reduce((s, b) => b.outputShape(s), input);

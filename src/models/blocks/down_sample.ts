@@ -3,9 +3,10 @@
  * `LReLU(conv1x1x1 stride 2 (x) + IN(conv3 (LReLU(IN(conv3 stride 2 (x))))))`.
  */
 import { type Generator, type Tensor } from '../../tensor/index.js';
-import { Conv3d, InstanceNorm3d, Module, chain } from '../../nn/index.js';
+import { Conv3d, InstanceNorm3d, Module, chain, onnxChain } from '../../nn/index.js';
+import type { OnnxGraphBuilder } from '../../util/onnx_graph.js';
 import { type FeatureShape, type ShapedBlock, convShape, featureBytes } from '../shapes.js';
-import { leakyRelu } from './conv_norm_act.js';
+import { leakyRelu, onnxLeaky } from './conv_norm_act.js';
 
 export class DownSample extends Module implements ShapedBlock {
   readonly skip: Conv3d;
@@ -30,6 +31,12 @@ export class DownSample extends Module implements ShapedBlock {
       // Summed into the skip conv's output in place (a conv does not save its output for backward).
       return this.skip.forward(t).add_(residual);
     }, leakyRelu);
+  }
+
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string {
+    const residual = onnxChain(g, x, name, { conv1: this.conv1, norm1: this.norm1, act1: onnxLeaky, conv2: this.conv2, norm2: this.norm2 });
+    const sum = g.node('Add', [this.skip.exportOnnx(g, x, `${name}.skip`), residual], {}, `${name}.add`);
+    return onnxLeaky(g, sum, `${name}.act`);
   }
 
   outputShape(input: FeatureShape): FeatureShape {

@@ -4,9 +4,10 @@
  * to 0). `forward` returns the block's weighted contribution `scale * EB(x)`.
  */
 import { type Generator, type Tensor, zeros } from '../../tensor/index.js';
-import { Conv3d, InstanceNorm3d, Module, chain } from '../../nn/index.js';
+import { Conv3d, InstanceNorm3d, Module, chain, onnxChain } from '../../nn/index.js';
+import type { OnnxGraphBuilder } from '../../util/onnx_graph.js';
 import { type FeatureShape, type ShapedBlock, type Triple, featureBytes, withChannels } from '../shapes.js';
-import { leakyRelu } from './conv_norm_act.js';
+import { leakyRelu, onnxLeaky } from './conv_norm_act.js';
 
 export class EfficientBlock extends Module implements ShapedBlock {
   readonly hidden: number;
@@ -38,6 +39,12 @@ export class EfficientBlock extends Module implements ShapedBlock {
   /** EB(x) without the PRM weight. */
   branch(x: Tensor): Tensor {
     return chain(x, this.reduce, this.norm1, leakyRelu, this.conv, this.norm2);
+  }
+
+  /** `scale * EB(x)`, the scale a one-element weight. */
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string {
+    const branch = onnxChain(g, x, name, { reduce: this.reduce, norm1: this.norm1, act: onnxLeaky, conv: this.conv, norm2: this.norm2 });
+    return g.node('Mul', [branch, this.onnxWeight(g, name, 'scale')], {}, `${name}.weighted`);
   }
 
   outputShape(input: FeatureShape): FeatureShape {

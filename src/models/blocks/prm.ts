@@ -15,8 +15,9 @@
  */
 import { type Generator, type Tensor, tidy } from '../../tensor/index.js';
 import { Module, chain } from '../../nn/index.js';
+import type { OnnxGraphBuilder } from '../../util/onnx_graph.js';
 import { type FeatureShape, type ShapedBlock, type Triple, featureBytes } from '../shapes.js';
-import { leakyRelu } from './conv_norm_act.js';
+import { leakyRelu, onnxLeaky } from './conv_norm_act.js';
 import { EfficientBlock } from './efficient_block.js';
 import type { BlockState, PrmBlockView } from './block_state.js';
 
@@ -59,6 +60,14 @@ export class ParallelRedundantModule extends Module implements ShapedBlock {
     const used = [...this.branches].filter(([j]) => this._states[j] === 'active' && !exclude?.has(j)).map(([, block]) => block);
     if (used.length === 0) return x;
     return chain(x, (t) => this.residualSum(t, used), leakyRelu);
+  }
+
+  /** Active blocks only: masked and deleted ones are not in the graph; with none, the identity (no node). */
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string {
+    const active = [...this.branches].filter(([j]) => this._states[j] === 'active');
+    if (!active.length) return x;
+    const sum = active.reduce((acc, [j, block]) => g.node('Add', [acc, block.exportOnnx(g, x, `${name}.b${j}`)], {}, `${name}.sum`), x);
+    return onnxLeaky(g, sum, `${name}.act`);
   }
 
   /** `x + sum of w_j * EB_j(x)`, each branch's output freed once it is in the sum. */

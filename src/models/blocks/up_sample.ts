@@ -7,12 +7,22 @@
  */
 import { F, type Generator, type Tensor } from '../../tensor/index.js';
 import { Conv3d, Module, chain } from '../../nn/index.js';
+import type { OnnxGraphBuilder } from '../../util/onnx_graph.js';
 import { type FeatureShape, type ShapedBlock, featureBytes } from '../shapes.js';
 
 const nearestTimesTwo = (x: Tensor): Tensor => {
   const [, , d, h, w] = x.shape;
   return F.interpolate(x, { size: [2 * d!, 2 * h!, 2 * w!], mode: 'nearest' });
 };
+
+/**
+ * Nearest x2 as ONNX Resize: output voxel i reads input floor(i / 2) (asymmetric coordinates, floor),
+ * which is what F.interpolate's nearest mode computes.
+ */
+export function onnxNearestTimesTwo(g: OnnxGraphBuilder, x: string, name: string): string {
+  const scales = g.constant(`${name}.scales`, [5], Float32Array.of(1, 1, 2, 2, 2));
+  return g.node('Resize', [x, '', scales], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, name);
+}
 
 export class UpSample extends Module implements ShapedBlock {
   readonly conv: Conv3d;
@@ -24,6 +34,10 @@ export class UpSample extends Module implements ShapedBlock {
 
   forward(x: Tensor): Tensor {
     return chain(x, this.conv, nearestTimesTwo);
+  }
+
+  override exportOnnx(g: OnnxGraphBuilder, x: string, name: string): string {
+    return onnxNearestTimesTwo(g, this.conv.exportOnnx(g, x, `${name}.conv`), `${name}.resize`);
   }
 
   outputShape(input: FeatureShape): FeatureShape {
