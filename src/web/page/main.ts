@@ -3,7 +3,7 @@
  * dropped, one file per channel or one 4D file), shows it, segments it in the inference worker with a
  * progress bar, then shows the labels over the scan with their volumes and saves the label map.
  * Whatever fails is said in the page's alert box: the page is never left blank or silently stuck.
- * `document.body.dataset.state` says where it is (loading, ready, segmenting, done, error): the
+ * `document.body.dataset.state` says where it is (loading, ready, reading, segmenting, done, error): the
  * browser test waits on it.
  */
 import { type DeployedModel, readDeployedModel } from '../../infer/deployed_model.js';
@@ -21,7 +21,7 @@ import { type PageElements, pageElements } from './page_elements.js';
 import { ScanViewer } from './viewer.js';
 import type { FromWorker, ToWorker } from './worker_protocol.js';
 
-type PageState = 'loading' | 'ready' | 'segmenting' | 'done' | 'error';
+type PageState = 'loading' | 'ready' | 'reading' | 'segmenting' | 'done' | 'error';
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -94,6 +94,7 @@ class App {
     if (!files.length) return;
     if (this.busy) { this.el.alert.hidden = false; this.el.alert.textContent = 'A scan is being segmented: wait until it is done.'; return; }
     this.clearError();
+    this.setState('reading'); // at once, in the change event: a state left from the last file never answers for this one
     let input: CaseInput;
     let picked: { name: string; bytes: Uint8Array }[];
     try {

@@ -21,10 +21,10 @@ function diceTable(info: DeployedModelInfo): string {
   const v = info.validation;
   if (!v) return '<p class="muted">No validation result travelled with this model.</p>';
   const rows = info.labels.filter((l) => l.value !== 0).map((l) => {
-    const d = v.perClass[l.name] ?? v.perClass[String(l.value)];
-    return `<tr><td>${swatch(l.value)}${esc(l.name)}</td><td class="num">${d === undefined || d === null ? '\u2013' : d.toFixed(3)}</td></tr>`;
+    const d = v.perClass[l.name];
+    return `<tr><td>${swatch(l.value)}${esc(l.name)}</td><td class="num">${d === undefined ? '\u2013' : d.toFixed(3)}</td></tr>`;
   });
-  return `<table class="dice"><thead><tr><th>validation Dice</th><th class="num"></th></tr></thead><tbody>${rows.join('')}`
+  return `<table class="dice"><thead><tr><th>validation Dice, ${v.cases} case${v.cases === 1 ? '' : 's'}</th><th class="num"></th></tr></thead><tbody>${rows.join('')}`
     + `<tr class="mean"><td>mean</td><td class="num">${v.meanDice.toFixed(3)}</td></tr></tbody></table>`;
 }
 
@@ -46,17 +46,20 @@ function pruningGrid(info: DeployedModelInfo): string {
 /** The card's inner HTML. */
 export function modelCardHtml(info: DeployedModelInfo): string {
   const n = info.network;
-  const trained = info.dataset.trainingCases === null ? esc(info.dataset.name) : `${esc(info.dataset.name)}, ${fmtInt(info.dataset.trainingCases)} training cases`;
+  const cases = info.dataset.trainingCases === null ? '' : `, ${fmtInt(info.dataset.trainingCases)} cases`;
+  const fold = info.fold === null ? '' : info.fold === 'all' ? '; trained on every case (no held-out fold)' : `; cross-validation fold ${info.fold}`;
   const facts = [
     row('Network', `${esc(n.name)}`),
     row('Parameters', esc(parameterText(n.parametersBeforePruning, n.parameters))),
     pruningFacts(info),
-    row('Trained on', trained),
+    row('Trained on', esc(`${info.dataset.name}${cases}${fold}`)),
     row('Input', esc(`${info.channels.join(', ')} (${info.channels.length} channel${info.channels.length === 1 ? '' : 's'})`)),
     row('Labels', info.labels.filter((l) => l.value !== 0).map((l) => `${swatch(l.value)}${esc(l.name)}`).join(' ')),
-    row('Patch', esc(`${info.patchSize.join(' x ')} voxels`)),
+    // stored in the network's array order (z, y, x); shown per image axis x, y, z, as every pspseg command shows triples
+    row('Patch', esc(`${[...info.patchSize].reverse().join(' x ')} voxels (x, y, z)`)),
     row('WebGPU', n.webgpu ? 'can run on WebGPU' : esc(`WASM only${n.webgpuNote ? `: ${n.webgpuNote}` : ''}`)),
-    row('Made by', esc(`pspseg ${info.pspsegVersion}`)),
+    row('Weights', esc(`checkpoint '${info.checkpoint}'${n.halfWeights ? ', stored as float16' : ''}`)),
+    row('Exported', esc(`${info.exportedAt.slice(0, 10)} by pspseg ${info.pspsegVersion}`)),
   ];
   return `<div class="card-cols"><dl class="facts">${facts.join('')}</dl>${diceTable(info)}</div>${pruningGrid(info)}`;
 }

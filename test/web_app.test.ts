@@ -1,0 +1,144 @@
+/**
+ * The browser app end to end, in a real browser: a PSP-Seg S fold trained for a few steps on ten
+ * hippocampus cases is exported to ONNX, `pspseg app` writes its site, the site's server (COOP/COEP)
+ * serves it on 127.0.0.1, and Debian's headless Chromium opens the page, is given a hippocampus scan
+ * through the file input, segments it with onnxruntime-web's WASM on every core, and saves the label
+ * map. Checked: the saved map is on the scan's grid and agrees with `pspseg predict` (libtorch) on at
+ * least 99.99% of voxels; the volumes the page shows are the saved map's; the page ran with as many
+ * threads as the browser has cores (cross-origin isolated); bad input (not NIfTI, a wrong channel
+ * count) and a model the page cannot run each get their message in the page; nothing was logged as an
+ * error. A screenshot of the result is saved to test/output/web_app.png.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Page } from 'playwright-core';
+import { decodeNifti } from '../src/io/nifti_codec.js';
+import { readNifti } from '../src/io/nifti.js';
+import { exportModelFolder } from '../src/infer/onnx_export.js';
+import { predict } from '../src/cli/commands/predict.js';
+import { runTraining } from '../src/train/run.js';
+import { writeSite } from '../src/web/site/write_site.js';
+import { serveSite } from '../src/web/site/serve_site.js';
+import { formatMillilitres } from '../src/web/page/label_volumes.js';
+import { repoRoot, tempDir } from './helpers.js';
+import { chromiumMissing, collectErrors, launchChromium } from './helpers/chromium.js';
+import { FIXTURES_DIR, HIPPOCAMPUS_DIR, requireData } from './helpers/shared_data.js';
+import { hippocampusSubset } from './helpers/train_data.js';
+
+const CASE = 'hippocampus_367';
+const SCREENSHOT = join(repoRoot, 'test', 'output', 'web_app.png');
+
+type State = 'loading' | 'ready' | 'reading' | 'segmenting' | 'done' | 'error';
+const state = (page: Page): Promise<string | undefined> => page.evaluate(() => document.body.dataset.state);
+async function waitForState(page: Page, states: State[], timeout = 120_000): Promise<string> {
+  await page.waitForFunction((s: string[]) => s.includes(document.body.dataset.state ?? ''), states, { timeout });
+  return (await state(page))!;
+}
+const alertText = (page: Page): Promise<string> => page.locator('#alert').innerText();
+
+test('pspseg app in Chromium: a hippocampus scan segmented with WASM agrees with pspseg predict; bad input and a bad model are told in the page', async (t) => {
+  const missing = chromiumMissing();
+  if (missing) { t.skip(missing); return; }
+  requireData();
+  const tmp = tempDir(t, 'pspseg-web-');
+  const image = join(HIPPOCAMPUS_DIR, 'imagesTr', `${CASE}.nii.gz`);
+
+  // A model: PSP-Seg S at a patch that covers a hippocampus scan in one window, trained for 16 steps with
+  // AdamW, which is enough to segment some of both labels (with SGD's start it still says background
+  // everywhere, and an all-background map would agree with anything that outputs nothing).
+  const workDir = await hippocampusSubset(10);
+  const run = await runTraining({
+    workDir, print: () => {},
+    options: {
+      arch: 'psp', variant: 'S', name: 'web', epochs: 2, iterations: 8, 'val-iterations': 1, batch: 2, patch: [48, 64, 48],
+      optimizer: 'adamw', lr: 3e-3, seed: 0, workers: 1, quiet: true,
+    },
+  });
+  const modelFile = join(tmp, 'hippocampus.onnx');
+  await exportModelFolder(run.outDir, modelFile);
+  assert.equal(await predict.run(['-i', image, '-o', join(tmp, 'predicted'), '-m', run.outDir, '--quiet']), 0);
+  const reference = await readNifti(join(tmp, 'predicted', `${CASE}.nii.gz`));
+  const count = (data: ArrayLike<number | bigint>, value: number): number => {
+    let n = 0;
+    for (let i = 0; i < data.length; i++) if (Number(data[i]) === value) n++;
+    return n;
+  };
+  for (const value of [1, 2]) assert.ok(count(reference.data, value) >= 100, `pspseg predict's map has label ${value} (the comparison needs more than background)`);
+
+  const site = await writeSite(modelFile, join(tmp, 'site'));
+  const served = await serveSite(site.dir, { port: 0 });
+  t.after(() => served.close());
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  const errors = collectErrors(page);
+
+  await page.goto(served.url);
+  assert.equal(await waitForState(page, ['ready', 'error'], 30_000), 'ready', await alertText(page));
+  const card = await page.locator('#model-card').innerText();
+  assert.match(card, /PSP-Seg S/);
+  assert.match(card, new RegExp(site.info.network.parameters.toLocaleString('en-US')), 'the parameter count');
+  assert.match(card, /Hippocampus10, 10 cases; cross-validation fold 0/);
+
+  // Bad input first: each is told in the page, and the page takes the next file.
+  await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image at all, but long enough to hold a header '.repeat(10)) });
+  assert.equal(await waitForState(page, ['error']), 'error');
+  assert.match(await alertText(page), /^notes\.txt is not a NIfTI image \(\.nii or \.nii\.gz\): not a NIfTI file: sizeof_hdr is/);
+  await page.setInputFiles('#file', join(FIXTURES_DIR, 'nifti1_4d_int16.nii.gz'));
+  assert.equal(await waitForState(page, ['error']), 'error');
+  assert.match(await alertText(page), /^This model takes 1 channel \(MRI\); nifti1_4d_int16\.nii\.gz has 3 channels \(a 4D image, 5x4x3x3\)/);
+
+  // The scan, on WASM.
+  await page.selectOption('#backend', 'wasm');
+  const started = Date.now();
+  await page.setInputFiles('#file', image);
+  assert.equal(await waitForState(page, ['done', 'error']), 'done', await alertText(page));
+  const seconds = (Date.now() - started) / 1000;
+  assert.equal(await page.locator('#alert').isVisible(), false, 'no message left after a good scan');
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the server isolates the page (COOP/COEP)');
+  assert.equal(await page.locator('#run-backend').innerText(), `Running on WASM, ${cores} thread${cores > 1 ? 's' : ''}`);
+  t.diagnostic(`segmented in Chromium with WASM, ${cores} threads: ${seconds.toFixed(1)} s (${await page.locator('#run-status').innerText()})`);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+  assert.equal(download.suggestedFilename(), `${CASE}_seg.nii.gz`);
+  const savedFile = join(tmp, download.suggestedFilename());
+  await download.saveAs(savedFile);
+  const saved = decodeNifti(gunzipSync(readFileSync(savedFile)), savedFile);
+  assert.equal(saved.datatype, 'uint8');
+  assert.deepEqual(saved.shape, reference.shape);
+  assert.deepEqual(saved.affine, reference.affine);
+  let same = 0;
+  for (let i = 0; i < saved.data.length; i++) if (saved.data[i] === reference.data[i]) same++;
+  const agreement = same / saved.data.length;
+  t.diagnostic(`agreement with pspseg predict: ${(100 * agreement).toFixed(4)}% of ${saved.data.length} voxels`);
+  assert.ok(agreement >= 0.9999, `the browser's label map agrees with pspseg predict's on ${(100 * agreement).toFixed(4)}% of voxels`);
+
+  // The volumes shown are the saved map's.
+  const voxelMl = saved.spacing[0] * saved.spacing[1] * saved.spacing[2] / 1000;
+  for (const l of site.info.labels.slice(1)) {
+    const n = count(saved.data, l.value);
+    const shown = await page.locator(`#label-rows tr[data-label="${l.value}"] td.num`).innerText();
+    assert.equal(shown, formatMillilitres(n * voxelMl), `${l.name}'s volume`);
+  }
+
+  mkdirSync(join(repoRoot, 'test', 'output'), { recursive: true });
+  await page.waitForTimeout(300); // NiiVue draws on the next frame
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  t.diagnostic(`screenshot: ${SCREENSHOT}`);
+  assert.deepEqual(errors, [], 'the page logged no error');
+
+  // A model file the page cannot run: said in the page, not a blank screen.
+  const broken = join(tmp, 'broken_site');
+  cpSync(site.dir, broken, { recursive: true });
+  writeFileSync(join(broken, 'model.onnx'), readFileSync(join(FIXTURES_DIR, 'nifti1_int64.nii')));
+  const brokenServed = await serveSite(broken, { port: 0 });
+  t.after(() => brokenServed.close());
+  const page2 = await browser.newPage();
+  await page2.goto(brokenServed.url);
+  assert.equal(await waitForState(page2, ['ready', 'error'], 30_000), 'error');
+  assert.match(await alertText(page2), /^model\.onnx is not a pspseg model this page can run: /);
+});
