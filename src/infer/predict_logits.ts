@@ -23,7 +23,10 @@ export interface SlidingWindowOptions {
   mirrorAxes?: readonly number[];
   /** Windows per network forward (default 1). */
   windowsPerForward?: number;
-  /** Called after each forward batch with the windows done so far and the total. */
+  /**
+   * Called after each network forward with the forwards done so far and the total (window batches times
+   * mirrorings): a case that fits in one window still moves a progress bar, eight times with mirroring.
+   */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -116,6 +119,7 @@ export async function predictSlidingWindow(forward: WindowForward, images: reado
       const back = flipVolumes(out, B * K, patch, axes);
       for (let i = 0; i < sum.length; i++) sum[i] += back[i]!;
       forwards++;
+      o.onProgress?.(forwards, Math.ceil(starts.length / perForward) * combos.length);
     }
     batch.forEach((s, b) => {
       for (let a = 0, j = 0; a < p0; a++) for (let bb = 0; bb < p1; bb++) {
@@ -127,7 +131,6 @@ export async function predictSlidingWindow(forward: WindowForward, images: reado
         }
       }
     });
-    o.onProgress?.(Math.min(first + perForward, starts.length), starts.length);
   }
   const [S0, S1, S2] = shape, [b0, b1, b2] = pad.before;
   const logits = acc.map((ch) => {

@@ -5,7 +5,7 @@
 import { cssColour, labelColour } from '../../report/overlay.js';
 import { esc } from '../../report/html.js';
 import { type LabelAmount, formatMillilitres } from './label_volumes.js';
-import type { LabelStyle } from './viewer.js';
+import type { LabelStyle } from './label_colour_table.js';
 
 export function labelStyles(labels: readonly { name: string; value: number }[]): LabelStyle[] {
   return labels.filter((l) => l.value !== 0).map((l) => ({ value: l.value, name: l.name, rgb: labelColour(l.value), visible: true }));

@@ -15,10 +15,11 @@ import { downloadBytes } from './download.js';
 import { secondsLeft } from './eta.js';
 import { labelFileName, labelNiftiBytes, labelNiftiGz } from './label_file.js';
 import { labelStyles, renderLabelRows } from './label_table.js';
+import { labelCentre } from './label_centre.js';
 import { labelAmounts } from './label_volumes.js';
 import { modelCardHtml } from './model_card.js';
 import { type PageElements, pageElements } from './page_elements.js';
-import { ScanViewer } from './viewer.js';
+import { ScanViewer, type ViewerLocation } from './viewer.js';
 import type { FromWorker, ToWorker } from './worker_protocol.js';
 
 type PageState = 'loading' | 'ready' | 'reading' | 'segmenting' | 'done' | 'error';
@@ -63,6 +64,7 @@ class App {
 
     try {
       this.viewer = await ScanViewer.attach(el.canvas);
+      this.viewer.onLocation((where) => this.showLocation(where));
     } catch (err) {
       el.viewerEmpty.textContent = `This browser cannot show the scan (${messageOf(err)}): segmenting, the volumes and Save still work.`;
     }
@@ -76,6 +78,13 @@ class App {
     el.opacity.addEventListener('input', () => this.viewer?.setLabelOpacity(Number(el.opacity.value)));
     el.save.addEventListener('click', () => this.save());
     this.setState('ready');
+  }
+
+  /** The line under the viewer: where the crosshair is, the intensity there, and the label. */
+  private showLocation(where: ViewerLocation): void {
+    const label = where.label === undefined ? '' : ` \u00b7 ${this.model.info.labels.find((l) => l.value === where.label)?.name ?? `label ${where.label}`}`;
+    const intensity = Number.isInteger(where.intensity) ? String(where.intensity) : where.intensity.toPrecision(4);
+    this.el.location.textContent = `voxel ${where.voxel.join(', ')} \u00b7 ${where.mm.map((v) => v.toFixed(1)).join(', ')} mm \u00b7 intensity ${intensity}${label}`;
   }
 
   private plan(): BackendChoice {
@@ -134,17 +143,19 @@ class App {
     this.busy = true;
     this.setState('segmenting');
     el.runPanel.hidden = false;
-    el.runNote.hidden = !p.reason;
-    el.runNote.textContent = p.reason;
+    el.runNote.hidden = true; // the plan's reason is in the Scan panel; this says only what changed while running (a fallback)
+    el.runNote.textContent = '';
     el.runBackend.textContent = `Running on ${describeBackend(p.backend, p.threads)}`;
     el.bar.style.width = '0';
     el.runStatus.textContent = 'starting';
     this.started = performance.now();
     this.pendingCase = input.id;
+    this.mirrored = el.tta.checked;
     this.post({ type: 'segment', id: input.id, volumes: input.volumes, names: input.names, backend: p.backend, threads: p.threads, tta: el.tta.checked });
   }
 
   private pendingCase = '';
+  private mirrored = true;
   private windowsStarted = 0;
 
   private onWorker(m: FromWorker): void {
@@ -161,7 +172,7 @@ class App {
       case 'progress': {
         const elapsed = (performance.now() - this.windowsStarted) / 1000;
         el.bar.style.width = `${(100 * m.done) / m.total}%`;
-        el.runStatus.textContent = `window ${m.done} of ${m.total} \u00b7 ${fmtDuration(secondsLeft(m.done, m.total, elapsed))} left`;
+        el.runStatus.textContent = `network pass ${m.done} of ${m.total} \u00b7 ${m.done === m.total ? 'finishing' : `${fmtDuration(secondsLeft(m.done, m.total, elapsed))} left`}`;
         return;
       }
       case 'done':
@@ -181,7 +192,8 @@ class App {
     const el = this.el;
     const seconds = (performance.now() - this.started) / 1000;
     el.bar.style.width = '100%';
-    el.runStatus.textContent = `done in ${fmtDuration(seconds)} (${windows} windows)`;
+    el.runBackend.textContent = el.runBackend.textContent!.replace(/^Running on/, 'Ran on');
+    el.runStatus.textContent = `done in ${fmtDuration(seconds)} (${windows} window${windows === 1 ? '' : 's'}${this.mirrored ? ', each mirrored' : ''})`;
     this.result = { label, caseId: this.pendingCase };
     const styles = labelStyles(this.model.info.labels);
     renderLabelRows(el.labelRows, labelAmounts(label, this.model.info.labels), styles, (s) => this.viewer?.restyleLabels(s));
@@ -190,6 +202,8 @@ class App {
     try {
       await this.viewer?.showLabels(labelNiftiBytes(label, 'labels.nii'), styles);
       this.viewer?.setLabelOpacity(Number(el.opacity.value));
+      const centre = labelCentre(label);
+      if (centre) this.viewer?.centreOn(centre);
     } catch (err) {
       this.el.alert.hidden = false;
       this.el.alert.textContent = `The viewer could not show the labels (${messageOf(err)}); the volumes and Save are right.`;
@@ -206,12 +220,18 @@ class App {
 }
 
 async function browserAbilities(): Promise<BrowserAbilities> {
-  let webgpuAdapter = false;
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  type Adapter = { info?: { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean };
+  let adapter: Adapter | null = null;
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<Adapter | null> } }).gpu;
   if (gpu) {
-    try { webgpuAdapter = (await gpu.requestAdapter()) !== null; } catch { webgpuAdapter = false; }
+    try { adapter = await gpu.requestAdapter(); } catch { adapter = null; }
   }
-  return { webgpuAdapter, crossOriginIsolated: self.crossOriginIsolated === true, hardwareConcurrency: navigator.hardwareConcurrency || 1 };
+  return {
+    webgpuAdapter: adapter !== null,
+    webgpuSoftware: adapter !== null && (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false),
+    crossOriginIsolated: self.crossOriginIsolated === true,
+    hardwareConcurrency: navigator.hardwareConcurrency || 1,
+  };
 }
 
 async function boot(): Promise<void> {

@@ -7,9 +7,10 @@ import type { DeployedModelInfo } from '../../infer/deployed_model.js';
 import { esc, fmtInt } from '../../report/html.js';
 import { cssColour, labelColour } from '../../report/overlay.js';
 
-/** "5,369,416 -> 4,168,147 (22.4% fewer)", or the one count when the model was not pruned. */
+/** "5,369,416 -> 4,168,147 (22.4% fewer)"; the one count when the network is not prunable or pruning removed nothing. */
 export function parameterText(before: number | null, after: number): string {
-  if (before === null || before === after) return fmtInt(after);
+  if (before === null) return fmtInt(after);
+  if (before === after) return `${fmtInt(after)} (pruning removed none)`;
   const removed = (100 * (before - after)) / before;
   return `${fmtInt(before)} \u2192 ${fmtInt(after)} (${removed.toFixed(1)}% fewer)`;
 }
@@ -19,7 +20,7 @@ const swatch = (value: number): string => `<span class="swatch" style="backgroun
 
 function diceTable(info: DeployedModelInfo): string {
   const v = info.validation;
-  if (!v) return '<p class="muted">No validation result travelled with this model.</p>';
+  if (!v) return '<p class="muted">Validation Dice: not known (the fold was not evaluated before it was exported).</p>';
   const rows = info.labels.filter((l) => l.value !== 0).map((l) => {
     const d = v.perClass[l.name];
     return `<tr><td>${swatch(l.value)}${esc(l.name)}</td><td class="num">${d === undefined ? '\u2013' : d.toFixed(3)}</td></tr>`;

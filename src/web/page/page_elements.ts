@@ -15,7 +15,7 @@ export function pageElements() {
     runPanel: byId('run-panel'), runBackend: byId('run-backend'), runNote: byId('run-note'), bar: byId('bar'), runStatus: byId('run-status'),
     resultPanel: byId('result-panel'), labelRows: byId<HTMLTableSectionElement>('label-rows'), opacity: byId<HTMLInputElement>('opacity'),
     save: byId<HTMLButtonElement>('save'), saveHelp: byId('save-help'),
-    canvas: byId<HTMLCanvasElement>('viewer'), viewerEmpty: byId('viewer-empty'),
+    canvas: byId<HTMLCanvasElement>('viewer'), viewerEmpty: byId('viewer-empty'), location: byId('location'),
     modelCard: byId('model-card'),
   };
 }

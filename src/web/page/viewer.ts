@@ -1,13 +1,14 @@
 /**
  * The scan and its segmentation in NiiVue: axial, coronal and sagittal planes and a 3-D render in a
- * 2x2 grid, the image in grey, the labels on top as a label colour table (one colour per label value,
- * background clear). Hiding a label makes its colour transparent rather than removing voxels, so the
- * label map the page saves never changes with what is shown.
+ * 2x2 grid, the image in grey, the labels on top in their colours (label_colour_table.ts). Only this
+ * file knows NiiVue.
  */
 import { MULTIPLANAR_TYPE, NVImage, Niivue, SHOW_RENDER } from '@niivue/niivue';
 import { isGzip } from '../../io/nifti_codec.js';
+import { type LabelStyle, labelColourTable } from './label_colour_table.js';
 
-export interface LabelStyle { value: number; name: string; rgb: readonly [number, number, number]; visible: boolean }
+/** What the crosshair points at, for the line under the viewer. */
+export interface ViewerLocation { voxel: [number, number, number]; mm: [number, number, number]; intensity: number; label?: number }
 
 export class ScanViewer {
   private readonly nv: Niivue;
@@ -16,12 +17,37 @@ export class ScanViewer {
 
   private constructor(nv: Niivue) { this.nv = nv; }
 
+  /** Calls back whenever the crosshair moves (a click, the arrow keys, centreOn). */
+  onLocation(callback: (where: ViewerLocation) => void): void {
+    this.nv.onLocationChange = (data: unknown) => {
+      const d = data as { mm: ArrayLike<number>; values: { value: number; vox: ArrayLike<number> }[] };
+      const [image, labels] = d.values;
+      if (!image) return;
+      callback({
+        voxel: [image.vox[0]!, image.vox[1]!, image.vox[2]!].map(Math.round) as [number, number, number],
+        mm: [d.mm[0]!, d.mm[1]!, d.mm[2]!],
+        intensity: image.value,
+        ...(labels ? { label: Math.round(labels.value) } : {}),
+      });
+    };
+  }
+
+  /** Moves the crosshair to a voxel (NIfTI indices of the image). */
+  centreOn(voxel: readonly [number, number, number]): void {
+    this.nv.scene.crosshairPos = this.nv.vox2frac([voxel[0], voxel[1], voxel[2]]);
+    this.nv.createOnLocationChange();
+    this.nv.drawScene();
+  }
+
   /** Attaches to the canvas; throws when the browser has no WebGL2 (the page says so). */
   static async attach(canvas: HTMLCanvasElement): Promise<ScanViewer> {
     const nv = new Niivue({
       backColor: [0, 0, 0, 1],
-      crosshairColor: [0.2, 0.8, 1, 0.9],
-      show3Dcrosshair: true,
+      // thin, and in a colour no label has (report/overlay.ts' palette): never mistaken for a structure
+      crosshairColor: [1, 0.25, 0.25, 0.75],
+      crosshairWidth: 0.25,
+      fontColor: [0.85, 0.85, 0.85, 1], // the orientation letters, readable on black and on the image
+      show3Dcrosshair: false,
       multiplanarLayout: MULTIPLANAR_TYPE.GRID,
       multiplanarShowRender: SHOW_RENDER.ALWAYS,
       multiplanarPadPixels: 4,
@@ -65,13 +91,4 @@ export class ScanViewer {
     this.opacity = opacity;
     if (this.labels) this.nv.setOpacity(this.nv.volumes.indexOf(this.labels), opacity);
   }
-}
-
-/** NiiVue's label table: background (0) clear, hidden labels clear, the others opaque in their colour. */
-export function labelColourTable(styles: readonly LabelStyle[]): { R: number[]; G: number[]; B: number[]; A: number[]; I: number[]; labels: string[] } {
-  const rows = [{ value: 0, name: 'background', rgb: [0, 0, 0] as const, visible: false }, ...styles.filter((s) => s.value !== 0)];
-  return {
-    R: rows.map((s) => s.rgb[0]), G: rows.map((s) => s.rgb[1]), B: rows.map((s) => s.rgb[2]),
-    A: rows.map((s) => (s.visible ? 255 : 0)), I: rows.map((s) => s.value), labels: rows.map((s) => s.name),
-  };
 }

@@ -3,16 +3,38 @@
  * worker (inference_worker.js), each one ES module for the browser, with index.html and style.css
  * beside them. The build's setup script runs it (`node dist/src/web/site/bundle_page.js`) after tsc,
  * so `pspseg app` only copies files and needs no bundler. The bundle refuses code the browser must
- * never load: libtorch's layers (src/tensor, src/native) and Node's modules (esbuild cannot resolve
- * `node:` imports for the browser and stops on them).
+ * never load, naming the file that imports it: libtorch's layers (src/tensor, src/native) and Node's
+ * modules.
  */
 import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { builtinModules } from 'node:module';
+import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { type Plugin, build } from 'esbuild';
 
 /** Source folders the browser bundle may not contain (they load libtorch). */
-export const NOT_IN_BROWSER = ['src/tensor/', 'src/native/'];
+export const NOT_IN_BROWSER = ['src/tensor', 'src/native'];
+
+const NODE_MODULE = new RegExp(`^(node:|(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})(/|$))`);
+
+/** Stops the build at an import the browser may not have, with the importing file in the message. */
+function browserOnly(root: string): Plugin {
+  const rel = (p: string): string => relative(root, p).split(sep).join('/');
+  const forbidden = NOT_IN_BROWSER.map((d) => join(root, d) + sep);
+  return {
+    name: 'browser-only',
+    setup(b) {
+      b.onResolve({ filter: NODE_MODULE }, (a) => ({
+        errors: [{ text: `browser code may not import ${a.path} (a Node module): ${rel(a.importer)} imports it` }],
+      }));
+      b.onResolve({ filter: /^\./ }, (a) => {
+        const target = resolve(a.resolveDir, a.path);
+        if (!forbidden.some((d) => target.startsWith(d))) return undefined;
+        return { errors: [{ text: `the browser bundle would load libtorch code: ${rel(a.importer)} imports ${rel(target).replace(/\.js$/, '.ts')} (browser code may not import src/tensor or src/native)` }] };
+      });
+    },
+  };
+}
 
 export interface PageBundle {
   dir: string;
@@ -41,10 +63,9 @@ export async function bundlePage(root: string, outDir = join(root, 'dist', 'web'
       metafile: true,
       logLevel: 'silent',
       legalComments: 'linked',
+      plugins: [browserOnly(root)],
     });
-    const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, resolve(root, p)).split('\\').join('/')).sort();
-    const forbidden = inputs.filter((p) => NOT_IN_BROWSER.some((d) => p.startsWith(d)));
-    if (forbidden.length) throw new Error(`the browser bundle would load libtorch code: ${forbidden.join(', ')} (browser code may not import src/tensor or src/native)`);
+    const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, resolve(root, p)).split(sep).join('/')).sort();
     for (const f of ['index.html', 'style.css']) copyFileSync(join(pageDir, f), join(tmp, f));
     writeFileSync(join(tmp, 'bundle-inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
     rmSync(outDir, { recursive: true, force: true });
