@@ -97,5 +97,5 @@ fi
 bundle=dist/web/app.js
 if [ ! -f "$bundle" ] || [ -n "$(find src node_modules/.package-lock.json -newer "$bundle" \( -name '*.ts' -o -name '*.html' -o -name '*.css' -o -name '.package-lock.json' \) 2>/dev/null | head -1)" ]; then
   say "bundling the browser app (esbuild)"
-  node dist/src/web/site/bundle_page.js .
+  node dist/src/cli/app/bundle_page.js .
 fi

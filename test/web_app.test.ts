@@ -25,9 +25,9 @@ import { readNifti } from '../src/io/nifti.js';
 import { exportModelFolder } from '../src/infer/onnx_export.js';
 import { predict } from '../src/cli/commands/predict.js';
 import { runTraining } from '../src/train/run.js';
-import { type WrittenSite, writeSite } from '../src/web/site/write_site.js';
-import { type ServedSite, serveSite } from '../src/web/site/serve_site.js';
-import { formatMillilitres } from '../src/web/page/label_volumes.js';
+import { type WrittenSite, writeSite } from '../src/cli/app/write_site.js';
+import { type ServedSite, serveSite } from '../src/cli/app/serve_site.js';
+import { formatMillilitres } from '../src/web/label_volumes.js';
 import { repoRoot } from './helpers.js';
 import { chromiumMissing, collectErrors, launchChromium } from './helpers/chromium.js';
 import { FIXTURES_DIR, HIPPOCAMPUS_DIR, requireData } from './helpers/shared_data.js';
@@ -59,6 +59,9 @@ function agreement(a: Volume, b: Volume): number {
 interface Prepared { tmp: string; image: string; fold: string; site: WrittenSite; served: ServedSite; browser: Browser; reference: Volume }
 
 let prepared: Promise<Prepared> | undefined;
+/** Undone when the file's tests are done (after() inside a test would run when that test ends). */
+const cleanups: (() => unknown)[] = [];
+after(async () => { for (const undo of cleanups.reverse()) await undo(); });
 
 /**
  * Once per file: a model, its site served, Chromium, and pspseg predict's label map of the case. The model
@@ -69,7 +72,7 @@ let prepared: Promise<Prepared> | undefined;
 function prepare(): Promise<Prepared> {
   prepared ??= (async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'pspseg-web-'));
-    after(() => rmSync(tmp, { recursive: true, force: true }));
+    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
     const image = join(HIPPOCAMPUS_DIR, 'imagesTr', `${CASE}.nii.gz`);
     const workDir = await hippocampusSubset(10);
     const run = await runTraining({
@@ -86,9 +89,9 @@ function prepare(): Promise<Prepared> {
     for (const value of [1, 2]) assert.ok(count(reference.data, value) >= 100, `pspseg predict's map has label ${value} (the comparison needs more than background)`);
     const site = await writeSite(modelFile, join(tmp, 'site'));
     const served = await serveSite(site.dir, { port: 0 });
-    after(() => served.close());
+    cleanups.push(() => served.close());
     const browser = await launchChromium();
-    after(() => browser.close());
+    cleanups.push(() => browser.close());
     return { tmp, image, fold: run.outDir, site, served, browser, reference };
   })();
   return prepared;

@@ -9,14 +9,14 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { decodeNifti, encodeNifti } from '../src/io/nifti_codec.js';
 import { orientationCodes } from '../src/io/orientation.js';
 import type { Volume } from '../src/io/volume.js';
-import { chooseBackend, describeBackend } from '../src/web/page/backend_choice.js';
-import { caseFromFiles, caseIdOf } from '../src/web/page/case_files.js';
-import { secondsLeft } from '../src/web/page/eta.js';
-import { labelCentre } from '../src/web/page/label_centre.js';
-import { labelFileName, labelNiftiGz } from '../src/web/page/label_file.js';
-import { formatMillilitres, labelAmounts } from '../src/web/page/label_volumes.js';
-import { modelCardHtml, parameterText } from '../src/web/page/model_card.js';
-import { labelColourTable } from '../src/web/page/label_colour_table.js';
+import { chooseBackend, describeBackend } from '../src/web/backend_choice.js';
+import { caseFromFiles, caseIdOf } from '../src/web/case_files.js';
+import { secondsLeft } from '../src/web/eta.js';
+import { labelCentre } from '../src/web/label_centre.js';
+import { labelFileName, labelNiftiGz } from '../src/web/label_file.js';
+import { formatMillilitres, labelAmounts } from '../src/web/label_volumes.js';
+import { modelCardHtml, parameterText } from '../src/web/model_card.js';
+import { labelColourTable } from '../src/web/label_colour_table.js';
 import type { DeployedModelInfo } from '../src/infer/deployed_model.js';
 
 function volume(shape: [number, number, number], data: Volume['data'], o: { spacing?: [number, number, number]; channels?: number } = {}): Volume {

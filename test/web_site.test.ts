@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { app } from '../src/cli/commands/app.js';
 import { exportModelFolder } from '../src/infer/onnx_export.js';
 import { runTraining } from '../src/train/run.js';
-import { bundlePage } from '../src/web/site/bundle_page.js';
-import { PAGE_FILES, ortFiles } from '../src/web/site/page_files.js';
-import { fileFor, serveSite } from '../src/web/site/serve_site.js';
-import { SITE_MARKER, defaultSiteDir } from '../src/web/site/write_site.js';
+import { bundlePage } from '../src/cli/app/bundle_page.js';
+import { PAGE_FILES, ortFiles } from '../src/cli/app/page_files.js';
+import { fileFor, serveSite } from '../src/cli/app/serve_site.js';
+import { SITE_MARKER, defaultSiteDir } from '../src/cli/app/write_site.js';
 import { repoRoot, tempDir } from './helpers.js';
 import { requireData } from './helpers/shared_data.js';
 import { hippocampusSubset } from './helpers/train_data.js';
@@ -155,20 +155,27 @@ test('pspseg app: writes the site (page, onnxruntime-web, the model), replaces i
   assert.equal(await exited, 0);
 });
 
-test('the browser bundle holds no libtorch layer and no Node module; the build refuses either', async (t) => {
+test('the browser bundle holds all of src/web, no libtorch layer and no Node module; the build refuses either', async (t) => {
   const inputs = JSON.parse(readFileSync(join(repoRoot, 'dist', 'web', 'bundle-inputs.json'), 'utf8')) as string[];
-  assert.ok(inputs.includes('src/web/page/main.ts') && inputs.includes('src/web/page/inference_worker.ts') && inputs.includes('src/infer/segment.ts'), 'the bundle is the page and the inference');
+  assert.ok(inputs.includes('src/web/main.ts') && inputs.includes('src/web/inference_worker.ts') && inputs.includes('src/infer/segment.ts'), 'the bundle is the page and the inference');
   assert.deepEqual(inputs.filter((p) => /^src\/(tensor|native)\//.test(p)), []);
+  // src/web is browser code only: every file of it with code is in the bundle, so the bundle's guard covers
+  // all of it (a file of types alone compiles to nothing and can import nothing)
+  const typesOnly = (f: string): boolean => readFileSync(join(repoRoot, 'dist', f.replace(/\.ts$/, '.js')), 'utf8')
+    .replace(/\/\/# sourceMappingURL=.*$/m, '').replace('export {};', '').trim() === '';
+  const web = readdirSync(join(repoRoot, 'src', 'web')).filter((f) => f.endsWith('.ts')).map((f) => `src/web/${f}`);
+  assert.ok(web.length > 10 && typesOnly('src/web/worker_protocol.ts') && !typesOnly('src/web/main.ts'));
+  assert.deepEqual(web.filter((f) => !typesOnly(f) && !inputs.includes(f)), [], 'src/web files with code that the browser bundle does not hold');
 
   // The guard itself, on a copy of the sources whose page imports what it may not.
   const root = tempDir(t, 'pspseg-bundle-');
   cpSync(join(repoRoot, 'src'), join(root, 'src'), { recursive: true });
   symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
-  const main = join(root, 'src', 'web', 'page', 'main.ts');
+  const main = join(root, 'src', 'web', 'main.ts');
   const original = readFileSync(main, 'utf8');
   writeFileSync(main, `import '../../tensor/index.js';\n${original}`);
-  await assert.rejects(bundlePage(root, join(root, 'out')), /the browser bundle would load libtorch code: src\/web\/page\/main\.ts imports src\/tensor\/index\.ts/);
+  await assert.rejects(bundlePage(root, join(root, 'out')), /the browser bundle would load libtorch code: src\/web\/main\.ts imports src\/tensor\/index\.ts/);
   writeFileSync(main, `import { readFileSync } from 'node:fs';\nconsole.log(readFileSync);\n${original}`);
-  await assert.rejects(bundlePage(root, join(root, 'out')), /browser code may not import node:fs \(a Node module\): src\/web\/page\/main\.ts imports it/);
+  await assert.rejects(bundlePage(root, join(root, 'out')), /browser code may not import node:fs \(a Node module\): src\/web\/main\.ts imports it/);
   assert.ok(!existsSync(join(root, 'out')), 'a failed bundle leaves nothing');
 });

@@ -1,7 +1,7 @@
 /** `pspseg app` at work (loaded when the command runs). */
 import { relative } from 'node:path';
-import { defaultSiteDir, writeSite } from '../../web/site/write_site.js';
-import { serveSite } from '../../web/site/serve_site.js';
+import { defaultSiteDir, writeSite } from '../app/write_site.js';
+import { serveSite } from '../app/serve_site.js';
 
 export interface AppRequest { model: string; output?: string; serve: boolean; port: number; host: string }
 

@@ -6,9 +6,9 @@
  * `document.body.dataset.state` says where it is (loading, ready, reading, segmenting, done, error): the
  * browser test waits on it.
  */
-import { type DeployedModel, readDeployedModel } from '../../infer/deployed_model.js';
-import type { Volume } from '../../io/volume.js';
-import { fmtDuration } from '../../report/html.js';
+import { type DeployedModel, readDeployedModel } from '../infer/deployed_model.js';
+import type { Volume } from '../io/volume.js';
+import { fmtDuration } from '../report/html.js';
 import { type BackendChoice, type BackendRequest, type BrowserAbilities, chooseBackend, describeBackend } from './backend_choice.js';
 import { type CaseInput, InputError, caseFromFiles, describeChannels } from './case_files.js';
 import { downloadBytes } from './download.js';

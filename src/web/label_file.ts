@@ -3,8 +3,8 @@
  * input's header (qform/sform codes, units, description), as `pspseg predict` writes it.
  */
 import { gzipSync } from 'fflate';
-import { encodeNifti } from '../../io/nifti_codec.js';
-import type { Volume } from '../../io/volume.js';
+import { encodeNifti } from '../io/nifti_codec.js';
+import type { Volume } from '../io/volume.js';
 
 /** `<case>_seg.nii.gz` */
 export function labelFileName(caseId: string): string {

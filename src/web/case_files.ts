@@ -5,8 +5,8 @@
  * No DOM and no Node API: the tests run it in Node.
  */
 import { gunzipSync } from 'fflate';
-import { decodeNifti, isGzip } from '../../io/nifti_codec.js';
-import type { Volume } from '../../io/volume.js';
+import { decodeNifti, isGzip } from '../io/nifti_codec.js';
+import type { Volume } from '../io/volume.js';
 
 /** A file as the page has it: its name and all its bytes. */
 export interface PickedFile { name: string; bytes: Uint8Array }

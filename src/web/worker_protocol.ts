@@ -1,5 +1,5 @@
 /** The messages between the page (main.ts) and the inference worker (inference_worker.ts). */
-import type { Volume } from '../../io/volume.js';
+import type { Volume } from '../io/volume.js';
 import type { Backend } from './backend_choice.js';
 
 export type ToWorker =

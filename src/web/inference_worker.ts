@@ -6,11 +6,11 @@
  * A WebGPU session that fails to load or to run is replaced by a WASM one, once, and the page is told.
  */
 import type * as OrtModule from 'onnxruntime-web';
-import { type DeployedModel, readDeployedModel } from '../../infer/deployed_model.js';
-import { onnxWindowForward } from '../../infer/onnx_forward.js';
-import { segmentVolumes } from '../../infer/segment.js';
+import { type DeployedModel, readDeployedModel } from '../infer/deployed_model.js';
+import { onnxWindowForward } from '../infer/onnx_forward.js';
+import { segmentVolumes } from '../infer/segment.js';
 import { type Backend, describeBackend } from './backend_choice.js';
-import { ORT_BUILDS, ORT_FOLDER } from './ort_builds.js';
+import { ORT_BUILDS, ORT_FOLDER } from '../infer/onnx_web_builds.js';
 import type { FromWorker, ToWorker } from './worker_protocol.js';
 
 type Ort = typeof OrtModule;

@@ -1,12 +1,14 @@
 /**
  * Where the network runs in this browser, and the sentence the page shows about it. WebGPU when the
  * browser offers a hardware adapter and the model can run there (the export says which ops it has);
- * WASM otherwise (a software adapter, SwiftShader on a machine without a GPU, is correct but many
- * times slower than WASM: measured 55 s against 4 s for a hippocampus scan), on every core when the page is cross-origin isolated (SharedArrayBuffer, which WASM
- * threads need, exists only then; without it onnxruntime silently runs one thread).
+ * WASM otherwise: a software adapter (SwiftShader on a machine without a GPU) is correct but many times
+ * slower than WASM (a hippocampus scan: about a minute against 4 s). WASM runs on every core when the
+ * page is cross-origin isolated (SharedArrayBuffer, which WASM threads need, exists only then; without
+ * it onnxruntime silently runs one thread).
  */
+import type { OnnxWebBackend } from '../infer/onnx_web_builds.js';
 
-export type Backend = 'webgpu' | 'wasm';
+export type Backend = OnnxWebBackend;
 export type BackendRequest = 'auto' | Backend;
 
 export interface BackendChoice {

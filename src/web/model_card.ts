@@ -3,9 +3,9 @@
  * did on its validation cases, as HTML for the page. The pruning grid is the export's SVG, shown as an
  * image (an image never runs scripts, whoever made the model file).
  */
-import type { DeployedModelInfo } from '../../infer/deployed_model.js';
-import { esc, fmtInt } from '../../report/html.js';
-import { cssColour, labelColour } from '../../report/overlay.js';
+import type { DeployedModelInfo } from '../infer/deployed_model.js';
+import { esc, fmtInt } from '../report/html.js';
+import { cssColour, labelColour } from '../report/overlay.js';
 
 /** "5,369,416 -> 4,168,147 (22.4% fewer)"; the one count when the network is not prunable or pruning removed nothing. */
 export function parameterText(before: number | null, after: number): string {

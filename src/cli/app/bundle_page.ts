@@ -1,7 +1,7 @@
 /**
  * Builds the browser app's page into dist/web with esbuild: the page script (app.js) and the inference
  * worker (inference_worker.js), each one ES module for the browser, with index.html and style.css
- * beside them. The build's setup script runs it (`node dist/src/web/site/bundle_page.js`) after tsc,
+ * beside them. The build's setup script runs it (`node dist/src/cli/app/bundle_page.js`) after tsc,
  * so `pspseg app` only copies files and needs no bundler. The bundle refuses code the browser must
  * never load, naming the file that imports it: libtorch's layers (src/tensor, src/native) and Node's
  * modules.
@@ -44,7 +44,7 @@ export interface PageBundle {
 
 /** Bundles the page of the package at `root` into `outDir` (whole or not at all: built beside it, then renamed). */
 export async function bundlePage(root: string, outDir = join(root, 'dist', 'web')): Promise<PageBundle> {
-  const pageDir = join(root, 'src', 'web', 'page');
+  const pageDir = join(root, 'src', 'web');
   const tmp = `${outDir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

@@ -3,7 +3,7 @@
  * first. The voxel volume is the product of the input's spacing (mm), as the label map lies on the
  * input's grid.
  */
-import type { Volume } from '../../io/volume.js';
+import type { Volume } from '../io/volume.js';
 
 export interface LabelAmount {
   value: number;

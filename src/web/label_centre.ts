@@ -3,7 +3,7 @@
  * nearest that label's centroid, so that all three planes cut through the segmentation (the centroid
  * itself may lie outside a curved structure such as the hippocampus).
  */
-import type { Volume } from '../../io/volume.js';
+import type { Volume } from '../io/volume.js';
 
 /** [i, j, k] voxel indices (NIfTI order), or undefined when every voxel is background. */
 export function labelCentre(label: Volume): [number, number, number] | undefined {

@@ -2,8 +2,8 @@
  * The Labels panel's rows: a visibility box, the label's colour and name, its volume. Toggling a box
  * calls back with the new styles; the volumes come from the label map, never from what is shown.
  */
-import { cssColour, labelColour } from '../../report/overlay.js';
-import { esc } from '../../report/html.js';
+import { cssColour, labelColour } from '../report/overlay.js';
+import { esc } from '../report/html.js';
 import { type LabelAmount, formatMillilitres } from './label_volumes.js';
 import type { LabelStyle } from './label_colour_table.js';
 

@@ -4,7 +4,7 @@
  * file knows NiiVue.
  */
 import { MULTIPLANAR_TYPE, NVImage, Niivue, SHOW_RENDER } from '@niivue/niivue';
-import { isGzip } from '../../io/nifti_codec.js';
+import { isGzip } from '../io/nifti_codec.js';
 import { type LabelStyle, labelColourTable } from './label_colour_table.js';
 
 /** What the crosshair points at, for the line under the viewer. */

@@ -7,7 +7,7 @@
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { type DeployedModelInfo, readDeployedModel } from '../../infer/deployed_model.js';
-import { ORT_FOLDER } from '../page/ort_builds.js';
+import { ORT_FOLDER } from '../../infer/onnx_web_builds.js';
 import { PAGE_FILES, builtPageDir, ortDistDir, ortFiles } from './page_files.js';
 
 /** Marks a folder as a site `pspseg app` wrote (and may replace). */
