@@ -33,6 +33,13 @@ if [ "$torch_reference" = 1 ] && ! dpkg-query -W -f='${Status}' python3-torch 2>
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
 fi
+# 1c. ONNX for Python, with --torch-reference only: the tests check exported models with onnx.checker (a reference, never a runtime need).
+if [ "$torch_reference" = 1 ] && ! dpkg-query -W -f='${Status}' python3-onnx 2>/dev/null | grep -q 'install ok installed'; then
+  say "installing python3-onnx with apt (the tests' ONNX checker; one time)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-onnx >/dev/null \
+    || say "python3-onnx could not be installed: the ONNX checker test will be skipped"
+fi
 
 # 2. npm packages (npm ci only when the lock file changed since the last install)
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
