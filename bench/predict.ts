@@ -23,30 +23,25 @@
  * peak_rss_mb, ...} (per case: TTA network time, ratio = ours / torch).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { readDataset } from '../src/data/dataset/dataset.js';
-import { PLAN_FILE, PREPROCESSED_DIR, datasetWorkDir } from '../src/data/dataset/work_dir.js';
-import { planDataset } from '../src/data/plan/plan.js';
-import { loadPlan, savePlan } from '../src/data/plan/plan_file.js';
-import type { Plan } from '../src/data/plan/plan_schema.js';
-import { planHash } from '../src/data/preprocess/plan_hash.js';
 import { listInputCases } from '../src/infer/input_cases.js';
 import { loadModelFolder } from '../src/infer/model_folder.js';
 import { predictCases } from '../src/infer/predict.js';
 import { predictSlidingWindow } from '../src/infer/predict_logits.js';
 import { libtorchPredictionModel, libtorchWindowForward } from '../src/infer/libtorch_forward.js';
 import { preprocessForPrediction } from '../src/infer/preprocess_input.js';
-import { PSPSegNet, buildNetwork, checkPatchSize, pspArchitecture, saveArchitecture } from '../src/models/index.js';
-import { saveWeights } from '../src/nn/index.js';
-import { Generator, engineConfig, inferenceMode, noGrad, saveSafetensors, setThreads, tensor, zeros } from '../src/tensor/index.js';
+import { PSPSegNet } from '../src/models/index.js';
+import { engineConfig, inferenceMode, saveSafetensors, setThreads, tensor, zeros } from '../src/tensor/index.js';
 import { python } from './side_by_side.js';
 import { foldCases, SPLITS_FILE } from '../src/train/splits.js';
 import { numberSetting, smoke } from './smoke.js';
+import { benchPlan, benchWork, makeUntrainedFold } from './bench_fold.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dataRoot = process.env.PSPSEG_DATA ?? resolve(repo, '..', 'shared', 'data');
@@ -58,50 +53,17 @@ const load0 = loadavg();
 const allCases = readDataset(datasetPath);
 const dataset = smoke ? { ...allCases, cases: allCases.cases.slice(0, 10) } : allCases;
 // A smoke run neither uses nor leaves a model or plan in the dataset's real work folder.
-const smokeWork = smoke && !process.env.BENCH_WORK ? mkdtempSync(join(tmpdir(), 'pspseg-bench-predict-work-')) : null;
-if (smokeWork) process.on('exit', () => rmSync(smokeWork, { recursive: true, force: true }));
-const work = resolve(process.env.BENCH_WORK ?? smokeWork ?? datasetWorkDir(dataset.name));
-mkdirSync(work, { recursive: true });
+const work = benchWork(dataset, 'pspseg-bench-predict-work-');
 
-async function thePlan(): Promise<Plan> {
-  const path = join(work, PLAN_FILE);
-  if (existsSync(path)) return loadPlan(path);
-  console.log(`planning ${dataset.name} into ${path}`);
-  const { plan } = await planDataset(dataset);
-  await savePlan(path, plan);
-  return plan;
-}
-
-/** An untrained PSP-Seg S in a fold-folder layout (config.json with the fields prediction reads). */
-function makeModel(dir: string, plan: Plan, trainCases: string[], valCases: string[]): void {
-  mkdirSync(dir, { recursive: true });
-  const classes = 1 + Math.max(...plan.labels.map((l) => l.value));
-  const channels = smoke ? { channels: [4, 8, 16, 32, 64] } : {};
-  const net = buildNetwork(pspArchitecture({ variant: 'S', ...channels, inChannels: plan.channels.length, classes, deepSupervision: true }), { generator: new Generator(0) });
-  try {
-    checkPatchSize(plan.patchSize, net.totalStride(), net.displayName);
-    noGrad(() => { for (const [name, p] of net.namedParameters()) if (name.endsWith('.scale')) p.fill_(0.5); });
-    saveWeights(join(dir, 'checkpoint_final.safetensors'), net, { epoch: '0', writer: 'bench/predict.ts (untrained)' });
-    saveArchitecture(join(dir, 'architecture.json'), net.architecture());
-  } finally {
-    net.dispose();
-  }
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify({
-    note: 'bench/predict.ts: an untrained PSP-Seg S in the layout pspseg train writes (the fields prediction reads)',
-    name: 'bench_psp_S', fold: 0,
-    dataset: {
-      name: dataset.name, workDir: work, preprocessedDir: join(work, PREPROCESSED_DIR), planHash: planHash(plan), inChannels: plan.channels.length, classes,
-      labels: plan.labels.filter((l) => l.value > 0).map((l) => ({ name: l.name, value: l.value })),
-    },
-    trainCases, valCases, patchSize: plan.patchSize,
-  }, null, 2)}\n`);
-}
-
-const plan = await thePlan();
+const plan = await benchPlan(work, dataset);
 const split = await foldCases(join(work, SPLITS_FILE), dataset.cases.map((c) => c.id), 0);
 const modelDir = process.env.BENCH_MODEL ? resolve(process.env.BENCH_MODEL)
   : [join(work, 'models', 'psp_S', 'fold_0'), join(work, 'models', 'bench_psp_S', 'fold_0')].find((d) => existsSync(join(d, 'checkpoint_final.safetensors')))
-  ?? (() => { const d = join(work, 'models', 'bench_psp_S', 'fold_0'); makeModel(d, plan, split.train, split.val); return d; })();
+  ?? (() => {
+    const d = join(work, 'models', 'bench_psp_S', 'fold_0');
+    makeUntrainedFold({ dir: d, name: 'bench_psp_S', work, dataset, plan, trainCases: split.train, valCases: split.val, writer: 'bench/predict.ts', ...(smoke ? { channels: [4, 8, 16, 32, 64] } : {}) });
+    return d;
+  })();
 const model = await loadModelFolder(modelDir, 'final');
 if (!(model.network instanceof PSPSegNet)) throw new Error(`${modelDir}: not a PSP-Seg network (the PyTorch side runs PSP-Seg only)`);
 const numCases = Math.min(numberSetting('BENCH_CASES', Infinity, 1), model.config.valCases.length);

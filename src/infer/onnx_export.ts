@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic_write.js';
-import { OnnxGraphBuilder } from '../util/onnx_graph.js';
+import { OnnxGraphBuilder, type OnnxGraphSpec } from '../util/onnx_graph.js';
+import type { AnyModule } from '../nn/index.js';
 import { packageVersion } from '../util/package_version.js';
 import { encodeOnnxModel } from '../io/onnx_file.js';
 import { planToStored } from '../data/common/plan_axes.js';
@@ -29,15 +30,20 @@ export interface ExportedModel {
   info: DeployedModelInfo;
 }
 
-/** The graph and its description for a loaded model; the model stays the caller's. */
-export function exportLoadedModel(model: LoadedModel, o: ExportOptions = {}): ExportedModel {
+/** A network's inference graph: input 'image' [batch, inChannels, d, h, w], output 'logits' [batch, classes, d, h, w], sizes symbolic. */
+export function networkGraph(network: AnyModule, inChannels: number, classes: number, o: { halfWeights?: boolean } = {}): { graph: OnnxGraphSpec; ops: string[] } {
   const g = new OnnxGraphBuilder({ halfWeights: o.halfWeights });
   g.unique(ONNX_INPUT);
-  const logits = g.node('Identity', [model.network.exportOnnx(g, ONNX_INPUT, '')], {}, ONNX_OUTPUT);
+  const logits = g.node('Identity', [network.exportOnnx(g, ONNX_INPUT, '')], {}, ONNX_OUTPUT);
   const spatial = ['depth', 'height', 'width'];
-  const graph = g.graph('pspseg', [{ name: ONNX_INPUT, dims: ['batch', model.inChannels, ...spatial] }],
-    [{ name: logits, dims: ['batch', model.numClasses, ...spatial] }]);
-  const info = describe(model, g.ops(), o.halfWeights ?? false);
+  const graph = g.graph('pspseg', [{ name: ONNX_INPUT, dims: ['batch', inChannels, ...spatial] }], [{ name: logits, dims: ['batch', classes, ...spatial] }]);
+  return { graph, ops: g.ops() };
+}
+
+/** The model file and its description for a loaded model; the model stays the caller's. */
+export function exportLoadedModel(model: LoadedModel, o: ExportOptions = {}): ExportedModel {
+  const { graph, ops } = networkGraph(model.network, model.inChannels, model.numClasses, o);
+  const info = describe(model, ops, o.halfWeights ?? false);
   const bytes = encodeOnnxModel({
     graph, producerVersion: info.pspsegVersion, metadata: { [ONNX_METADATA_KEY]: JSON.stringify(info) },
     docString: `${info.network.name} for ${info.dataset.name} (${info.labels.slice(1).map((l) => l.name).join(', ')}), exported by pspseg`,

@@ -31,7 +31,7 @@ function attribute(name: string, value: OnnxAttribute, isFloat: boolean): onnxPr
 function tensorProto(t: OnnxTensorSpec): onnxProto.onnx.ITensorProto {
   // raw_data is little-endian; typed arrays are in the host's order, little-endian on every platform Node and browsers run on
   return {
-    name: t.name, dims: t.dims, dataType: t.dataType === 'float16' ? DataType.FLOAT16 : DataType.FLOAT,
+    name: t.name, dims: t.dims, dataType: { float32: DataType.FLOAT, float16: DataType.FLOAT16, int64: DataType.INT64 }[t.dataType],
     rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
   };
 }

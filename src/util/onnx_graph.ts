@@ -21,9 +21,9 @@ export interface OnnxNodeSpec {
 export interface OnnxTensorSpec {
   name: string;
   dims: number[];
-  /** float32 values, or float16 bits for a half-precision initializer. */
-  data: Float32Array | Uint16Array;
-  dataType: 'float32' | 'float16';
+  /** float32 values, float16 bits for a half-precision initializer, or int64 (shapes, axes). */
+  data: Float32Array | Uint16Array | BigInt64Array;
+  dataType: 'float32' | 'float16' | 'int64';
 }
 
 /** A graph input or output: float32, each dim a size or a symbolic name. */
@@ -65,6 +65,13 @@ export class OnnxGraphBuilder {
   constant(name: string, dims: number[], data: Float32Array): string {
     const unique = this.unique(name);
     this.initializers.push({ name: unique, dims, data, dataType: 'float32' });
+    return unique;
+  }
+
+  /** An int64 initializer (a shape, axes). */
+  integers(name: string, values: readonly number[]): string {
+    const unique = this.unique(name);
+    this.initializers.push({ name: unique, dims: [values.length], data: BigInt64Array.from(values.map(BigInt)), dataType: 'int64' });
     return unique;
   }
 

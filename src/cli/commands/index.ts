@@ -5,6 +5,7 @@ import { check } from './check.js';
 import { dataset } from './dataset.js';
 import { demo } from './demo.js';
 import { evaluate } from './evaluate.js';
+import { exportCommand } from './export.js';
 import { info } from './info.js';
 import { model } from './model.js';
 import { plan } from './plan.js';
@@ -13,4 +14,4 @@ import { preprocess } from './preprocess.js';
 import { report } from './report.js';
 import { train } from './train.js';
 
-export const commands: readonly Command[] = [app, check, dataset, demo, evaluate, info, model, plan, predict, preprocess, report, train];
+export const commands: readonly Command[] = [app, check, dataset, demo, evaluate, exportCommand, info, model, plan, predict, preprocess, report, train];

@@ -1,4 +1,4 @@
-/** `pspseg predict -i INPUT -o OUTPUT -m MODEL_FOLDER`: segment images with a trained model. */
+/** `pspseg predict -i INPUT -o OUTPUT -m MODEL`: segment images with a trained model (a fold folder, or an exported .onnx file). */
 import { resolve } from 'node:path';
 import { CHECKPOINT_KINDS } from '../../models/model_folder.js';
 import { type OptionValues, UsageError, defineCommand } from '../command.js';
@@ -8,7 +8,7 @@ import type { Device } from '../../tensor/index.js';
 const options = {
   input: { type: 'strings', short: 'i', placeholder: 'PATH', help: 'input folder or image file' },
   output: { type: 'string', short: 'o', placeholder: 'DIR', help: 'output folder (created)' },
-  model: { type: 'string', short: 'm', placeholder: 'DIR', help: "fold folder written by 'pspseg train' (<work>/models/<name>/fold_<k>)" },
+  model: { type: 'string', short: 'm', placeholder: 'DIR|FILE', help: "fold folder written by 'pspseg train' (<work>/models/<name>/fold_<k>), or a model file written by 'pspseg export' (.onnx)" },
   checkpoint: { type: 'choice', values: CHECKPOINT_KINDS, default: 'final', help: 'which checkpoint of the model' },
   val: { type: 'boolean', help: "only the model's validation cases among the inputs (its fold's, config.json)" },
   'no-tta': { type: 'boolean', help: 'no mirroring test-time augmentation' },
@@ -24,9 +24,10 @@ export const predict = defineCommand({
   name: 'predict',
   summary: 'segment images with a trained model (sliding window, mirroring, back to the input grid)',
   description: `INPUT is a folder of NIfTI images, nnU-Net naming CASE_0000.nii.gz (one file per channel) or one file
-per case, or single image files. MODEL_FOLDER is a fold folder written by 'pspseg train'
+per case, or single image files. MODEL is a fold folder written by 'pspseg train'
 (config.json, architecture.json, checkpoint_*.safetensors; the plan is the dataset's, found through
-config.json). With --val, INPUT may be the dataset's whole imagesTr: the fold's validation cases are
+config.json), run on libtorch; or a model file written by 'pspseg export' (.onnx), run on
+onnxruntime-node's CPU provider without libtorch (the file holds its plan). With --val, INPUT may be the dataset's whole imagesTr: the fold's validation cases are
 picked from it. Writes OUTPUT/CASE.nii.gz
 (uint8 labels with the input's header), with --save-probabilities also OUTPUT/CASE.npz (softmax,
 float16, 'probabilities' [classes, z, y, x]), and OUTPUT/predict_log.json (time per case, peak memory).

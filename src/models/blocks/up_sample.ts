@@ -16,12 +16,16 @@ const nearestTimesTwo = (x: Tensor): Tensor => {
 };
 
 /**
- * Nearest x2 as ONNX Resize: output voxel i reads input floor(i / 2) (asymmetric coordinates, floor),
- * which is what F.interpolate's nearest mode computes.
+ * Nearest x2 in ONNX: every voxel copied into a 2x2x2 block, as [N, C, D, 1, H, 1, W, 1] broadcast to
+ * [N, C, D, 2, H, 2, W, 2] and reshaped to [N, C, 2D, 2H, 2W] (the size from the input's Shape, so
+ * batch and spatial sizes stay symbolic). What F.interpolate's nearest mode computes; onnxruntime's
+ * CPU Resize took 17% of the pruned S forward doing the same.
  */
 export function onnxNearestTimesTwo(g: OnnxGraphBuilder, x: string, name: string): string {
-  const scales = g.constant(`${name}.scales`, [5], Float32Array.of(1, 1, 2, 2, 2));
-  return g.node('Resize', [x, '', scales], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, name);
+  const size = g.node('Mul', [g.node('Shape', [x], {}, `${name}.shape`), g.integers(`${name}.factors`, [1, 1, 2, 2, 2])], {}, `${name}.size`);
+  const spread = g.node('Unsqueeze', [x, g.integers(`${name}.axes`, [3, 5, 7])], {}, `${name}.unsqueeze`);
+  const copies = g.node('Expand', [spread, g.integers(`${name}.blocks`, [1, 1, 1, 2, 1, 2, 1, 2])], {}, `${name}.expand`);
+  return g.node('Reshape', [copies, size], {}, name);
 }
 
 export class UpSample extends Module implements ShapedBlock {
