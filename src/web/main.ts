@@ -4,7 +4,7 @@
  * progress bar, then shows the labels over the scan with their volumes and saves the label map.
  * Whatever fails is said in the page's alert box: the page is never left blank or silently stuck.
  * `document.body.dataset.state` says where it is (loading, ready, reading, segmenting, done, error): the
- * browser test waits on it.
+ * browser test waits on it; `dataset.seconds` is the last case's segmentation time (bench:deploy reads it).
  */
 import { type DeployedModel, readDeployedModel } from '../infer/deployed_model.js';
 import type { Volume } from '../io/volume.js';
@@ -176,6 +176,7 @@ class App {
         return;
       }
       case 'done':
+        document.body.dataset.seconds = String(m.seconds); // segmentVolumes' own time, for bench:deploy
         void this.onDone(m.label, m.windows);
         return;
       case 'failed':
