@@ -163,6 +163,25 @@ test('pspseg app in Chromium: a hippocampus scan segmented with WASM agrees with
   await page.waitForTimeout(300); // NiiVue draws on the next frame
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   t.diagnostic(`screenshot: ${SCREENSHOT}`);
+
+  // Hiding a label and the opacity slider change the picture, not the label map.
+  const picture = (): Promise<Buffer> => page.waitForTimeout(200).then(() => page.locator('#viewer').screenshot());
+  const shown = await picture();
+  await page.uncheck('#label-rows tr[data-label="1"] input');
+  const hidden = await picture();
+  assert.notDeepEqual(hidden, shown, 'hiding Anterior changes the picture');
+  await page.check('#label-rows tr[data-label="1"] input');
+  await page.locator('#opacity').fill('0');
+  assert.notDeepEqual(await picture(), shown, 'opacity 0 changes the picture');
+  await page.locator('#opacity').fill('0.6');
+  assert.deepEqual([...(await savedLabelMap(page, tmp)).data], [...saved.data], 'what is shown never changes what is saved');
+
+  // Another case: the page takes it with the session it has, and saves it under its own name.
+  const second = 'hippocampus_004';
+  await page.setInputFiles('#file', join(HIPPOCAMPUS_DIR, 'imagesTr', `${second}.nii.gz`));
+  assert.equal(await waitForState(page, ['done', 'error']), 'done', await alertText(page));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+  assert.equal(download.suggestedFilename(), `${second}_seg.nii.gz`);
   assert.deepEqual(errors, [], 'the page logged no error');
 
   // A model file the page cannot run: said in the page, not a blank screen.
