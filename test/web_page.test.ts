@@ -122,6 +122,7 @@ test('backend: WebGPU when the browser and the model can; WASM otherwise, saying
   const lone = chooseBackend('auto', { webgpuAdapter: false, crossOriginIsolated: false, hardwareConcurrency: 8 }, { webgpu: true });
   assert.equal(lone.threads, 1);
   assert.match(lone.reason, /One thread only: the page is not cross-origin isolated/);
+  assert.match(chooseBackend('wasm', { ...browser, crossOriginIsolated: false, secureContext: false }, { webgpu: true }).reason, /^One thread only: browsers allow threads only to pages from https or from this computer/);
   assert.equal(chooseBackend('wasm', { ...browser, hardwareConcurrency: 64 }, { webgpu: true }).threads, 16);
   // a software WebGPU adapter (SwiftShader) is slower than WASM: not chosen unless asked for, and then said
   const software = { ...browser, webgpuSoftware: true };

@@ -25,6 +25,8 @@ export interface BrowserAbilities {
   /** ...and it is a software one (adapter.info.isFallbackAdapter). */
   webgpuSoftware?: boolean;
   crossOriginIsolated: boolean;
+  /** https, or http from localhost / 127.0.0.1: browsers keep isolation and WebGPU from other pages. */
+  secureContext?: boolean;
   hardwareConcurrency: number;
 }
 
@@ -41,7 +43,9 @@ export function chooseBackend(request: BackendRequest, browser: BrowserAbilities
   const wasm = (reason: string): BackendChoice => {
     const threads = wasmThreads(browser);
     const single = browser.crossOriginIsolated ? ''
-      : ' One thread only: the page is not cross-origin isolated (serve it with `pspseg app --serve`, or with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp).';
+      : browser.secureContext === false
+        ? ' One thread only: browsers allow threads only to pages from https or from this computer (127.0.0.1, localhost), and this page came over plain http from elsewhere.'
+        : ' One thread only: the page is not cross-origin isolated (serve it with `pspseg app --serve`, or with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp).';
     return { backend: 'wasm', threads, reason: `${reason}${single}`.trim() };
   };
   if (request === 'wasm') return wasm(''); // asked for: nothing to explain

@@ -29,8 +29,14 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
 class App {
   private viewer: ScanViewer | undefined;
   private worker: Worker | undefined;
+  /** From a file's arrival until its labels are shown or it failed: another file waits. */
   private busy = false;
   private result: { label: Volume; caseId: string } | undefined;
+  /** The case being segmented: its name, whether it is mirrored, when it started and when its windows did. */
+  private pendingCase = '';
+  private mirrored = true;
+  private started = 0;
+  private windowsStarted = 0;
 
   constructor(private readonly el: PageElements, private readonly model: DeployedModel, private readonly browser: BrowserAbilities) {}
 
@@ -69,12 +75,13 @@ class App {
       el.viewerEmpty.textContent = `This browser cannot show the scan (${messageOf(err)}): segmenting, the volumes and Save still work.`;
     }
     el.file.addEventListener('change', () => { void this.onFiles([...el.file.files ?? []]); el.file.value = ''; });
-    el.drop.addEventListener('dragover', (e) => { e.preventDefault(); el.drop.classList.add('over'); });
+    // Drops are taken anywhere on the page (one handler: a drop on the zone bubbles here too); a file
+    // dropped outside it would otherwise make the browser leave the page to show the file.
+    el.drop.addEventListener('dragover', () => el.drop.classList.add('over'));
     el.drop.addEventListener('dragleave', () => el.drop.classList.remove('over'));
-    el.drop.addEventListener('drop', (e) => { e.preventDefault(); el.drop.classList.remove('over'); void this.onFiles([...e.dataTransfer?.files ?? []]); });
-    // a file dropped beside the zone would make the browser leave the page for it
     window.addEventListener('dragover', (e) => e.preventDefault());
-    window.addEventListener('drop', (e) => { e.preventDefault(); void this.onFiles([...e.dataTransfer?.files ?? []]); });
+    window.addEventListener('drop', (e) => { e.preventDefault(); el.drop.classList.remove('over'); void this.onFiles([...e.dataTransfer?.files ?? []]); });
+    if (!info.mirrorAxes.length) { el.tta.checked = false; el.tta.disabled = true; el.tta.parentElement!.title = 'This model was trained without mirroring'; }
     el.opacity.addEventListener('input', () => this.viewer?.setLabelOpacity(Number(el.opacity.value)));
     el.save.addEventListener('click', () => this.save());
     this.setState('ready');
@@ -102,6 +109,7 @@ class App {
   private async onFiles(files: File[]): Promise<void> {
     if (!files.length) return;
     if (this.busy) { this.el.alert.hidden = false; this.el.alert.textContent = 'A scan is being segmented: wait until it is done.'; return; }
+    this.busy = true;
     this.clearError();
     this.setState('reading'); // at once, in the change event: a state left from the last file never answers for this one
     let input: CaseInput;
@@ -110,6 +118,7 @@ class App {
       picked = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
       input = caseFromFiles(picked, this.model.info.channels);
     } catch (err) {
+      this.busy = false;
       this.showError(err instanceof InputError ? err.message : `The file could not be read: ${messageOf(err)}`);
       return;
     }
@@ -135,12 +144,9 @@ class App {
     this.segment(input);
   }
 
-  private started = 0;
-
   private segment(input: CaseInput): void {
     const p = this.plan();
     const el = this.el;
-    this.busy = true;
     this.setState('segmenting');
     el.runPanel.hidden = false;
     el.runNote.hidden = true; // the plan's reason is in the Scan panel; this says only what changed while running (a fallback)
@@ -153,10 +159,6 @@ class App {
     this.mirrored = el.tta.checked;
     this.post({ type: 'segment', id: input.id, volumes: input.volumes, names: input.names, backend: p.backend, threads: p.threads, tta: el.tta.checked });
   }
-
-  private pendingCase = '';
-  private mirrored = true;
-  private windowsStarted = 0;
 
   private onWorker(m: FromWorker): void {
     const el = this.el;
@@ -231,6 +233,7 @@ async function browserAbilities(): Promise<BrowserAbilities> {
     webgpuAdapter: adapter !== null,
     webgpuSoftware: adapter !== null && (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false),
     crossOriginIsolated: self.crossOriginIsolated === true,
+    secureContext: self.isSecureContext,
     hardwareConcurrency: navigator.hardwareConcurrency || 1,
   };
 }

@@ -59,7 +59,7 @@ export async function bundlePage(root: string, outDir = join(root, 'dist', 'web'
       // WebGPU-era browsers; top-level await and BigInt64Array everywhere
       target: ['chrome113', 'firefox121', 'safari17'],
       minify: true,
-      sourcemap: 'linked',
+      sourcemap: 'external', // maps stay in dist/web for developers; the site references none it does not hold
       metafile: true,
       logLevel: 'silent',
       legalComments: 'linked',
