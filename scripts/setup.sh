@@ -38,11 +38,11 @@ fi
 if [ "$torch_reference" = 1 ] && ! dpkg-query -W -f='${Status}' python3-onnx 2>/dev/null | grep -q 'install ok installed'; then
   say "installing python3-onnx with apt (the tests' ONNX checker; one time)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-onnx >/dev/null \
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-onnx >/dev/null; } \
     || say "python3-onnx could not be installed: the ONNX checker test will be skipped"
 fi
 
-# 1c. Chromium, with --torch-reference only (npm test passes it): test/web_app.test.ts drives the browser app in
+# 1d. Chromium, with --torch-reference only (npm test passes it): test/web_app.test.ts drives the browser app in
 # Debian's headless Chromium. Never needed to run pspseg. Where apt cannot install it, say so: that test then skips.
 if [ "$torch_reference" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
