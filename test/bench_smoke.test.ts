@@ -78,6 +78,16 @@ const EXPECTED: Record<string, Expected> = {
     positive: ['idle', 'busy'].flatMap((load) => OMP_SETTINGS.map((s) => `${load}_${s}_ms`)),
     present: ['patch', 'cpu'],
   },
+  'bench:deploy': {
+    positive: ['libtorch_s', 'ort_node_s', 'wasm_node_1t_s', 'wasm_node_2t_s', 'model_mb', 'unpruned_model_mb'],
+    present: ['cpu', 'rows'],
+    // every engine that ran must give libtorch's labels (the bench only reports it)
+    check: (r) => {
+      for (const row of r.rows as { engine: string; model: string; agreement: number | null }[]) {
+        if (row.agreement !== null) assert.ok(row.agreement >= 0.999, `${row.model} ${row.engine}: labels equal libtorch's on only ${row.agreement}`);
+      }
+    },
+  },
 };
 
 function assertPositive(r: Result | null | undefined, key: string, where: string): void {
