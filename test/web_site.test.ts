@@ -111,6 +111,9 @@ test('pspseg app: writes the site (page, onnxruntime-web, the model), replaces i
   assert.match(first.out, /hippo_app\/: the browser app for small U-Net \(Hippocampus10\), \d+ MB/);
   for (const f of [...PAGE_FILES, 'model.onnx', SITE_MARKER, ...ortFiles().map((o) => `ort/${o}`)]) assert.ok(existsSync(join(site, f)), f);
   assert.deepEqual(readFileSync(join(site, 'model.onnx')), readFileSync(model));
+  // the licences of what the site ships: the bundles' packages and onnxruntime-web's copied builds
+  const licences = readFileSync(join(site, 'THIRD_PARTY_LICENSES.txt'), 'utf8');
+  for (const pkg of ['@niivue/niivue', 'onnxruntime-web', 'fflate', 'protobufjs', 'zod']) assert.match(licences, new RegExp(`^${pkg} \\S+ \\(`, 'm'), pkg);
 
   // again into the same folder: replaced whole, nothing left beside it
   writeFileSync(join(site, 'stale.txt'), 'from before');

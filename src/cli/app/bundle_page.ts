@@ -6,7 +6,7 @@
  * never load, naming the file that imports it: libtorch's layers (src/tensor, src/native) and Node's
  * modules.
  */
-import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,6 +34,26 @@ function browserOnly(root: string): Plugin {
       });
     },
   };
+}
+
+/** The licences of the packages the site ships (the bundles' and onnxruntime-web's copied files), one text. */
+export const THIRD_PARTY_LICENSES = 'THIRD_PARTY_LICENSES.txt';
+
+/** npm packages among the bundles' inputs ('node_modules/@niivue/niivue/...' -> '@niivue/niivue'). */
+export function bundledPackages(inputs: readonly string[]): string[] {
+  const names = inputs.flatMap((p) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1] ?? []);
+  return [...new Set(names)].sort();
+}
+
+function thirdPartyLicenses(root: string, packages: readonly string[]): string {
+  const sections = packages.map((name) => {
+    const dir = join(root, 'node_modules', name);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string; license?: string };
+    const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
+    const text = file ? readFileSync(join(dir, file), 'utf8').trim() : `(no licence file in the package; package.json says: ${pkg.license ?? 'nothing'})`;
+    return `${name} ${pkg.version ?? ''} (${pkg.license ?? 'licence not stated'})\n${'-'.repeat(72)}\n${text}\n`;
+  });
+  return `The pspseg browser app ships code from these packages, under their licences.\n\n${sections.join('\n')}`;
 }
 
 export interface PageBundle {
@@ -68,6 +88,7 @@ export async function bundlePage(root: string, outDir = join(root, 'dist', 'web'
     const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, resolve(root, p)).split(sep).join('/')).sort();
     for (const f of ['index.html', 'style.css']) copyFileSync(join(pageDir, f), join(tmp, f));
     writeFileSync(join(tmp, 'bundle-inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
+    writeFileSync(join(tmp, THIRD_PARTY_LICENSES), thirdPartyLicenses(root, [...bundledPackages(inputs), 'onnxruntime-web']));
     rmSync(outDir, { recursive: true, force: true });
     renameSync(tmp, outDir);
     return { dir: outDir, inputs };

@@ -24,7 +24,7 @@ export function pageBundleDir(): string {
 }
 
 /** The page's files in the bundle folder, each copied into every site. */
-export const PAGE_FILES = ['index.html', 'style.css', 'app.js', 'inference_worker.js'] as const;
+export const PAGE_FILES = ['index.html', 'style.css', 'app.js', 'inference_worker.js', 'THIRD_PARTY_LICENSES.txt'] as const;
 
 /** The folder of onnxruntime-web's build files, found through the package's own exports. */
 export function ortDistDir(): string {
