@@ -50,6 +50,8 @@ export interface UntrainedFold {
   channels?: number[];
   /** Blocks deleted, as pruning would have. */
   deleted?: readonly BlockRef[];
+  /** The patch it "trained" with (network axis order), which prediction's windows use; default the plan's. */
+  patchSize?: [number, number, number];
 }
 
 /** An untrained PSP-Seg S in the layout pspseg train writes (config.json with the fields prediction reads). */
@@ -59,7 +61,7 @@ export function makeUntrainedFold(f: UntrainedFold): void {
   const classes = 1 + Math.max(...plan.labels.map((l) => l.value));
   const net = buildNetwork(pspArchitecture({ variant: 'S', ...(f.channels ? { channels: f.channels } : {}), inChannels: plan.channels.length, classes, deepSupervision: true }), { generator: new Generator(0) });
   try {
-    checkPatchSize(plan.patchSize, net.totalStride(), net.displayName);
+    checkPatchSize(f.patchSize ?? plan.patchSize, net.totalStride(), net.displayName);
     noGrad(() => { for (const [name, p] of net.namedParameters()) if (name.endsWith('.scale')) p.fill_(0.5); });
     if (f.deleted?.length) deleteBlocks(net as PSPSegNet, f.deleted, null);
     saveWeights(join(f.dir, 'checkpoint_final.safetensors'), net, { epoch: '0', writer: `${f.writer} (untrained)` });
@@ -74,6 +76,6 @@ export function makeUntrainedFold(f: UntrainedFold): void {
       name: f.dataset.name, workDir: f.work, preprocessedDir: join(f.work, PREPROCESSED_DIR), planHash: planHash(plan), inChannels: plan.channels.length, classes,
       labels: plan.labels.filter((l) => l.value > 0).map((l) => ({ name: l.name, value: l.value })),
     },
-    trainCases: f.trainCases, valCases: f.valCases, patchSize: plan.patchSize,
+    trainCases: f.trainCases, valCases: f.valCases, patchSize: f.patchSize ?? plan.patchSize,
   }, null, 2)}\n`);
 }

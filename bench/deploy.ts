@@ -11,7 +11,8 @@
  *
  * Models: BENCH_PRUNED (a fold folder), else the demo's <work>/models/demo_psp_S/fold_0 when `pspseg demo`
  * ran, else a stand-in: an untrained S with the blocks the demo deleted on seed 0 (21 of 28; accuracy does
- * not matter for speed). BENCH_UNPRUNED, else an untrained S (bench:predict's). Environment: BENCH_DATASET,
+ * not matter for speed), at the demo's patch. BENCH_UNPRUNED, else an untrained S at the pruned model's patch (the
+ * same windows, so the rows differ by pruning alone). Environment: BENCH_DATASET,
  * BENCH_WORK, BENCH_CASES (default 10; 'all' for the 42), BENCH_ROUNDS (3: libtorch and onnxruntime-node alternate,
  * each keeping its fastest round; the WASM and browser rows run once), BENCH_CHROMIUM=0 to leave the browser out.
  * BENCH_SMOKE=1: one case, models at a quarter of S's channels, in a temporary work folder.
@@ -58,20 +59,26 @@ const plan = await benchPlan(work, dataset);
 const split = await foldCases(join(work, SPLITS_FILE), dataset.cases.map((c) => c.id), 0);
 const tiny = smoke ? { channels: [4, 8, 16, 32, 64] } : {};
 
-function fold(envName: string, candidates: string[], make: { name: string; deleted?: BlockRef[] }): string {
+function fold(envName: string, candidates: string[], make: { name: string; deleted?: BlockRef[]; patchSize?: [number, number, number] }): string {
   if (process.env[envName]) return resolve(process.env[envName]!);
   const found = smoke ? undefined : candidates.find((d) => existsSync(join(d, 'checkpoint_final.safetensors')));
   if (found) return found;
   const dir = join(work, 'models', make.name, 'fold_0');
   if (!existsSync(join(dir, 'checkpoint_final.safetensors'))) {
-    makeUntrainedFold({ dir, name: make.name, work, dataset, plan, trainCases: split.train, valCases: split.val, writer: 'bench/deploy.ts', deleted: make.deleted, ...tiny });
+    makeUntrainedFold({ dir, work, dataset, plan, trainCases: split.train, valCases: split.val, writer: 'bench/deploy.ts', ...make, ...tiny });
   }
   return dir;
 }
 
+/** The patch a fold folder's network trained with (config.json), which sets the windows per case. */
+const trainedPatch = (dir: string): [number, number, number] => (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { patchSize: [number, number, number] }).patchSize;
+
+const pruned = fold('BENCH_PRUNED', [join(work, 'models', 'demo_psp_S', 'fold_0')], { name: 'bench_psp_S_pruned', deleted: DEMO_SEED0_DELETED, patchSize: [32, 48, 32] });
+// the unpruned S at the pruned one's patch, so that both run the same windows and only pruning differs
+const patch = trainedPatch(pruned);
 const models = [
-  { key: 'pruned', dir: fold('BENCH_PRUNED', [join(work, 'models', 'demo_psp_S', 'fold_0')], { name: 'bench_psp_S_pruned', deleted: DEMO_SEED0_DELETED }) },
-  { key: 'unpruned', dir: fold('BENCH_UNPRUNED', [join(work, 'models', 'bench_psp_S', 'fold_0')], { name: 'bench_psp_S' }) },
+  { key: 'pruned', dir: pruned },
+  { key: 'unpruned', dir: fold('BENCH_UNPRUNED', [], { name: `bench_psp_S_${patch.join('x')}`, patchSize: patch }) },
 ];
 const casesSetting = process.env.BENCH_CASES ?? (smoke ? '1' : '10');
 const rounds = numberSetting('BENCH_ROUNDS', 3, 1);
