@@ -42,7 +42,7 @@ test('export -> predict -m model.onnx without libtorch: the same labels as the f
     options: { arch: 'psp', name: 'onnx', epochs: 2, iterations: 4, 'val-iterations': 1, batch: 2, patch: [32, 48, 32], seed: 0, workers: 1, quiet: true },
   });
   const out = tempDir(t, 'pspseg-onnx-predict-');
-  const model = join(out, 'model.onnx');
+  const model = join(out, 'new', 'folder', 'model.onnx'); // export makes the folders
   assert.equal(await exportCommand.run([run.outDir, '-o', model]), 0);
 
   const deployed = readDeployedModel(readFileSync(model), model);

@@ -4,7 +4,8 @@
  * batch and spatial dims. Each layer writes its own nodes (exportOnnx in src/nn and src/models/blocks).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { OnnxGraphBuilder, type OnnxGraphSpec } from '../util/onnx_graph.js';
 import type { AnyModule } from '../nn/index.js';
@@ -104,6 +105,7 @@ export async function exportModelFolder(dir: string, output: string, o: ExportOp
   const model = await loadModelFolder(dir, o.checkpoint ?? 'final');
   try {
     const exported = exportLoadedModel(model, o);
+    await mkdir(dirname(output), { recursive: true });
     await writeFileAtomic(output, [exported.bytes]);
     return exported;
   } finally {
