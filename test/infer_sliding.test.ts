@@ -11,7 +11,7 @@ import { FixedConvNet, WindowMeanNet } from './helpers/infer_networks.js';
 import { Conv3d, Module } from '../src/nn/index.js';
 import type { Shape3 } from '../src/util/triple.js';
 import { gaussianImportanceMap } from '../src/infer/gaussian.js';
-import { predictSlidingWindow } from '../src/infer/predict_logits.js';
+import { predictSlidingWindow, slidingWindowForwards } from '../src/infer/predict_logits.js';
 import { libtorchWindowForward } from '../src/infer/libtorch_forward.js';
 import { mirrorCombinations, paddingFor, windowStarts } from '../src/infer/sliding_window.js';
 import { type Tensor, cat, liveTensorCount, noGrad, tensor, tidy } from '../src/tensor/index.js';
@@ -157,4 +157,15 @@ test('each mirrored forward frees its tensors: live tensors do not pile up acros
   assert.equal(counts.length, 8);
   // every forward starts with the same live tensors (the batch's input, made from the flipped typed array)
   assert.ok(counts.every((c) => c === counts[0]!), `live tensors at each forward: ${counts}`);
+});
+
+test('progress counts every network forward up to slidingWindowForwards\' total (what predict\'s bar is sized by)', async () => {
+  const net = new WindowMeanNet();
+  const shape: Shape3 = [21, 18, 30], o = { patchSize: [8, 12, 16] as Shape3, numClasses: 2, mirrorAxes: [0, 2], windowsPerForward: 3 };
+  const calls: [number, number][] = [];
+  const r = await predictSlidingWindow(libtorchWindowForward(net), [randomImage(shape, 9)], shape, { ...o, onProgress: (d, t) => calls.push([d, t]) });
+  const total = slidingWindowForwards(shape, o);
+  assert.equal(total, Math.ceil(r.windows / 3) * 4);
+  assert.deepEqual(calls, Array.from({ length: total }, (_, i) => [i + 1, total]));
+  assert.equal(r.forwards, total);
 });

@@ -17,10 +17,9 @@ import type { Plan } from '../data/plan/plan_schema.js';
 import type { Shape3 } from '../util/triple.js';
 import type { WindowForward } from './window_forward.js';
 import { writeNpz } from './npz.js';
-import { predictSlidingWindow } from './predict_logits.js';
+import { predictSlidingWindow, slidingWindowForwards } from './predict_logits.js';
 import type { PredictPreprocessResult } from './preprocess_input.js';
 import { preprocessInWorker } from './preprocess_pool.js';
-import { mirrorCombinations, paddingFor, windowStarts } from './sliding_window.js';
 import { voxelCount } from '../util/triple.js';
 import { inferenceMemoryBytes } from '../data/preprocess/memory_estimate.js';
 import { guardMemory } from '../util/memory.js';
@@ -167,9 +166,8 @@ export async function predictCases(model: PredictionModel, cases: readonly Input
         remedies: ['fewer windows per forward (--batch)', 'a machine with more memory'],
       });
     } catch (err) { finishCase({ id: c.id, status: 'failed', error: (err as Error).message }); continue; }
-    // the bar counts network forwards: window batches times mirrorings (predictSlidingWindow's onProgress)
-    const windows = windowStarts(paddingFor(pc.properties.shape, patch).shape, patch, step).length;
-    const forwards = Math.ceil(windows / (o.windowsPerForward ?? 1)) * mirrorCombinations(mirrorAxes).length;
+    // the bar counts network forwards, as predictSlidingWindow's onProgress does
+    const forwards = slidingWindowForwards(pc.properties.shape, { patchSize: patch, step, mirrorAxes, windowsPerForward: o.windowsPerForward });
     const progress = showWindows ? new Progress(`predict ${c.id} [${i + 1}/${cases.length}]`, forwards, { stream }) : undefined;
     let done = 0;
     try {

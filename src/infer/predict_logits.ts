@@ -89,6 +89,12 @@ export function flipVolumes(src: Float32Array, blocks: number, patch: Shape3, ax
   return out;
 }
 
+/** The network forwards a case takes (window batches times mirrorings): the total that `onProgress` counts to. */
+export function slidingWindowForwards(shape: Shape3, o: Pick<SlidingWindowOptions, 'patchSize' | 'step' | 'mirrorAxes' | 'windowsPerForward'>): number {
+  const windows = windowStarts(paddingFor(shape, o.patchSize).shape, o.patchSize, o.step ?? 0.5).length;
+  return Math.ceil(windows / (o.windowsPerForward ?? 1)) * mirrorCombinations(o.mirrorAxes ?? []).length;
+}
+
 export async function predictSlidingWindow(forward: WindowForward, images: readonly Float32Array[], shape: Shape3, o: SlidingWindowOptions): Promise<SlidingWindowResult> {
   const patch = o.patchSize, step = o.step ?? 0.5, K = o.numClasses, C = images.length;
   const perForward = o.windowsPerForward ?? 1;
@@ -104,6 +110,7 @@ export async function predictSlidingWindow(forward: WindowForward, images: reado
   const acc = Array.from({ length: K }, () => new Float32Array(N));
   const weight = new Float32Array(N);
   const [, Q1, Q2] = pad.shape, [p0, p1, p2] = patch;
+  const totalForwards = slidingWindowForwards(shape, o);
   let forwards = 0;
   for (let first = 0; first < starts.length; first += perForward) {
     const batch = starts.slice(first, first + perForward), B = batch.length;
@@ -119,7 +126,7 @@ export async function predictSlidingWindow(forward: WindowForward, images: reado
       const back = flipVolumes(out, B * K, patch, axes);
       for (let i = 0; i < sum.length; i++) sum[i] += back[i]!;
       forwards++;
-      o.onProgress?.(forwards, Math.ceil(starts.length / perForward) * combos.length);
+      o.onProgress?.(forwards, totalForwards);
     }
     batch.forEach((s, b) => {
       for (let a = 0, j = 0; a < p0; a++) for (let bb = 0; bb < p1; bb++) {
