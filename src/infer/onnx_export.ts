@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { OnnxGraphBuilder, type OnnxGraphSpec } from '../util/onnx_graph.js';
 import type { AnyModule } from '../nn/index.js';
-import { packageVersion } from '../util/package_version.js';
+import { packageVersion } from '../util/package_root.js';
 import { encodeOnnxModel } from '../io/onnx_file.js';
 import { planToStored } from '../data/common/plan_axes.js';
 import { type CheckpointKind, PRUNING_GRID_FILE, PRUNING_SUMMARY_FILE, SUMMARY_FILE, VALIDATION_DIR } from '../models/model_folder.js';

@@ -3,20 +3,11 @@
  * app.js, inference_worker.js, index.html, style.css) and onnxruntime-web's own files, which the site
  * copies as they are (src/infer/onnx_web_builds.ts says which).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ORT_BUILDS } from '../../infer/onnx_web_builds.js';
-
-/** pspseg's package root: this file is src/cli/app (sources) or dist/src/cli/app (built). */
-function packageRoot(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 6; i++, dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'pspseg') return dir;
-  }
-  throw new Error('cannot find the pspseg package root above ' + fileURLToPath(import.meta.url));
-}
+import { packageRoot } from '../../util/package_root.js';
 
 /** The page bundle's folder (the build writes it; `pspseg app` copies it). */
 export function pageBundleDir(): string {
