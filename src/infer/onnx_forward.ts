@@ -18,15 +18,16 @@ export function onnxWindowForward(ort: OnnxRuntimeModule, session: InferenceSess
     name,
     run: async (x: Float32Array, dims: WindowBatchDims) => {
       const feed = new ort.Tensor('float32', x, dims);
-      const result = await session.run({ [input]: feed });
-      const out = result[output];
-      if (!out) throw new Error(`${name}: the session returned no '${output}'`);
-      const ok = out.dims.length === 5 && out.dims[0] === dims[0] && out.dims.slice(2).every((n, i) => n === dims[2 + i]);
-      if (!ok) throw new Error(`${name}: the model returned [${out.dims}] for windows [${dims}]`);
-      const data = out.data;
-      if (!(data instanceof Float32Array)) throw new Error(`${name}: the model returned ${out.type} logits, float32 expected`);
-      feed.dispose();
-      return data;
+      try {
+        const out = (await session.run({ [input]: feed }))[output];
+        if (!out) throw new Error(`${name}: the session returned no '${output}'`);
+        const ok = out.dims.length === 5 && out.dims[0] === dims[0] && out.dims.slice(2).every((n, i) => n === dims[2 + i]);
+        if (!ok) throw new Error(`${name}: the model returned [${out.dims}] for windows [${dims}]`);
+        if (!(out.data instanceof Float32Array)) throw new Error(`${name}: the model returned ${out.type} logits, float32 expected`);
+        return out.data;
+      } finally {
+        feed.dispose(); // on failure too
+      }
     },
   };
 }
