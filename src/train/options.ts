@@ -54,7 +54,6 @@ type TrainOptionRow = OptionSpec & {
 
 const network = (c: TrainOptionContext) => c.config.network ?? {};
 const isPsp = (c: TrainOptionContext) => network(c).arch === 'psp';
-const pruningNote = 'PSP-Seg only';
 
 export const TRAIN_OPTIONS = {
   arch: {
