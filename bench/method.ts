@@ -42,7 +42,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { readDataset } from '../src/data/dataset/dataset.js';
 import { prepareDataset } from '../src/data/plan/prepare.js';
-import { ALLOCATOR_FACTOR, type Architecture, type PspArchitecture, type Triple, loadArchitecture, plainIsotropic, pspArchitecture, saveArchitecture } from '../src/models/index.js';
+import { allocatorFactor, type Architecture, type PspArchitecture, type Triple, loadArchitecture, plainIsotropic, pspArchitecture, saveArchitecture } from '../src/models/index.js';
 import { engineConfig } from '../src/tensor/index.js';
 import { writeFileAtomic } from '../src/util/atomic_write.js';
 import { describeCpu } from '../src/util/cpu_info.js';
@@ -301,7 +301,7 @@ const md = [
   '',
   `One training step as the trainer's (loss, TR's masked pass for PSP-Seg, backward, clipping, SGD) on a synthetic batch, each network in its own process; median of ${paperSteps} step(s) after ${paperWarmup} warm-up. `
   + 'The paper measures GPU memory and epoch time; here: peak resident memory of the process (libtorch and Node included) and wall time per step on the CPU. '
-  + `Estimate (what the memory guard compares with the available memory): src/models/step_memory.ts's training step (the forward's activations, the loss, TR's masked pass, the first gradients of backward, weights, gradients and momentum) times ${ALLOCATOR_FACTOR} for what glibc's heap holds beyond the live bytes, plus the process at start.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
+  + `Estimate (what the memory guard compares with the available memory): src/models/step_memory.ts's training step (the forward's activations, the loss, TR's masked pass, the first gradients of backward, weights, gradients and momentum) times ${allocatorFactor()} for what the allocator holds beyond the live bytes, plus the process at start.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
   '',
   '| network | params | step ms | CPU ms (all threads) | peak MB | estimate MB |',
   '|---|---|---|---|---|---|',

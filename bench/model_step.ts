@@ -19,8 +19,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { cudaMemory, type Device, engineConfig, loadSafetensors, noGrad, synchronize, type Tensor, tidy } from '../src/tensor/index.js';
-import { loadWeights } from '../src/nn/index.js';
+import { type Precision, autocast, cudaMemory, type Device, engineConfig, loadSafetensors, noGrad, synchronize, type Tensor, tidy } from '../src/tensor/index.js';
+import { float32Output, loadWeights } from '../src/nn/index.js';
 import { SGD, clipGradNorm } from '../src/optim/index.js';
 import { type LossTerms, maskInput, parseLossConfig, pspsegLoss } from '../src/losses/index.js';
 import { DEFAULT_DS_SCALES, deepSupervisionTargets } from '../src/data/augment/deep_supervision.js';
@@ -32,6 +32,8 @@ const model = process.env.BENCH_MODEL ?? 'psp_s';
 const config = parseLossConfig({ name: process.env.BENCH_LOSS ?? 'psp' }, 'BENCH_LOSS');
 const warmup = Number(process.env.BENCH_WARMUP ?? 2), steps = Number(process.env.BENCH_STEPS ?? 5);
 const device = (process.env.BENCH_DEVICE ?? 'cpu') as Device;
+// BENCH_PRECISION bf16/fp16: the forward passes under autocast, as the trainer runs them (src/train/trainer.ts)
+const precision = (process.env.BENCH_PRECISION ?? 'fp32') as Precision;
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const gcKind = process.env.BENCH_GC;
 if (gcKind) setFlagsFromString('--expose-gc');
@@ -72,9 +74,11 @@ for (let i = 0; i < warmup + steps; i++) {
   tidy(() => {
     opt.zeroGrad();
     mark('zero_grad');
-    const masked = config.name === 'psp' ? noGrad(() => net.encode(maskInput(image, label, fill))) : null;
+    const masked = config.name === 'psp'
+      ? autocast(precision, device, () => noGrad(() => net.encode(maskInput(image, label, fill)).map((f) => (f.dtype === 'float32' ? f : f.float()))))
+      : null;
     mark('masked_encode');
-    const out = net.forward(image);
+    const out = float32Output(autocast(precision, device, () => net.forward(image)));
     mark('forward');
     const { total: loss, terms } = pspsegLoss(out, masked, targets, config);
     mark('loss');

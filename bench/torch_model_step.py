@@ -44,6 +44,20 @@ with open(os.path.join(bench_dir, 'case.json')) as f:
 image, label = case['image'].to(device), case['label'].long().to(device)
 targets = R.ds_targets(label, int(os.environ.get('BENCH_DS_LEVELS', 4)))  # one per deep-supervision output (bench/model.ts)
 config = {'name': loss_kind}
+# BENCH_PRECISION bf16/fp16: the forward passes under torch.autocast, their maps in float32 for the loss
+# (as pspseg's trainer does: src/nn/network_output.ts float32Output).
+precision = os.environ.get('BENCH_PRECISION', 'fp32')
+amp_dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(precision)
+
+
+def autocast():
+    return torch.autocast(device_type='cpu' if device == 'cpu' else 'cuda', dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None)
+
+
+def float32(t):
+    return t if t is None or t.dtype == torch.float32 else t.float()
+
+
 rss_before = rss_mb()
 if device != 'cpu':
     torch.cuda.reset_peak_memory_stats()  # the steps' peak, as bench/model_step.ts measures ours: weights and batch included
@@ -75,10 +89,12 @@ for i in range(warmup + steps):
     mark('zero_grad')
     masked_feats = None
     if loss_kind == 'psp':
-        with torch.no_grad():
-            masked_feats = net.encode(R.mask_input(image, label, fill))
+        with torch.no_grad(), autocast():
+            masked_feats = [float32(f) for f in net.encode(R.mask_input(image, label, fill))]
     mark('masked_encode')
-    out = net(image)
+    with autocast():
+        out = net(image)
+    out = {k: [float32(t) for t in v] if isinstance(v, list) else float32(v) for k, v in out.items()}
     mark('forward')
     total, terms, _ = R.pspseg_loss(out, masked_feats, targets, config, numbers=False)
     logged = {k: t for k, t in terms.items() if t is not None}

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noGrad, randn, tidy } from '../src/tensor/index.js';
 import {
-  ALLOCATOR_FACTOR, type SegmentationNetwork, type Triple, buildNetwork, plainIsotropic, pspArchitecture, trainingStepMemory,
+  allocatorFactor, type SegmentationNetwork, type Triple, buildNetwork, plainIsotropic, pspArchitecture, trainingStepMemory,
 } from '../src/models/index.js';
 
 const F32 = 4, BATCH = 2;
@@ -48,7 +48,7 @@ test('PSP-Seg: the step counts the masked pass, the loss and the first gradients
   // two gradients of a stage-0 map, TR's gradients of every encoder output and one temporary of the largest
   assert.equal(m.backward, 2 * stage0 + encoderBytes + stage0);
   assert.equal(m.live, m.parameters + m.activations + m.loss + m.maskedPass + m.backward);
-  assert.equal(m.resident, ALLOCATOR_FACTOR * m.live);
+  assert.equal(m.resident, allocatorFactor() * m.live);
 
   // Without TR nothing of the masked pass; AdamW keeps two moments.
   const plain = trainingStepMemory(net, patch, BATCH, { maskedEncoderPass: false, optimizerSlots: 2 });

@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pspseg::InitShapeOps(env, exports);
   pspseg::InitNnOps(env, exports);
   pspseg::InitAutogradOps(env, exports);
+  pspseg::InitAutocast(env, exports);
   return exports;
 }
 

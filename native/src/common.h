@@ -102,5 +102,9 @@ void InitShapeOps(Napi::Env env, Napi::Object exports);
 void InitNnOps(Napi::Env env, Napi::Object exports);
 void InitAutogradOps(Napi::Env env, Napi::Object exports);
 void InitRuntime(Napi::Env env, Napi::Object exports);
+void InitAutocast(Napi::Env env, Napi::Object exports);
+// allocator.cpp: huge-page mappings for large CPU tensors (PSPSEG_ALLOCATOR=auto|huge-pages|glibc).
+void InstallLargeBlockAllocator();
+Napi::Value AllocatorInfo(Napi::Env env);
 
 }  // namespace pspseg

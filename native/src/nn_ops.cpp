@@ -1,5 +1,6 @@
 // Neural-network ops: convolutions, normalisation, activations, resampling, pooling, losses.
 #include "common.h"
+#include <ATen/autocast_mode.h>
 
 namespace pspseg {
 
@@ -17,8 +18,9 @@ static std::vector<int64_t> Triple(const Napi::Value& v, const char* what, int64
 // heuristic). There a 32^3 forward of PSP-Seg S measured 20x slower per sample than at batch 2, and the
 // sliding window predicts one window at a time by default. Such a conv goes to oneDNN directly (it has its
 // own backward).
+// Not under autocast: at::conv3d is where autocast casts to bfloat16 (mkldnn_convolution is not on its list).
 static bool BatchOfOneOnNativePath(const at::Tensor& x, int64_t groups) {
-  return x.device().is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 5 && x.size(0) == 1 && groups == 1 &&
+  return x.device().is_cpu() && !at::autocast::is_cpu_enabled() && x.scalar_type() == at::kFloat && x.dim() == 5 && x.size(0) == 1 && groups == 1 &&
          at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() && x.size(1) * x.size(2) * x.size(3) <= 20480;
 }
 

@@ -57,6 +57,7 @@ static Napi::Value Config(const Info& info) {
   o.Set("cuda", Napi::Boolean::New(env, cuda));
   o.Set("cudaDevices", Napi::Number::New(env, cuda ? at::detail::getCUDAHooks().getNumGPUs() : 0));
   o.Set("mallocTuned", Napi::Boolean::New(env, mallocTuned));
+  o.Set("allocator", AllocatorInfo(env));
   o.Set("parallelInfo", Napi::String::New(env, at::get_parallel_info()));
   return o;
 }
@@ -106,6 +107,7 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   static std::once_flag once;
   std::call_once(once, [] {
     TuneMalloc();
+    InstallLargeBlockAllocator();
     at::set_num_threads(DefaultThreads());
   });
   PSPSEG_EXPORT(env, exports, "setThreads", SetThreads);

@@ -20,6 +20,6 @@ export { PSPSegNet } from './psp_seg_net.js';
 export { PlainUNet } from './plain_unet.js';
 export { type PlainTopology, type PlainOptions, plainTopology, plainArchitecture, plainArchitectureFromPlan, plainIsotropic } from './plain_topology.js';
 export { buildNetwork } from './build.js';
-export { ALLOCATOR_FACTOR, type StepMemory, type StepMemoryOptions, trainingStepMemory } from './step_memory.js';
+export { ALLOCATOR_FACTORS, allocatorFactor, type StepMemory, type StepMemoryOptions, trainingStepMemory } from './step_memory.js';
 export { SmallUNet, type SmallUNetArchitecture, smallUNetArchitectureSchema } from './small_unet.js';
 export { type NetworkDescription, type DescribedNetwork, validateDescription, networkFromDescription, parameterCounts } from './from_description.js';

@@ -15,21 +15,27 @@
  *   which is why a pruned network's step shrinks less than its activations. The count was 0.3-1.7%
  *   above the measured live peak from 64^3 up (3-8% at 48^3, where the process' own small allocations
  *   weigh more).
- * - The allocator. pspseg's addon tunes glibc so that freed memory is never given back to the OS (no
- *   trimming, no mmap: src/tensor/native.ts); a step reuses the heap's holes where its tensors fit and
- *   grows the heap where they do not. The resident memory it reaches is a multiple of the live peak
- *   that depends on the order and sizes of the allocations, not on their total: after 8-25 steps it
- *   was 1.45-1.7x the live count for the unpruned S, 1.7-2.2x for S with one block or one branch per
- *   PRM (two networks with the same tensor sizes: 1.75x and 2.1x at 64^3) and 1.6-2.23x for PlainUNet,
- *   growing over the first 5-20 steps, not always monotonically, and differing by up to 9% between two
- *   runs of one configuration. ALLOCATOR_FACTOR covers the highest; for the unpruned S the estimate is
- *   thus 30-40% above what it needs (bench:method's 128^3 step: 17.3 GB for 13.0 GB measured).
+ * - The allocator. pspseg's addon keeps freed memory for reuse rather than giving it back to the OS
+ *   after every tensor (src/tensor/native.ts). With its huge-page allocator (native/src/allocator.cpp:
+ *   each block of 1 MiB or more on its own mapping, freed mappings cached for blocks of the same size)
+ *   the step's growth in resident memory was 1.13-1.15x the live count for PSP-Seg S, unpruned and with one
+ *   branch per PRM, and 1.08-1.09x for PlainUNet, at 64^3 and 96^3 after 8 steps (2026-12-07, AMD EPYC).
+ *   Where transparent huge pages are off, large blocks share glibc's heap with small objects and the heap
+ *   fragments: 1.45-2.23x (1.45-1.7x for the unpruned S, 1.7-2.2x for S with one block or one branch per
+ *   PRM, 1.6-2.23x for PlainUNet; growing over the first 5-20 steps and differing by up to 9% between two
+ *   runs of one configuration). allocatorFactor() covers the highest of the allocator in use.
  */
+import { engineConfig } from '../tensor/index.js';
 import type { SegmentationNetwork } from './network.js';
 import { ACTIVATION_BYTES_PER_ELEMENT, type FeatureShape, featureBytes, voxels } from './shapes.js';
 
-/** Resident memory over live bytes at the step's peak: the highest measured (2.23), and a little margin (see above). */
-export const ALLOCATOR_FACTOR = 2.3;
+/** Resident memory over live bytes at the step's peak, per allocator: the highest measured and a little margin (see above). */
+export const ALLOCATOR_FACTORS = { 'huge-pages': 1.2, glibc: 2.3 } as const;
+
+/** The factor of the allocator this process runs (engineConfig().allocator). */
+export function allocatorFactor(): number {
+  return ALLOCATOR_FACTORS[engineConfig().allocator.name];
+}
 
 export interface StepMemoryOptions {
   /** TR's masked pass: the masked input through the encoder without gradients, and TR's loss on both encoders' features. */
@@ -51,7 +57,7 @@ export interface StepMemory {
   /** The first gradients of the backward pass, while every activation is still held. */
   backward: number;
   live: number;
-  /** live x ALLOCATOR_FACTOR: how much the process' resident memory grows in training. */
+  /** live x allocatorFactor(): how much the process' resident memory grows in training. */
   resident: number;
 }
 
@@ -77,5 +83,5 @@ export function trainingStepMemory(net: SegmentationNetwork, patch: readonly num
   // backward reaches it) and one temporary of the largest.
   const backward = 2 * largestOutput + (o.maskedEncoderPass ? encoderBytes + largestEncoder : 0);
   const live = parameters + activations + loss + maskedPass + backward;
-  return { parameters, activations, loss, maskedPass, backward, live, resident: ALLOCATOR_FACTOR * live };
+  return { parameters, activations, loss, maskedPass, backward, live, resident: allocatorFactor() * live };
 }

@@ -38,8 +38,23 @@ export interface NativeConfig {
   cuda: boolean;
   cudaDevices: number;
   mallocTuned: boolean;
+  /** allocator.cpp: large CPU blocks on their own huge-page mappings ('huge-pages') or glibc's heap ('glibc'). */
+  allocator: NativeAllocatorInfo;
   parallelInfo: string;
 }
+
+/** allocator.cpp's state; the byte counts only with the huge-page allocator. */
+export interface NativeAllocatorInfo {
+  name: 'huge-pages' | 'glibc';
+  mappedBytes?: number;
+  cachedBytes?: number;
+  peakMappedBytes?: number;
+  maps?: number;
+  reuses?: number;
+}
+
+/** autocast.cpp: the autocast state of one device type, as autocastEnter returns it. */
+export interface NativeAutocastState { enabled: boolean; dtype: NativeDType }
 
 /** tensor_ops.cpp `info()`; DtypeName answers 'unsupported' for types the addon never creates. */
 export interface NativeTensorInfo { shape: number[]; dtype: NativeDType | 'unsupported'; device: string }
@@ -70,6 +85,16 @@ export interface NativeBinding {
   setErrorClass(ctor: new (message: string, code: 'TORCH_ERROR' | 'OUT_OF_MEMORY' | 'DISPOSED' | 'INVALID_ARGUMENT' | 'UNSUPPORTED') => Error): void;
   /** Raises one kind of native failure on purpose (tests). */
   raiseForTest(kind: 'bad_alloc' | 'c10' | 'std' | 'oom'): never;
+
+  // ---- autocast.cpp ----------------------------------------------------------------------------
+  /** Turns libtorch's autocast on for this thread (one nesting level deeper); returns the state before. */
+  autocastEnter(device: 'cpu' | 'cuda', dtype: 'bfloat16' | 'float16'): NativeAutocastState;
+  /** Restores `previous`; leaving the outermost level clears the cache of casted weights. */
+  autocastExit(device: 'cpu' | 'cuda', previous: NativeAutocastState): void;
+  /** GradScaler's unscale kernel (CUDA): grads *= invScale in place; foundInf = 1 if any is inf/NaN. */
+  ampUnscale(grads: Handle[], foundInf: Handle, invScale: Handle): void;
+  /** GradScaler's update kernel (CUDA), in place on scale and growthTracker. */
+  ampUpdateScale(scale: Handle, growthTracker: Handle, foundInf: Handle, growthFactor: number, backoffFactor: number, growthInterval: number): void;
 
   // ---- tensor_ops.cpp: creation, data transfer, lifetime, conversion ---------------------------
   newGenerator(seed: number): GeneratorHandle;
@@ -245,6 +270,7 @@ export interface NativeBinding {
  */
 const names = {
   setThreads: 1, config: 1, cudaSynchronize: 1, cudaMemory: 1, setErrorClass: 1, raiseForTest: 1,
+  autocastEnter: 1, autocastExit: 1, ampUnscale: 1, ampUpdateScale: 1,
   newGenerator: 1, manualSeed: 1, fromBuffer: 1, toBuffer: 1, item: 1, zeros: 1, ones: 1, empty: 1, full: 1, arange: 1,
   linspace: 1, randn: 1, rand: 1, randint: 1, normal_: 1, info: 1, shape: 1, dispose: 1, isDisposed: 1,
   setExternalReporting: 1, reportExternal: 1, externalBytes: 1, liveTensorCount: 1, to: 1, clone: 1, contiguous: 1,

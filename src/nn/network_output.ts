@@ -17,3 +17,16 @@ export interface NetworkOutput {
    */
   decoderFeatures?: Tensor[];
 }
+
+/**
+ * The output with every map in float32: under autocast the network's maps are bfloat16 or float16, and
+ * the losses (softmax, sums over a whole patch) run in float32, as nnU-Net's do in effect. The casts are
+ * recorded by autograd, so gradients flow back in the network's precision. A float32 map is passed as it is.
+ */
+export function float32Output(o: NetworkOutput): NetworkOutput {
+  const f = (t: Tensor) => (t.dtype === 'float32' ? t : t.float());
+  return {
+    logits: o.logits.map(f), encoderFeatures: o.encoderFeatures.map(f), regionFeatures: o.regionFeatures && f(o.regionFeatures),
+    ...(o.decoderFeatures ? { decoderFeatures: o.decoderFeatures.map(f) } : {}),
+  };
+}

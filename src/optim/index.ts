@@ -2,3 +2,4 @@ export { Optimizer, type NamedParameters } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
 export { polyLR, clipGradNorm } from './schedule.js';
+export { GradScaler, type GradScalerOptions } from './grad_scaler.js';

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { PRECISIONS } from '../tensor/precision.js';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { PruningSettingsSchema } from '../pruning/settings.js';
 import { LossConfigSchema } from '../losses/config.js';
@@ -67,7 +68,11 @@ export const trainConfigSchema = trainedModelConfigSchema.extend({
   pruning: PruningSettingsSchema.default({ enabled: false }),
   seed: z.number().int().min(0),
   /** Where the run executes; not part of the run's identity (a continued run may move). */
-  runtime: z.object({ device: z.string(), workers: z.number().int().min(0).nullable() }).strict(),
+  runtime: z.object({
+    device: z.string(), workers: z.number().int().min(0).nullable(),
+    /** fp32, or the forward passes under autocast (bf16, fp16 with loss scaling); configs before it trained in fp32. */
+    precision: z.enum(PRECISIONS).default('fp32'),
+  }).strict(),
 }).strict();
 
 export type NetworkConfig = z.infer<typeof networkConfigSchema>;

@@ -22,6 +22,7 @@ import { DEFAULT_PRUNING, MONITORED_LOGS, PAPER_PRUNING_VALUES, initialStepFor }
 import { type OptionSpec, type OptionValues, UsageError, formatOptionValue } from '../util/options.js';
 import type { Triple } from '../util/triple.js';
 import { fromXYZ, xyzOrder } from '../data/common/axes.js';
+import { PRECISION_CHOICES, type PrecisionChoice, resolvePrecision } from '../tensor/precision.js';
 import { DEFAULTS, type TrainConfig } from './config.js';
 
 type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
@@ -137,6 +138,12 @@ export const TRAIN_OPTIONS = {
   device: {
     type: 'string', field: 'runtime.device', runtime: true, default: 'cpu', placeholder: 'D', pattern: /^(cpu|cuda(:\d+)?)$/, patternText: 'cpu, cuda or cuda:N',
     help: 'where to train',
+  },
+  precision: {
+    type: 'choice', values: PRECISION_CHOICES, field: 'runtime.precision', runtime: true, placeholder: 'P',
+    toField: (v: PrecisionChoice, c) => resolvePrecision(v, c.config.runtime?.device ?? 'cpu'),
+    derive: (c) => resolvePrecision('auto', c.config.runtime?.device ?? 'cpu'), defaultText: 'auto',
+    help: 'auto (fp16 on CUDA, fp32 on a CPU), fp32, bf16 (autocast to bfloat16: CPU, CUDA) or fp16 (CUDA, with loss scaling)',
   },
   workers: { type: 'integer', min: 0, field: 'runtime.workers', runtime: true, derive: () => null, defaultText: 'cores - 1, at most 4', help: 'data loader worker threads' },
   quiet: { type: 'boolean', run: true, help: 'no progress bars' },

@@ -20,8 +20,9 @@ import type { LossTerms, TrainingLoss } from '../losses/index.js';
 import { BatchLoader, type Batch, type LoaderOptions } from '../data/sampling/loader.js';
 import type { CaseArrays } from '../data/sampling/patch_sampler.js';
 import { ARCHITECTURE_FILE, type CheckpointKind, PROGRESS_FILE, checkpointStateFile, checkpointWeightsFile } from '../models/model_folder.js';
-import { type Optimizer, clipGradNorm, polyLR } from '../optim/index.js';
-import { noGrad, tidy } from '../tensor/index.js';
+import { GradScaler, type Optimizer, clipGradNorm, polyLR } from '../optim/index.js';
+import { type Tensor, autocast, noGrad, tidy } from '../tensor/index.js';
+import { type NetworkOutput, float32Output } from '../nn/index.js';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { Progress, formatDuration } from '../util/progress.js';
 import { mixSeed } from '../util/random.js';
@@ -142,8 +143,12 @@ class TrainingRun<N extends TrainableNetwork> {
   /** When this session's first epoch started, for the run's ETA. */
   private sessionStart = 0;
 
+  /** fp16's loss scaling (its state starts afresh when a run continues, as the scale re-adapts in a few steps). */
+  private readonly scaler: GradScaler | null;
+
   constructor(private readonly s: TrainerSetup<N>, private readonly st: RunState<N>) {
     this.c = s.config;
+    this.scaler = s.config.runtime.precision === 'fp16' ? new GradScaler(st.device) : null;
     this.print = s.print ?? ((l: string) => console.log(l));
     this.logPath = join(s.outDir, TRAINING_LOG_FILE);
     this.firstEpoch = st.startEpoch;
@@ -245,28 +250,36 @@ class TrainingRun<N extends TrainableNetwork> {
     };
   }
 
-  /** TR's features of the masked image (no gradients), when the loss has TR. */
-  private maskedFeatures(batch: Batch) {
-    const mask = this.s.loss.maskInput;
-    return mask ? noGrad(() => this.st.net.encode(mask(batch.image, batch.target[0]!))) : null;
+  /**
+   * The network's forward pass and TR's masked pass (no gradients) in the run's precision (under
+   * autocast for bf16 and fp16), their maps in float32 for the loss.
+   */
+  private forward(batch: Batch): { output: NetworkOutput; masked: Tensor[] | null } {
+    const { net, device } = this.st, precision = this.c.runtime.precision, mask = this.s.loss.maskInput;
+    return autocast(precision, device, () => ({
+      output: float32Output(net.forward(batch.image)),
+      masked: mask ? noGrad(() => net.encode(mask(batch.image, batch.target[0]!)).map((f) => (f.dtype === 'float32' ? f : f.float()))) : null,
+    }));
   }
 
-  /** One optimisation step. */
+  /** One optimisation step (fp16: the loss scaled, a step with non-finite gradients skipped). */
   private step(batch: Batch): LossTerms {
     const { net, opt } = this.st;
     opt.zeroGrad();
-    const output = net.forward(batch.image);
-    const r = this.s.loss.compute(output, this.maskedFeatures(batch), batch.target);
-    r.total.backward();
-    clipGradNorm(net.parameters(), this.c.gradClip);
-    opt.step();
+    const { output, masked } = this.forward(batch);
+    const r = this.s.loss.compute(output, masked, batch.target);
+    const scaler = this.scaler;
+    (scaler ? scaler.scaleLoss(r.total) : r.total).backward();
+    const finite = scaler ? scaler.unscale(net.parameters()) : true;
+    if (finite) clipGradNorm(net.parameters(), this.c.gradClip);
+    if (scaler) scaler.step(opt, finite); else opt.step();
     return r.terms;
   }
 
   /** One validation batch: its loss, and its hard predictions into the pseudo Dice. */
   private evaluate(batch: Batch, dice: PseudoDice): LossTerms {
-    const output = this.st.net.forward(batch.image);
-    const r = this.s.loss.compute(output, this.maskedFeatures(batch), batch.target);
+    const { output, masked } = this.forward(batch);
+    const r = this.s.loss.compute(output, masked, batch.target);
     dice.add(output.logits[0]!, batch.target[0]!);
     return r.terms;
   }
@@ -288,6 +301,7 @@ class TrainingRun<N extends TrainableNetwork> {
       trainSeconds: (performance.now() - start.time) / 1000 - val.seconds, valSeconds: val.seconds,
       dataWaitSeconds: train.waitSeconds + val.waitSeconds,
       peakRssMB: process.resourceUsage().maxRSS / 1024, numParameters: st.net.numParameters(),
+      precision: c.runtime.precision, ...(this.scaler ? { skippedSteps: this.scaler.skipped, lossScale: this.scaler.scale } : {}),
     };
     st.logs.push(record);
     appendEpochLog(this.logPath, record);
@@ -325,6 +339,7 @@ class TrainingRun<N extends TrainableNetwork> {
 
   async close(): Promise<void> {
     await Promise.all([this.ahead.train, this.ahead.validation].map((l) => l?.close()));
+    this.scaler?.dispose();
     this.st.opt.dispose();
     this.st.net.dispose();
   }

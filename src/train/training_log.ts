@@ -9,6 +9,7 @@
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic_write.js';
+import { PRECISIONS } from '../tensor/precision.js';
 import { TRAINING_LOG_FILE } from '../models/model_folder.js';
 
 export { TRAINING_LOG_FILE };
@@ -37,6 +38,11 @@ export const epochLogSchema = z.object({
   dataWaitSeconds: z.number(),
   peakRssMB: z.number(),
   numParameters: z.number().int(),
+  /** The run's precision (runtime.precision); absent in logs from before it. */
+  precision: z.enum(PRECISIONS).optional(),
+  /** fp16: steps skipped so far for non-finite gradients, and the loss scale at the epoch's end. */
+  skippedSteps: z.number().int().optional(),
+  lossScale: z.number().optional(),
 }).strict();
 
 export type EpochLog = z.output<typeof epochLogSchema>;

@@ -34,3 +34,8 @@ export function cpuInfo(): CpuInfo {
 export function describeCpu(c: CpuInfo = cpuInfo()): string {
   return `${c.model}, ${c.cores} core(s)${c.vectorExtensions.length ? `, ${c.vectorExtensions.join(' ')}` : ''}`;
 }
+
+/** Whether the CPU computes bfloat16 natively (AVX-512 BF16 or AMX), where libtorch's bfloat16 kernels can beat float32. */
+export function hasNativeBf16(c: CpuInfo = cpuInfo()): boolean {
+  return c.vectorExtensions.includes('avx512_bf16') || c.vectorExtensions.includes('amx_tile');
+}

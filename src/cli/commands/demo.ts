@@ -5,6 +5,7 @@
  */
 import { PSP_VARIANT_NAMES } from '../../models/psp_variants.js';
 import { UsageError, defineCommand } from '../command.js';
+import { PRECISION_CHOICES, resolvePrecision } from '../../tensor/precision.js';
 
 export const demo = defineCommand({
   name: 'demo',
@@ -25,11 +26,16 @@ The schedules and their measured time and Dice: docs/demo.md.`,
     iterations: { type: 'integer', min: 1, help: "training steps per epoch instead of the schedule's" },
     seed: { type: 'integer', min: 0, default: 0, help: 'random seed' },
     'no-tta': { type: 'boolean', help: 'predict without mirroring (faster, usually a little worse)' },
+    precision: {
+      type: 'choice', values: PRECISION_CHOICES, default: 'auto', placeholder: 'P',
+      help: 'training and prediction: auto (fp32 on a CPU), fp32 or bf16 (autocast to bfloat16)',
+    },
   },
   check: (o, [dataset]) => {
     if (o.dataset !== undefined && dataset !== undefined) throw new UsageError('give the dataset once: as DATASET or as --dataset');
   },
   run: async (o, [dataset]) => (await import('./demo_run.js')).runDemo({
     dataset: o.dataset ?? dataset, schedule: o.schedule, variant: o.variant, epochs: o.epochs, iterations: o.iterations, seed: o.seed, tta: !o['no-tta'],
+    precision: resolvePrecision(o.precision, 'cpu'),
   }),
 });

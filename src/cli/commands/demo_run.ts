@@ -14,7 +14,7 @@ import type { Plan } from '../../data/plan/plan_schema.js';
 import { parseSummaryJson } from '../../eval/summary.js';
 import { SUMMARY_FILE, VALIDATION_DIR } from '../../models/model_folder.js';
 import { writeReport } from '../../report/report.js';
-import { engineConfig } from '../../tensor/index.js';
+import { type Precision, engineConfig } from '../../tensor/index.js';
 import type { PspVariant } from '../../models/psp_variants.js';
 import type { TrainOptions } from '../../train/options.js';
 import { runTraining } from '../../train/run.js';
@@ -34,6 +34,8 @@ export interface DemoRequest {
   seed: number;
   /** Mirroring at test time. */
   tta: boolean;
+  /** Training's and prediction's (resolved). */
+  precision: Precision;
 }
 
 /** What a schedule sets, as `pspseg train` options; the patch is made from the plan's (x, y, z). */
@@ -67,7 +69,7 @@ export async function runDemo(o: DemoRequest): Promise<number> {
   const schedule = DEMO_SCHEDULES[o.schedule];
   const datasetPath = resolve(o.dataset ?? join('..', 'shared', 'data', 'Task04_Hippocampus'));
   const cfg = engineConfig();
-  console.log(`${describeCpu()}; libtorch ${cfg.torchVersion}, ${cfg.threads} threads`);
+  console.log(`${describeCpu()}; libtorch ${cfg.torchVersion}, ${cfg.threads} threads, precision ${o.precision}`);
 
   stage(1, 'check, plan and preprocess the dataset (each skipped when already done)');
   const dataset = readDataset(datasetPath);
@@ -83,7 +85,7 @@ export async function runDemo(o: DemoRequest): Promise<number> {
   const trainStart = performance.now();
   const r = await runTraining({
     workDir: work,
-    options: { ...schedule.options, arch: 'psp', variant, name: `demo_psp_${variant}`, epochs, iterations, patch, seed: o.seed, force: true },
+    options: { ...schedule.options, arch: 'psp', variant, name: `demo_psp_${variant}`, epochs, iterations, patch, seed: o.seed, force: true, precision: o.precision },
   });
   const trainSeconds = (performance.now() - trainStart) / 1000;
 
@@ -92,7 +94,7 @@ export async function runDemo(o: DemoRequest): Promise<number> {
   const imagesDir = dirname(dataset.cases[0]!.images[0]!);
   const predicted = await runPredict({
     inputs: [imagesDir], output: validation, model: r.outDir, checkpoint: 'final', validationOnly: true, tta: o.tta, step: 0.5,
-    saveProbabilities: false, device: 'cpu', batch: 4, overlap: true, quiet: false,
+    saveProbabilities: false, device: 'cpu', batch: 4, overlap: true, quiet: false, precision: o.precision,
   });
   if (predicted !== 0) return predicted;
 
@@ -106,11 +108,11 @@ export async function runDemo(o: DemoRequest): Promise<number> {
 
   stage(5, 'write the report');
   const { path: report } = await writeReport(r.outDir);
-  return finish({ summaryFile, report, plan, r, trainSeconds, start });
+  return finish({ summaryFile, report, plan, r, trainSeconds, start, precision: o.precision });
 }
 
 function finish(a: {
-  summaryFile: string; report: string; plan: Plan; trainSeconds: number; start: number;
+  summaryFile: string; report: string; plan: Plan; trainSeconds: number; start: number; precision: Precision;
   r: Awaited<ReturnType<typeof runTraining>>;
 }): number {
   const s = parseSummaryJson(readFileSync(a.summaryFile, 'utf8'));
@@ -132,7 +134,8 @@ function finish(a: {
   console.log(`report       ${a.report}`);
   console.log(JSON.stringify({
     dice_mean: r3(mean(dice)), dice_per_class: dice.map(r3), nsd_mean: r3(mean(nsd)), params_before: paramsBefore, params_after: paramsAfter,
-    train_s: Number(a.trainSeconds.toFixed(1)), total_s: Number(total.toFixed(1)), peak_rss_mb: Math.round(peak), report: a.report,
+    train_s: Number(a.trainSeconds.toFixed(1)), total_s: Number(total.toFixed(1)), peak_rss_mb: Math.round(peak), precision: a.precision,
+    seed: a.r.config.seed, cpu: describeCpu(), report: a.report,
   }));
   return 0;
 }

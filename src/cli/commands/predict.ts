@@ -4,6 +4,7 @@ import { CHECKPOINT_KINDS } from '../../models/model_folder.js';
 import { type OptionValues, UsageError, defineCommand } from '../command.js';
 import type { PredictCommandOptions } from './predict_run.js';
 import type { Device } from '../../tensor/index.js';
+import { PRECISION_CHOICES, resolvePrecision } from '../../tensor/precision.js';
 
 const options = {
   input: { type: 'strings', short: 'i', placeholder: 'PATH', help: 'input folder or image file' },
@@ -15,6 +16,10 @@ const options = {
   step: { type: 'number', min: 0, exclusiveMin: true, max: 1, default: 0.5, placeholder: 'F', help: 'sliding-window step as a fraction of the patch' },
   'save-probabilities': { type: 'boolean', help: 'also write the softmax probabilities (.npz)' },
   device: { type: 'string', default: 'cpu', placeholder: 'D', pattern: /^(cpu|cuda(:\d+)?)$/, patternText: 'cpu, cuda or cuda:N', help: 'where to run the network' },
+  precision: {
+    type: 'choice', values: PRECISION_CHOICES, default: 'auto', placeholder: 'P',
+    help: 'a fold folder\'s forward: auto (fp16 on CUDA, fp32 on a CPU), fp32, bf16 or fp16 (CUDA); a .onnx file runs in fp32',
+  },
   batch: { type: 'integer', min: 1, default: 1, help: 'windows per network forward' },
   'no-overlap': { type: 'boolean', help: 'preprocess each case in the main thread (no overlap with inference)' },
   quiet: { type: 'boolean', help: 'no progress display' },
@@ -47,5 +52,6 @@ export function predictRequest(o: OptionValues<typeof options>): PredictCommandO
     inputs: o.input.map((p) => resolve(p)), output: resolve(o.output!), model: resolve(o.model!),
     checkpoint: o.checkpoint, validationOnly: o.val, tta: !o['no-tta'], step: o.step, saveProbabilities: o['save-probabilities'],
     device: o.device as Device, batch: o.batch, overlap: !o['no-overlap'], quiet: o.quiet,
+    precision: o.precision === 'auto' && o.model?.endsWith('.onnx') ? 'fp32' : resolvePrecision(o.precision, o.device),
   };
 }
