@@ -112,7 +112,9 @@ test('a continued run takes only its runtime settings; any other setting must eq
   const stored = settings({ epochs: 10, patch: [48, 64, 16] });
   const ctx = (o: TrainOptions) => ({ given: o, plan: plan(), architecture: null });
   const same = continuedConfig(stored, ctx({ continue: true, epochs: 10, patch: [48, 64, 16], workers: 2, device: 'cuda' }), '/f/config.json');
-  assert.deepEqual(same.runtime, { device: 'cuda', workers: 2 });
+  assert.deepEqual(same.runtime, { device: 'cuda', workers: 2, precision: 'fp32' }, 'the stored precision unless one is given');
+  const moved = continuedConfig(stored, ctx({ continue: true, device: 'cuda', precision: 'auto' }), '/f/config.json');
+  assert.equal(moved.runtime.precision, 'fp16', 'auto resolves on the device given now');
   assert.deepEqual({ ...same, runtime: stored.runtime }, stored);
   assert.throws(() => continuedConfig(stored, ctx({ epochs: 12 }), '/f/config.json'), /^Error: --epochs 12 differs from \/f\/config.json \(10\); a continued run keeps its settings$/);
   assert.throws(() => continuedConfig(stored, ctx({ patch: [32, 32, 32] }), '/f/config.json'), /--patch 32,32,32 differs from \/f\/config.json \(48,64,16\)/, 'shown per image axis');

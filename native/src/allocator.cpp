@@ -10,6 +10,7 @@
 #include "common.h"
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
+#include <torch/version.h>
 #include <sys/mman.h>
 #include <cerrno>
 #include <cstdlib>
@@ -21,6 +22,15 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+
+// PyTorch 2.3 made Allocator::allocate non-const and added the pure virtual copy_data.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define PSPSEG_ALLOCATE_CONST
+#define PSPSEG_HAS_COPY_DATA 1
+#else
+#define PSPSEG_ALLOCATE_CONST const
+#define PSPSEG_HAS_COPY_DATA 0
+#endif
 
 namespace pspseg {
 
@@ -42,7 +52,7 @@ class LargeBlockAllocator final : public c10::Allocator {
 
   // A large block's DataPtr holds the block itself as its context (data == context), as libtorch's
   // raw_allocate/raw_deallocate (oneDNN's scratch buffers) require; its size is kept in sizes_.
-  c10::DataPtr allocate(size_t n) const override {
+  c10::DataPtr allocate(size_t n) PSPSEG_ALLOCATE_CONST override {
     if (n < kLargeBlock) return small_->allocate(n);
     const size_t size = RoundUp(n, kHugePage);
     void* p = TakeCached(size);
@@ -52,6 +62,10 @@ class LargeBlockAllocator final : public c10::Allocator {
   }
 
   c10::DeleterFnPtr raw_deleter() const override { return &Release; }
+
+#if PSPSEG_HAS_COPY_DATA
+  void copy_data(void* dest, const void* src, std::size_t count) const override { std::memcpy(dest, src, count); }
+#endif
 
   struct Stats { size_t mapped = 0, cached = 0, peakMapped = 0, maps = 0, reuses = 0; };
   Stats stats() const {

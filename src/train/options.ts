@@ -218,8 +218,9 @@ export function flagOfField(path: string): string | undefined {
  * the file and both values.
  */
 export function continuedConfig(stored: TrainConfig, ctx: Omit<TrainOptionContext, 'config'> & { given: TrainOptions }, source: string): TrainConfig {
-  const c: TrainOptionContext = { ...ctx, config: stored };
+  // The runtime settings given now (device before precision: auto resolves on the new device).
   const runtime = { ...stored.runtime };
+  const c: TrainOptionContext = { ...ctx, config: { ...stored, runtime } };
   for (const [flag, row] of rows) {
     const given = c.given[flag];
     const value = row.field ? givenFieldValue(row, given, c) : undefined;
