@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type Precision, autocast, cudaMemory, type Device, engineConfig, loadSafetensors, noGrad, synchronize, type Tensor, tidy } from '../src/tensor/index.js';
-import { float32Output, loadWeights } from '../src/nn/index.js';
+import { asFloat32, float32Output, loadWeights } from '../src/nn/index.js';
 import { SGD, clipGradNorm } from '../src/optim/index.js';
 import { type LossTerms, maskInput, parseLossConfig, pspsegLoss } from '../src/losses/index.js';
 import { DEFAULT_DS_SCALES, deepSupervisionTargets } from '../src/data/augment/deep_supervision.js';
@@ -75,7 +75,7 @@ for (let i = 0; i < warmup + steps; i++) {
     opt.zeroGrad();
     mark('zero_grad');
     const masked = config.name === 'psp'
-      ? autocast(precision, device, () => noGrad(() => net.encode(maskInput(image, label, fill)).map((f) => (f.dtype === 'float32' ? f : f.float()))))
+      ? autocast(precision, device, () => noGrad(() => net.encode(maskInput(image, label, fill)).map(asFloat32)))
       : null;
     mark('masked_encode');
     const out = float32Output(autocast(precision, device, () => net.forward(image)));

@@ -332,6 +332,10 @@ test('predict options: numeric options are validated with errors naming the opti
   for (const bad of ['0', '1.5', 'x']) assert.throws(() => parsePredictArgs([...base, '--batch', bad]), /--batch must be an integer >= 1/);
   assert.throws(() => parsePredictArgs([...base, '--checkpoint', 'newest']), /--checkpoint must be one of final, best, latest/);
   assert.throws(() => parsePredictArgs([...base, '--device', 'tpu']), /--device must be cpu, cuda or cuda:N/);
+  assert.throws(() => parsePredictArgs([...base, '--precision', 'fp16']), /--precision fp16 needs CUDA/);
+  assert.throws(() => parsePredictArgs([...base, '--precision', 'half']), /--precision must be one of auto, fp32, bf16, fp16/);
+  assert.equal(parsePredictArgs([...base, '--precision', 'bf16'])!.precision, 'bf16');
+  assert.equal(parsePredictArgs([...base, '--precision', 'fp16', '--device', 'cuda'])!.precision, 'fp16');
   assert.throws(() => parsePredictArgs(['-i', 'in', '-o', 'out']), /-m\/--model is required/);
   assert.equal(parsePredictArgs(['--help']), null);
   const o = parsePredictArgs([...base, '-i', 'in2', '--no-tta', '--save-probabilities', '--checkpoint', 'best', '--device', 'cuda:1'])!;

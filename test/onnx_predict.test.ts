@@ -78,6 +78,20 @@ test('export -> predict -m model.onnx without libtorch: the same labels as the f
     assert.equal(agreement(seg.label.data as Uint8Array, b.data as Uint8Array), 1, `${id}: segmentVolumes equals pspseg predict -m model.onnx`);
   }
   await session.release();
+
+  // --precision: the fold folder's forward under autocast (labels within bfloat16's rounding of fp32's); a
+  // .onnx file runs in fp32 only, and says so
+  const bf16Out = join(out, 'bf16');
+  assert.equal(await predict.run(['-i', images, '-o', bf16Out, '-m', run.outDir, '--val', '--quiet', '--precision', 'bf16']), 0);
+  assert.match(JSON.parse(readFileSync(join(bf16Out, 'predict_log.json'), 'utf8')).backend, /^libtorch cpu bf16/);
+  for (const id of run.config.valCases) {
+    const [a, b] = await Promise.all([readNifti(join(torchOut, `${id}.nii.gz`)), readNifti(join(bf16Out, `${id}.nii.gz`))]);
+    const agree = agreement(a.data as Uint8Array, b.data as Uint8Array);
+    assert.ok(agree >= 0.99 && agree < 1 + 1e-12, `${id}: bf16 and fp32 labels agree on ${(100 * agree).toFixed(4)}% of voxels`);
+  }
+  const onnxBf16 = spawnSync(process.execPath, [cli, 'predict', '-i', images, '-o', join(out, 'never2'), '-m', model, '--precision', 'bf16', '--quiet'], { encoding: 'utf8' });
+  assert.notEqual(onnxBf16.status, 0);
+  assert.match(onnxBf16.stderr + onnxBf16.stdout, /--precision bf16: a model file \(\.onnx\) runs in fp32/);
 });
 
 test('model files that are not pspseg\'s: messages name the file and say what to do', async (t) => {

@@ -44,9 +44,12 @@ test('small blocks and oneDNN\'s scratch buffers (a batch-of-one conv) work thro
   assert.equal(tidy(() => randn([3], { generator: g }).shape[0]), 3);
 }));
 
-test('PSPSEG_ALLOCATOR=glibc keeps every block in glibc\'s heap', () => {
+test('PSPSEG_ALLOCATOR=glibc keeps every block in glibc\'s heap; an unknown value is an error naming it', () => {
   const script = `import('${fileURLToPath(new URL('../src/tensor/index.js', import.meta.url))}').then((m) => console.log(m.engineConfig().allocator.name))`;
   const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, PSPSEG_ALLOCATOR: 'glibc' }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'glibc');
+  const bad = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, PSPSEG_ALLOCATOR: 'hugepages' }, encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /PSPSEG_ALLOCATOR=hugepages: must be auto, huge-pages or glibc/);
 });

@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Generator, TorchError, autocast, randn, resolvePrecision, tidy } from '../src/tensor/index.js';
-import { Conv3d } from '../src/nn/index.js';
+import { F, Generator, TorchError, autocast, randn, resolvePrecision, tidy } from '../src/tensor/index.js';
+import { Conv3d, float32Output } from '../src/nn/index.js';
 import { UsageError } from '../src/util/options.js';
 import type { CpuInfo } from '../src/util/cpu_info.js';
 
@@ -29,6 +29,11 @@ for (const batch of [1, 2]) {
     weight.grad!.zero_();
     const half = autocast('bf16', 'cpu', () => conv.forward(x));
     assert.equal(half.dtype, 'bfloat16');
+    // libtorch's CPU autocast leaves softmax in bfloat16, which is why the losses take float32Output's maps
+    assert.equal(autocast('bf16', 'cpu', () => F.softmax(half, 1).dtype), 'bfloat16');
+    const out = float32Output({ logits: [half], encoderFeatures: [half, ref], regionFeatures: half });
+    assert.deepEqual([out.logits[0]!.dtype, out.encoderFeatures[0]!.dtype, out.regionFeatures!.dtype], ['float32', 'float32', 'float32']);
+    assert.equal(out.encoderFeatures[1], ref, 'a float32 map is passed as it is');
     assert.equal(conv.forward(x).dtype, 'float32', 'autocast is off again after the scope');
     const err = relativeError(half.float().toTypedArray<'float32'>(), ref.toTypedArray<'float32'>());
     assert.ok(err > 0 && err < 1e-2, `forward relative error ${err} (bfloat16 keeps 8 bits of mantissa)`);

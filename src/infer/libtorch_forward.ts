@@ -1,6 +1,7 @@
 /** Our libtorch network as a window forward (window_forward.ts): no gradients, each batch's tensors freed at once. */
 import { type Device, type Precision, autocast, inferenceMode, tensor, tidy } from '../tensor/index.js';
 import { SegmentationNetwork } from '../models/network.js';
+import { asFloat32 } from '../nn/index.js';
 import type { InferenceNetwork, LoadedModel } from './model_folder.js';
 import type { PredictionModel } from './predict.js';
 import type { WindowBatchDims, WindowForward } from './window_forward.js';
@@ -11,8 +12,8 @@ export function libtorchWindowForward(network: InferenceNetwork, device: Device 
     name: `libtorch ${device}${precision === 'fp32' ? '' : ` ${precision}`}`,
     run: async (input: Float32Array, dims: WindowBatchDims) => inferenceMode(() => tidy(() => {
       const x = tensor(input, [...dims]);
-      const half = autocast(precision, device, () => network.forward(device === 'cpu' ? x : x.toDevice(device)).logits[0]);
-      const out = half && half.dtype !== 'float32' ? half.float() : half;
+      const logits = autocast(precision, device, () => network.forward(device === 'cpu' ? x : x.toDevice(device)).logits[0]);
+      const out = logits && asFloat32(logits);
       if (!out) throw new Error('the network returned no logits');
       const spatial = out.shape.slice(2).join('x'), want = dims.slice(2).join('x');
       if (out.shape[0] !== dims[0] || spatial !== want) throw new Error(`the network returned logits [${out.shape}] for windows [${dims}]`);

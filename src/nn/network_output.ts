@@ -20,13 +20,18 @@ export interface NetworkOutput {
 
 /**
  * The output with every map in float32: under autocast the network's maps are bfloat16 or float16, and
- * the losses (softmax, sums over a whole patch) run in float32, as nnU-Net's do in effect. The casts are
+ * the losses (softmax, sums over a whole patch) run in float32 (libtorch 1.13's CPU autocast would leave
+ * softmax and the sums in bfloat16: tensor_autocast.test.ts). The casts are
  * recorded by autograd, so gradients flow back in the network's precision. A float32 map is passed as it is.
  */
 export function float32Output(o: NetworkOutput): NetworkOutput {
-  const f = (t: Tensor) => (t.dtype === 'float32' ? t : t.float());
   return {
-    logits: o.logits.map(f), encoderFeatures: o.encoderFeatures.map(f), regionFeatures: o.regionFeatures && f(o.regionFeatures),
-    ...(o.decoderFeatures ? { decoderFeatures: o.decoderFeatures.map(f) } : {}),
+    logits: o.logits.map(asFloat32), encoderFeatures: o.encoderFeatures.map(asFloat32), regionFeatures: o.regionFeatures && asFloat32(o.regionFeatures),
+    ...(o.decoderFeatures ? { decoderFeatures: o.decoderFeatures.map(asFloat32) } : {}),
   };
+}
+
+/** `t` in float32: a cast (recorded by autograd) from autocast's bfloat16 or float16, `t` itself when it is float32. */
+export function asFloat32(t: Tensor): Tensor {
+  return t.dtype === 'float32' ? t : t.float();
 }

@@ -37,6 +37,11 @@ if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === 
   process.env.GOMP_SPINCOUNT = '1000';
 }
 
+// Read by the addon when it loads (native/src/allocator.cpp), which would take an unknown value for auto.
+const allocator = process.env.PSPSEG_ALLOCATOR;
+if (allocator !== undefined && !['auto', 'huge-pages', 'glibc'].includes(allocator))
+  throw new Error(`PSPSEG_ALLOCATOR=${allocator}: must be auto, huge-pages or glibc`);
+
 const require = createRequire(import.meta.url);
 export const native: NativeBinding = require(findAddon()) as NativeBinding;
 native.setErrorClass(TorchError);

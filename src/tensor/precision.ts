@@ -15,7 +15,7 @@ export const PRECISION_CHOICES = ['auto', ...PRECISIONS] as const;
 
 /**
  * Whether `auto` picks bf16 on a CPU with native bfloat16. Off: the demo schedule in bf16 has not yet been
- * measured within the seed spread of fp32 (docs/precision.md), so bf16 is chosen explicitly.
+ * measured within the seed spread of fp32 (docs/training.md, Precision; docs/demo.md), so bf16 is chosen explicitly.
  */
 export const AUTO_BF16_ON_CPU = false;
 

@@ -22,7 +22,7 @@ import type { CaseArrays } from '../data/sampling/patch_sampler.js';
 import { ARCHITECTURE_FILE, type CheckpointKind, PROGRESS_FILE, checkpointStateFile, checkpointWeightsFile } from '../models/model_folder.js';
 import { GradScaler, type Optimizer, clipGradNorm, polyLR } from '../optim/index.js';
 import { type Tensor, autocast, noGrad, tidy } from '../tensor/index.js';
-import { type NetworkOutput, float32Output } from '../nn/index.js';
+import { type NetworkOutput, asFloat32, float32Output } from '../nn/index.js';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { Progress, formatDuration } from '../util/progress.js';
 import { mixSeed } from '../util/random.js';
@@ -258,7 +258,7 @@ class TrainingRun<N extends TrainableNetwork> {
     const { net, device } = this.st, precision = this.c.runtime.precision, mask = this.s.loss.maskInput;
     return autocast(precision, device, () => ({
       output: float32Output(net.forward(batch.image)),
-      masked: mask ? noGrad(() => net.encode(mask(batch.image, batch.target[0]!)).map((f) => (f.dtype === 'float32' ? f : f.float()))) : null,
+      masked: mask ? noGrad(() => net.encode(mask(batch.image, batch.target[0]!)).map(asFloat32)) : null,
     }));
   }
 

@@ -42,6 +42,7 @@ A case that cannot be read is reported and skipped; the exit code is then 1.`,
     if (!o.input.length) throw new UsageError('-i/--input is required');
     if (!o.output) throw new UsageError('-o/--output is required');
     if (!o.model) throw new UsageError('-m/--model is required');
+    resolvePrecision(o.precision, o.device); // fp16 without CUDA: a usage error before anything loads
   },
   run: async (o) => (await import('./predict_run.js')).runPredict(predictRequest(o)),
 });
@@ -52,6 +53,6 @@ export function predictRequest(o: OptionValues<typeof options>): PredictCommandO
     inputs: o.input.map((p) => resolve(p)), output: resolve(o.output!), model: resolve(o.model!),
     checkpoint: o.checkpoint, validationOnly: o.val, tta: !o['no-tta'], step: o.step, saveProbabilities: o['save-probabilities'],
     device: o.device as Device, batch: o.batch, overlap: !o['no-overlap'], quiet: o.quiet,
-    precision: o.precision === 'auto' && o.model?.endsWith('.onnx') ? 'fp32' : resolvePrecision(o.precision, o.device),
+    precision: o.precision,
   };
 }

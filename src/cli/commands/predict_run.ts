@@ -9,7 +9,8 @@ import type { NetworkBuilder } from '../../infer/model_folder.js';
 import type { CheckpointKind } from '../../models/model_folder.js';
 import { type PredictionModel, predictCases, predictSummaryLine } from '../../infer/predict.js';
 import { isOnnxFile } from '../../infer/onnx_model_node.js';
-import type { Device, Precision } from '../../tensor/index.js';
+import type { Device } from '../../tensor/index.js';
+import { type PrecisionChoice, resolvePrecision } from '../../tensor/precision.js';
 
 export interface PredictCommandOptions {
   inputs: string[];
@@ -22,8 +23,8 @@ export interface PredictCommandOptions {
   step: number;
   saveProbabilities: boolean;
   device: Device;
-  /** The fold folder's forward precision (resolved); a .onnx file runs in fp32. */
-  precision: Precision;
+  /** The fold folder's forward precision (`auto` resolved on the device); a .onnx file runs in fp32. */
+  precision: PrecisionChoice;
   batch: number;
   overlap: boolean;
   quiet: boolean;
@@ -33,7 +34,7 @@ interface Opened { model: PredictionModel; valCases: readonly string[]; close: (
 
 async function openOnnx(o: PredictCommandOptions): Promise<Opened | string> {
   if (o.device !== 'cpu') return `--device ${o.device}: a model file (.onnx) runs on onnxruntime-node's CPU provider here; a fold folder runs on CUDA`;
-  if (o.precision !== 'fp32') return `--precision ${o.precision}: a model file (.onnx) runs in fp32 on onnxruntime; a fold folder runs under autocast`;
+  if (o.precision !== 'auto' && o.precision !== 'fp32') return `--precision ${o.precision}: a model file (.onnx) runs in fp32 on onnxruntime; a fold folder runs under autocast`;
   const { loadOnnxPredictionModel } = await import('../../infer/onnx_model_node.js');
   const m = await loadOnnxPredictionModel(o.model);
   return { model: m, valCases: m.model.info.valCases, close: () => m.dispose() };
@@ -49,7 +50,7 @@ async function openFolder(o: PredictCommandOptions, builder?: NetworkBuilder): P
   const { loadModelFolder } = await import('../../infer/model_folder.js');
   const { libtorchPredictionModel } = await import('../../infer/libtorch_forward.js');
   const loaded = await loadModelFolder(o.model, o.checkpoint, { device: o.device, builder });
-  return { model: libtorchPredictionModel(loaded, o.device, o.precision), valCases: loaded.config.valCases, close: () => loaded.network.dispose() };
+  return { model: libtorchPredictionModel(loaded, o.device, resolvePrecision(o.precision, o.device)), valCases: loaded.config.valCases, close: () => loaded.network.dispose() };
 }
 
 /** The inputs, or only the model's validation cases among them (--val); a string says why there is nothing to do. */
