@@ -1,7 +1,7 @@
 /**
  * The addon's CPU allocator (native/src/allocator.cpp): with transparent huge pages available, blocks of
  * 1 MiB or more get their own mappings, a freed mapping is reused by the next block of its size, and the
- * data is intact; smaller blocks, and oneDNN's raw allocations, go through it unharmed; PSPSEG_ALLOCATOR=glibc
+ * data is intact; the cache of freed mappings is bounded and releases the oldest first; smaller blocks, and oneDNN's raw allocations, go through it unharmed; PSPSEG_ALLOCATOR=glibc
  * turns it off.
  */
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Generator, arange, engineConfig, randn, tidy } from '../src/tensor/index.js';
+import { Generator, arange, empty, engineConfig, randn, tidy } from '../src/tensor/index.js';
 import { Conv3d } from '../src/nn/index.js';
 
 const thpFile = '/sys/kernel/mm/transparent_hugepage/enabled';
@@ -33,6 +33,22 @@ test('large blocks: mapped once, reused at the same size, data intact', { skip: 
   const after = engineConfig().allocator;
   assert.ok(after.reuses! > mid.reuses!, 'the second block of that size reused the mapping');
   assert.equal(after.maps, mid.maps, 'no new mapping');
+});
+
+test('the cache is bounded: blocks of sizes not asked for again go back to the OS, oldest first', { skip: !thp && 'transparent huge pages are off here' }, () => {
+  const MiB = 2 ** 20;
+  // one block at a time (live: one block), 20 sizes of 2..40 MiB: 420 MiB freed into the cache in all
+  for (let k = 1; k <= 20; k++) tidy(() => { empty([k * 2 * MiB / 4], { dtype: 'float32' }); });
+  const a = engineConfig().allocator;
+  assert.ok(a.cachedBytes! <= 256 * MiB, `cached ${a.cachedBytes! / MiB} MiB, bound 256 MiB (the floor: this test held less at once)`);
+  assert.ok(a.cachedBytes! >= 200 * MiB, `cached ${a.cachedBytes! / MiB} MiB: the newest blocks stay`);
+  assert.equal(a.mappedBytes, a.cachedBytes, 'nothing live: every mapping still held is a cached one');
+  // the newest (40 MiB) is still cached, the oldest (2 MiB) was released
+  const before = engineConfig().allocator;
+  tidy(() => { empty([40 * MiB / 4], { dtype: 'float32' }); });
+  assert.equal(engineConfig().allocator.reuses, before.reuses! + 1);
+  tidy(() => { empty([2 * MiB / 4], { dtype: 'float32' }); });
+  assert.equal(engineConfig().allocator.maps, before.maps! + 1, 'the 2 MiB block was mapped afresh');
 });
 
 test('small blocks and oneDNN\'s scratch buffers (a batch-of-one conv) work through the allocator', () => tidy(() => {
