@@ -14,6 +14,17 @@ static bool IsCuda(const Napi::Value& v) {
   throw BindingError("INVALID_ARGUMENT", "autocast device must be 'cpu' or 'cuda', got '" + device + "'");
 }
 
+// One device type's autocast switch and lower precision, for this thread.
+static void SetAutocast(bool cuda, bool enabled, at::ScalarType dtype) {
+  if (cuda) {
+    at::autocast::set_enabled(enabled);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+}
+
 // autocastEnter(device, dtype) -> previous {enabled, dtype}: turns autocast on for the calling thread,
 // as entering `with torch.autocast(device, dtype)` does (one nesting level deeper).
 static Napi::Value AutocastEnter(const Info& info) {
@@ -25,13 +36,7 @@ static Napi::Value AutocastEnter(const Info& info) {
   Napi::Object prev = Napi::Object::New(env);
   prev.Set("enabled", Napi::Boolean::New(env, cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled()));
   prev.Set("dtype", Napi::String::New(env, DtypeName(cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype())));
-  if (cuda) {
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(dtype);
-  } else {
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(dtype);
-  }
+  SetAutocast(cuda, true, dtype);
   at::autocast::increment_nesting();
   return prev;
 }
@@ -46,13 +51,7 @@ static Napi::Value AutocastExit(const Info& info) {
   const bool enabled = prev.Get("enabled").ToBoolean().Value();
   const at::ScalarType dtype = ToDtype(prev.Get("dtype"), at::kBFloat16);
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  if (cuda) {
-    at::autocast::set_enabled(enabled);
-    at::autocast::set_autocast_gpu_dtype(dtype);
-  } else {
-    at::autocast::set_cpu_enabled(enabled);
-    at::autocast::set_autocast_cpu_dtype(dtype);
-  }
+  SetAutocast(cuda, enabled, dtype);
   return info.Env().Undefined();
 }
 
