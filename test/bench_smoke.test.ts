@@ -25,6 +25,8 @@ interface Expected {
   check?: (r: Result) => void;
   /** Extra environment, given the temporary work folder. */
   env?: (work: string) => Record<string, string>;
+  /** Arguments after the script (a variant of a bench:* script: VARIANTS). */
+  args?: string[];
 }
 
 /** The bench's own threshold for "both sides did the same step" (bench/model.ts). */
@@ -90,6 +92,21 @@ const EXPECTED: Record<string, Expected> = {
   },
 };
 
+/** Runs of a bench:* script with arguments, named as a user types them; each its own smoke run. */
+const VARIANTS: Record<string, Expected & { of: string }> = {
+  'bench:model -- --precision bf16': {
+    of: 'bench:model', args: ['--precision', 'bf16'],
+    positive: ['psp_s_ms', 'torch_psp_s_ms', 'ratio', 'psp_s_fp32_ms', 'torch_psp_s_fp32_ms', 'speedup_over_fp32', 'torch_speedup_over_fp32'],
+    present: ['psp_s_torch_agreement', 'precision'],
+    check: (r) => {
+      assert.equal(r.precision, 'bf16');
+      assert.equal(r.plain_ms, undefined, 'PlainUNet is left out under autocast');
+      // bench/model.ts's own threshold under autocast (sums in a different order, rounded to bfloat16)
+      assert.ok((r.psp_s_torch_agreement as number) <= 3e-2, `psp_s_torch_agreement ${r.psp_s_torch_agreement}: not the same bf16 step`);
+    },
+  },
+};
+
 function assertPositive(r: Result | null | undefined, key: string, where: string): void {
   const v = r?.[key];
   assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0, `${where}.${key} is ${JSON.stringify(v)}, not a positive number`);
@@ -130,10 +147,10 @@ function changes(before: Map<string, number>, after: Map<string, number>): strin
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; seconds: number }
 
 /** Runs `node script` with env in cwd; past timeoutMs its whole process group (Python, model children) is killed. */
-function runBench(script: string, env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<Run> {
+function runBench(script: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<Run> {
   return new Promise((resolveRun, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, [join(repoRoot, script)], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(repoRoot, script), ...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
     child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
@@ -160,9 +177,12 @@ test('every bench:* script of package.json has smoke expectations here, and ever
   assert.deepEqual(Object.keys(EXPECTED).filter((n) => !benches.some((b) => b.name === n)), [], 'EXPECTED entries for scripts package.json no longer has');
 });
 
-for (const { name, script } of benches) {
+const runs = [
+  ...benches.map((b) => ({ ...b, expected: EXPECTED[b.name] })),
+  ...Object.entries(VARIANTS).map(([name, v]) => ({ name, script: benches.find((b) => b.name === v.of)?.script ?? `(no ${v.of})`, expected: v })),
+];
+for (const { name, script, expected } of runs) {
   test(`${name} runs in smoke mode (BENCH_SMOKE=1) and prints its JSON result`, async (t) => {
-    const expected = EXPECTED[name];
     assert.ok(expected, `${name}: no entry in EXPECTED`);
     const work = tempDir(t, 'pspseg-bench-smoke-');
     // The caller's own BENCH_* settings would change the sizes: only the smoke defaults count here.
@@ -175,7 +195,7 @@ for (const { name, script } of benches) {
     const repoSkip = ['.git', 'node_modules', 'dist', join('native', 'build')];
     const repoBefore = snapshot(repoRoot, repoSkip), dataBefore = snapshot(dataRoot);
 
-    const run = await runBench(script, env, work, TIMEOUT_MS);
+    const run = await runBench(script, expected.args ?? [], env, work, TIMEOUT_MS);
     t.diagnostic(`${name}: ${run.seconds.toFixed(1)} s`);
     const output = `--- stdout (end)\n${tail(run.stdout)}\n--- stderr (end)\n${tail(run.stderr)}`;
     assert.ok(run.code === 0, `${name} (${script}) ${run.signal ? `was killed (${run.signal}${run.signal === 'SIGKILL' ? `, past ${TIMEOUT_MS / 1000} s?` : ''})` : `exited with ${run.code}`}\n${output}`);
