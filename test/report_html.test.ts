@@ -48,6 +48,8 @@ test('report: every section is there, with the dataset, plan and settings', () =
   assert.match(d, /1: Core; 2: Rim/);
   assert.match(d, /PSP-Seg S/);
   assert.match(d, /fold 0: 1 training and 3 validation cases/);
+  assert.match(d, /seed, device, precision<\/[^>]+>\s*<[^>]+>0, cpu, bf16</, "config.json's runtime.precision");
+  assert.match(section(html, 'cost'), /training on cpu, bf16/);
   assert.match(d, /voxel spacing/);
   assert.match(d, /patches of 16 \u00d7 16 \u00d7 8 \(x, y, z\) voxels/, "the config's network-order patch [8, 16, 16] per image axis, as every command prints it");
 });

@@ -72,7 +72,8 @@ export function costSection(f: FoldInputs): string {
     ['inference time (all cases)', c.totalInferenceSeconds === null ? noPredictLog : fmtDuration(c.totalInferenceSeconds)],
     ['peak memory in inference (process RSS)', c.inferencePeakMB === null ? noPredictLog : fmtMegabytes(c.inferencePeakMB)],
   ];
-  const device = f.config?.runtime.device;
+  const runtime = f.config?.runtime;
+  const device = runtime && `${runtime.device}, ${runtime.precision}`;
   return [
     '<section id="cost"><h2>Cost</h2>',
     `<p>How large the model is and what it took to train and to run${device ? ` (training on ${esc(device)})` : ''}. Memory is the peak

@@ -63,7 +63,7 @@ function settingsPart(f: FoldInputs): string {
     ['optimiser', esc(optText)],
     ['schedule', `${fmtInt(c.epochs)} epochs \u00d7 ${fmtInt(c.iterations)} batches of ${c.batchSize} patches of ${triple(c.patchSize, f.plan?.transposeForward)} voxels; ${c.valIterations} validation batches per epoch`],
     ['cross-validation', `fold ${c.fold}: ${fmtInt(c.trainCases.length)} training and ${fmtInt(c.valCases.length)} validation cases (split from ${code(c.splitSource)})`],
-    ['seed, device', `${c.seed}, ${esc(c.runtime.device)}`],
+    ['seed, device, precision', `${c.seed}, ${esc(c.runtime.device)}, ${esc(c.runtime.precision)}`],
   ]);
 }
 
