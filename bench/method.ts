@@ -8,6 +8,12 @@
  *   psp_s_pruned     PSP-Seg S with progressive pruning
  *   psp_s_1branch    PSP-Seg S with one (1,1,1) branch per PRM (the paper's "no PRM" ablation), pruning off
  *   psp_s_retrained  psp_s_pruned's final architecture trained from scratch (`--architecture`)
+ * and, at equal training time (users compare models at equal cost, not equal steps), the two PSP-Seg S runs
+ * again with as many epochs as fit in PlainUNet's training time:
+ *   psp_s_equal_time, psp_s_pruned_equal_time
+ *     epochs = round(budget epochs x PlainUNet's epoch time / the equal-step run's epoch time), iterations per
+ *     epoch, validation batches, lr schedule (poly over the longer run), pruning constants and seed unchanged; the
+ *     pruned run's epochs get cheaper as it prunes, so it ends below PlainUNet's time (the table says by how much).
  * All PSP-Seg models train with the PSP-Seg loss (Dice + CE + 0.1 TR + 0.1 RL), PlainUNet with Dice + CE.
  * Then, at the paper's configuration (patch 128^3, 1 channel, 3 classes, batch 2), the training step's
  * time and peak memory of PlainUNet (6 stages, 31.2M parameters), PSP-Seg S and the pruned S
@@ -17,17 +23,18 @@
  *
  * Output: the tables on stdout and in bench/results/method.md (BENCH_OUT), with the date, the machine,
  * the budget and which of the paper's claims hold here; the last line is one JSON object with every
- * row's figures (plain, psp_s, psp_s_pruned, psp_s_1branch, psp_s_retrained, paper_config).
+ * row's figures (plain, psp_s, psp_s_pruned, psp_s_1branch, psp_s_retrained, psp_s_equal_time,
+ * psp_s_pruned_equal_time, paper_config).
  *
  * Environment (defaults: the full run, the demo's schedule for every model, DEMO_SCHEDULES.demo in
  * src/cli/commands/demo_run.ts, so that the pruned row is the demo's training; 33 minutes measured on
  * the idle 2-core AVX-512 development VM):
  *   BENCH_EPOCHS, BENCH_ITERATIONS, BENCH_VAL_ITERATIONS: the budget of every model (the demo's);
  *   BENCH_PATCH (the demo's, from the plan's; one number n for n^3 or d,h,w), BENCH_BATCH, BENCH_LR (the demo's), BENCH_SEED (0);
- *   BENCH_PRUNE_WINDOW, BENCH_PRUNE_CALIBRATION, BENCH_PRUNE_MONITOR (comma-separated: loss, tr, rl):
+ *   BENCH_PRUNE_WINDOW, BENCH_PRUNE_CALIBRATION, BENCH_PRUNE_DELTA, BENCH_PRUNE_MONITOR (comma-separated: loss, tr, rl):
  *   pruning scaled to the short run (the demo's);
  *   BENCH_VAL_CASES (all of the fold's, 42), BENCH_TTA (0: no mirroring at prediction; 1: mirroring);
- *   BENCH_PAPER_CUBES (128,96,64), BENCH_PAPER_STEPS (3, after 1 warm-up), BENCH_MODELS (all; e.g. plain,psp_s);
+ *   BENCH_PAPER_CUBES (128,96,64; none: leave the paper's configuration out), BENCH_PAPER_STEPS (3, after 1 warm-up), BENCH_MODELS (all; e.g. plain,psp_s);
  *   BENCH_DATASET ($PSPSEG_DATA/Task04_Hippocampus), BENCH_CASES (all), BENCH_WORK (a temporary folder,
  *   removed; when set, kept with every model), BENCH_WORKERS (loader default), BENCH_OUT.
  *   BENCH_SMOKE=1: everything at a tiny size (10 cases, the plan's patch, 1 epoch x 1 iteration, 1 validation
@@ -47,12 +54,13 @@ import { engineConfig } from '../src/tensor/index.js';
 import { writeFileAtomic } from '../src/util/atomic_write.js';
 import { describeCpu } from '../src/util/cpu_info.js';
 import { DEMO_SCHEDULES } from '../src/cli/commands/demo_run.js';
-import type { MonitoredLog } from '../src/pruning/index.js';
+import { DEFAULT_PRUNING, type MonitoredLog } from '../src/pruning/index.js';
 import type { ModelRequest, ModelResult } from './method_model.js';
 import { numberSetting as env, smoke } from './smoke.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const list = (k: string, full: number[], tiny: number[]) => (process.env[k] ? process.env[k]!.split(',').map(Number) : smoke ? tiny : full);
+const list = (k: string, full: number[], tiny: number[]) =>
+  (process.env[k] === 'none' ? [] : process.env[k] ? process.env[k]!.split(',').map(Number) : smoke ? tiny : full);
 
 const datasetPath = resolve(process.env.BENCH_DATASET ?? join(process.env.PSPSEG_DATA ?? join(repo, '..', 'shared', 'data'), 'Task04_Hippocampus'));
 const demo = DEMO_SCHEDULES.demo.options;
@@ -68,6 +76,7 @@ const patchEnv = process.env.BENCH_PATCH;
 const pruning = {
   window: env('BENCH_PRUNE_WINDOW', demo['prune-window'] ?? 1, 1),
   calibrationBatches: env('BENCH_PRUNE_CALIBRATION', demo['prune-calibration-batches'] ?? 8, 1),
+  delta: env('BENCH_PRUNE_DELTA', demo['prune-delta'] ?? DEFAULT_PRUNING.delta, demo['prune-delta'] ?? DEFAULT_PRUNING.delta),
   monitored: (process.env.BENCH_PRUNE_MONITOR?.split(',') ?? demo['prune-monitor'] ?? ['loss', 'tr', 'rl']) as MonitoredLog[],
 };
 const valCases = process.env.BENCH_VAL_CASES ? Number(process.env.BENCH_VAL_CASES) : smoke ? 1 : null;
@@ -78,7 +87,7 @@ const numCases = process.env.BENCH_CASES ? Number(process.env.BENCH_CASES) : smo
 const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
 const outFile = resolve(process.env.BENCH_OUT ?? join(repo, 'bench', 'results', smoke ? 'method_smoke.md' : 'method.md'));
 
-const MODELS = ['plain', 'psp_s', 'psp_s_pruned', 'psp_s_1branch', 'psp_s_retrained'] as const;
+const MODELS = ['plain', 'psp_s', 'psp_s_pruned', 'psp_s_1branch', 'psp_s_retrained', 'psp_s_equal_time', 'psp_s_pruned_equal_time'] as const;
 type ModelKey = (typeof MODELS)[number];
 const wanted = new Set(process.env.BENCH_MODELS ? process.env.BENCH_MODELS.split(',') : MODELS);
 const unknown = [...wanted].filter((m) => !(MODELS as readonly string[]).includes(m));
@@ -89,7 +98,12 @@ const TITLES: Record<ModelKey, string> = {
   psp_s_pruned: 'PSP-Seg S, progressive pruning',
   psp_s_1branch: 'PSP-Seg S, 1 branch (no PRM)',
   psp_s_retrained: 'pruned S re-trained from scratch',
+  psp_s_equal_time: 'PSP-Seg S, no pruning',
+  psp_s_pruned_equal_time: 'PSP-Seg S, progressive pruning',
 };
+/** The equal-time runs and the equal-step run each one scales. */
+const EQUAL_TIME: Partial<Record<ModelKey, ModelKey>> = { psp_s_equal_time: 'psp_s', psp_s_pruned_equal_time: 'psp_s_pruned' };
+const equalStep = (k: ModelKey) => !(k in EQUAL_TIME);
 /** The paper (abstract): PSP-Seg S against nnU-Net, fewer parameters, less GPU memory, less training time (%). */
 const PAPER_CLAIMS = { params: [83, 87], memory: [42, 45], time: [29, 48] } as const;
 
@@ -141,7 +155,7 @@ mkdirSync(archDir, { recursive: true });
 const budgetText = `every model: ${budget.epochs} epochs x ${budget.iterations} iterations (${budget.epochs * budget.iterations} steps), batch ${budget.batch}, `
   + `patch ${patch.join('x')} (x, y, z), SGD lr ${budget.lr} (momentum 0.99, Nesterov, poly decay), seed ${budget.seed}, ${budget.valIterations} validation batches per epoch; `
   + 'loss: Dice + CE + 0.1 TR + 0.1 RL for the PSP-Seg models, Dice + CE for PlainUNet; '
-  + `pruning (PSP-Seg S pruned only): window ${pruning.window}, ${pruning.calibrationBatches} calibration batches, watching ${pruning.monitored.join(', ')}, other constants the defaults; `
+  + `pruning (the pruned PSP-Seg S runs): window ${pruning.window}, ${pruning.calibrationBatches} calibration batches, delta ${pruning.delta}, watching ${pruning.monitored.join(', ')}, other constants the defaults; `
   + `fold 0 of ${subset.cases.length} cases, ${valCases === null ? 'all' : `the first ${valCases}`} validation cases predicted ${tta ? 'with' : 'without'} mirroring (final checkpoint)`;
 console.log(budgetText);
 
@@ -158,6 +172,8 @@ const requests: Record<ModelKey, () => ModelRequest> = {
   psp_s_pruned: () => ({ ...base, name: 'method_psp_s_pruned', arch: 'psp', prune: true, pruning }),
   psp_s_1branch: () => ({ ...base, name: 'method_psp_s_1branch', arch: 'psp', architecture: oneBranchFile, prune: false }),
   psp_s_retrained: () => ({ ...base, name: 'method_psp_s_retrained', arch: 'psp', architecture: prunedArchitectureFile(), prune: false }),
+  psp_s_equal_time: () => ({ ...base, name: 'method_psp_s_equal_time', arch: 'psp', prune: false, epochs: equalTimeEpochs('psp_s') }),
+  psp_s_pruned_equal_time: () => ({ ...base, name: 'method_psp_s_pruned_equal_time', arch: 'psp', prune: true, pruning, epochs: equalTimeEpochs('psp_s_pruned') }),
 };
 const results: Partial<Record<ModelKey, ModelResult>> = {};
 const failures: Partial<Record<ModelKey, string>> = {};
@@ -171,12 +187,25 @@ function prunedArchitectureFile(): string {
   saveArchitecture(file, { ...a, blocks });
   return file;
 }
+/**
+ * Epochs that fill PlainUNet's training time at the equal-step run's mean epoch time (searches and validation
+ * batches included), never fewer than the budget's. The smoke run caps them at 2: it only checks the path.
+ */
+function equalTimeEpochs(ref: 'psp_s' | 'psp_s_pruned'): number {
+  const plain = results.plain, run = results[ref];
+  if (!plain || !run) throw new Error(`the equal-time rows need plain and ${ref} in BENCH_MODELS: their epoch times set the budget`);
+  const epochs = Math.max(budget.epochs, Math.round((budget.epochs * plain.epoch_s) / run.epoch_s));
+  return smoke ? Math.min(epochs, 2) : epochs;
+}
 const todo = MODELS.filter((m) => wanted.has(m));
 for (const [i, key] of todo.entries()) {
   const t = performance.now();
-  console.log(`\n[${i + 1}/${todo.length + 1}] ${TITLES[key]}: train, predict, evaluate (${((t - start) / 60000).toFixed(1)} min so far)`);
+  const title = equalStep(key) ? TITLES[key] : `${TITLES[key]}, PlainUNet's training time`;
+  console.log(`\n[${i + 1}/${todo.length + 1}] ${title}: train, predict, evaluate (${((t - start) / 60000).toFixed(1)} min so far)`);
   try {
-    results[key] = await runChild<ModelResult>('method_model', requests[key]());
+    const request = requests[key]();
+    if (!equalStep(key)) console.log(`  ${request.epochs} epochs x ${request.iterations} iterations: PlainUNet's epoch ${results.plain!.epoch_s} s x ${budget.epochs} epochs at ${results[EQUAL_TIME[key]!]!.epoch_s} s an epoch`);
+    results[key] = await runChild<ModelResult>('method_model', request);
   } catch (err) {
     // an hour-long run goes on without the model: its row says why
     failures[key] = (err as Error).message;
@@ -195,7 +224,7 @@ const paperNets: Record<string, Architecture | null> = {
   psp_s: pspArchitecture({ variant: 'S', inChannels: 1, classes: 3 }),
   psp_s_pruned: results.psp_s_pruned ? loadArchitecture(prunedArchitectureFile()) : null,
 };
-console.log(`\n[${todo.length + 1}/${todo.length + 1}] the paper's configuration: one training step, 1 channel, 3 classes, batch 2, cube ${cubes.join(' or ')}`);
+if (cubes.length) console.log(`\n[${todo.length + 1}/${todo.length + 1}] the paper's configuration: one training step, 1 channel, 3 classes, batch 2, cube ${cubes.join(' or ')}`);
 const paper: Record<string, StepResult> = {};
 const notes: string[] = [];
 let cube = 0;
@@ -268,17 +297,28 @@ diffClaim('PSP-Seg S (pruned) performs on par with nnU-Net (Dice not lower)', R.
 diffClaim('pruning keeps the accuracy of the unpruned S (Dice not lower)', R.psp_s_pruned, R.psp_s, 'not lower');
 diffClaim('the PRM improves accuracy over one branch (S unpruned higher than 1 branch)', R.psp_s, R.psp_s_1branch, 'higher');
 diffClaim('the compact model re-trained from scratch underperforms the pruned one', R.psp_s_retrained, R.psp_s_pruned, 'lower');
+diffClaim('at PlainUNet\'s training time, PSP-Seg S (pruned) performs on par with nnU-Net (Dice not lower)', R.psp_s_pruned_equal_time, R.plain, 'not lower');
+diffClaim('at PlainUNet\'s training time, PSP-Seg S without pruning performs on par with nnU-Net (Dice not lower)', R.psp_s_equal_time, R.plain, 'not lower');
+diffClaim('at PlainUNet\'s training time, pruning keeps the accuracy of the unpruned S (Dice not lower)', R.psp_s_pruned_equal_time, R.psp_s_equal_time, 'not lower');
 
 // ---- the report -------------------------------------------------------------------------------------------
 const labels = Object.values(results)[0]?.labels ?? plan.labels.filter((l) => l.value > 0).map((l) => l.name);
 const n = (x: number) => x.toLocaleString('en-US');
-const rows = todo.map((k) => {
+const rows = todo.filter(equalStep).map((k) => {
   const r = results[k];
   if (!r) return `| ${TITLES[k]} | failed: ${failures[k]} | | | | | |`;
   const params = r.params_start !== r.params ? `${n(r.params_start)} -> ${n(r.params)}` : n(r.params);
   const step = r.step_ms_last !== r.step_ms && k === 'psp_s_pruned' ? `${r.step_ms} (last epoch ${r.step_ms_last})` : String(r.step_ms);
   return `| ${TITLES[k]} | ${params} | ${step} | ${r.peak_mb} | ${r.epoch_s} | ${r.dice.map((d) => d.toFixed(3)).join(', ')}, **${r.dice_mean.toFixed(3)}** | ${r.nsd.map((d) => d.toFixed(3)).join(', ')}, **${r.nsd_mean.toFixed(3)}** |`;
 });
+const equalTimeKeys = todo.filter((k) => !equalStep(k));
+const dice = (r: ModelResult) => `${r.dice.map((d) => d.toFixed(3)).join(', ')}, **${r.dice_mean.toFixed(3)}**`;
+const equalTimeRows = R.plain && equalTimeKeys.length ? [R.plain, ...equalTimeKeys.map((k) => R[k] ?? k)].map((r) => {
+  if (typeof r === 'string') return `| ${TITLES[r as ModelKey]} | failed: ${failures[r as ModelKey]} | | | | | |`;
+  const title = r === R.plain ? TITLES.plain : TITLES[equalTimeKeys.find((k) => R[k] === r)!];
+  const params = r.params_start !== r.params ? `${n(r.params_start)} -> ${n(r.params)}` : n(r.params);
+  return `| ${title} | ${r.epochs} x ${budget.iterations} (${n(r.epochs * budget.iterations)}) | ${r.epochs_total_s} | ${(r.epochs_total_s / R.plain!.epochs_total_s).toFixed(2)} | ${params} | ${dice(r)} | ${r.nsd_mean.toFixed(3)} |`;
+}) : [];
 const paperRows = Object.entries(paper).map(([k, r]) => `| ${k === 'plain' ? 'PlainUNet, 6 stages' : k === 'psp_s' ? 'PSP-Seg S' : 'PSP-Seg S, pruned (this run\'s architecture)'} | ${n(r.params)} | ${r.median_ms} | ${r.cpu_ms} | ${r.peak_rss_mb} | ${r.estimate_mb} |`);
 const wall = (performance.now() - start) / 1000;
 const load1 = loadavg();
@@ -297,7 +337,19 @@ const md = [
   '|---|---|---|---|---|---|---|',
   ...rows,
   '',
-  `## Paper configuration: ${cube ? `patch ${cube}^3` : 'no cube fitted'}, 1 channel, 3 classes, batch 2`,
+  ...(equalTimeRows.length ? [
+    '## Equal training time',
+    '',
+    'PlainUNet\'s run against the PSP-Seg S runs given as many epochs as fit in its training time (epochs x the equal-step run\'s mean epoch time); '
+    + 'iterations per epoch, validation batches, lr (poly decay over the longer run), pruning constants and seed as above. '
+    + '*training s*: the epochs\' summed time (training, block searches, validation batches); *x PlainUNet*: that time over PlainUNet\'s.',
+    '',
+    `| model | epochs x iterations (steps) | training s | x PlainUNet | params | val Dice (${labels.join(', ')}, mean) | NSD mean |`,
+    '|---|---|---|---|---|---|---|',
+    ...equalTimeRows,
+    '',
+  ] : []),
+  `## Paper configuration: ${cube ? `patch ${cube}^3` : cubes.length ? 'no cube fitted' : 'left out (BENCH_PAPER_CUBES=none)'}, 1 channel, 3 classes, batch 2`,
   '',
   `One training step as the trainer's (loss, TR's masked pass for PSP-Seg, backward, clipping, SGD) on a synthetic batch, each network in its own process; median of ${paperSteps} step(s) after ${paperWarmup} warm-up. `
   + 'The paper measures GPU memory and epoch time; here: peak resident memory of the process (libtorch and Node included) and wall time per step on the CPU. '
@@ -315,11 +367,12 @@ const md = [
   '',
 ];
 const pick = (r: ModelResult | undefined) => (r ? {
-  params: r.params, params_start: r.params_start, step_ms: r.step_ms, step_ms_last: r.step_ms_last, peak_mb: r.peak_mb, epoch_s: r.epoch_s, train_s: r.train_s,
+  params: r.params, params_start: r.params_start, step_ms: r.step_ms, step_ms_last: r.step_ms_last, peak_mb: r.peak_mb,
+  epochs: r.epochs, epochs_total_s: r.epochs_total_s, epoch_s: r.epoch_s, train_s: r.train_s,
   dice: r.dice, dice_mean: r.dice_mean, nsd: r.nsd, nsd_mean: r.nsd_mean, val_cases: r.val_cases, ...(r.pruning_events.length ? { pruning_events: r.pruning_events } : {}),
 } : null);
 const json = {
-  plain: pick(R.plain), psp_s: pick(R.psp_s), psp_s_pruned: pick(R.psp_s_pruned), psp_s_1branch: pick(R.psp_s_1branch), psp_s_retrained: pick(R.psp_s_retrained),
+  ...Object.fromEntries(MODELS.map((k) => [k, pick(R[k])])),
   paper_config: {
     cube, batch: 2, ...(notes.length ? { notes } : {}),
     ...Object.fromEntries(Object.entries(paper).map(([k, r]) => [k, { params: r.params, step_ms: r.median_ms, cpu_ms: r.cpu_ms, peak_mb: r.peak_rss_mb }])),

@@ -36,7 +36,7 @@ export interface ModelRequest {
   /** An architecture.json to train from scratch (pruning off). */
   architecture?: string;
   prune: boolean;
-  pruning?: { window?: number; calibrationBatches?: number; monitored?: MonitoredLog[] };
+  pruning?: { window?: number; calibrationBatches?: number; delta?: number; monitored?: MonitoredLog[] };
   epochs: number;
   iterations: number;
   valIterations: number;
@@ -56,6 +56,9 @@ export interface ModelResult {
   params: number;
   step_ms: number;
   step_ms_last: number;
+  /** Epochs trained, and the sum of their times (training, searches, validation batches). */
+  epochs: number;
+  epochs_total_s: number;
   epoch_s: number;
   train_s: number;
   peak_mb: number;
@@ -82,7 +85,7 @@ const r = await runTraining({
   workDir: req.workDir,
   options: {
     arch: req.arch, architecture: req.architecture, 'no-prune': req.arch === 'psp' && !req.architecture && !req.prune,
-    'prune-window': pruning?.window, 'prune-calibration-batches': pruning?.calibrationBatches, 'prune-monitor': pruning?.monitored,
+    'prune-window': pruning?.window, 'prune-calibration-batches': pruning?.calibrationBatches, 'prune-delta': pruning?.delta, 'prune-monitor': pruning?.monitored,
     name: req.name, epochs: req.epochs, iterations: req.iterations, 'val-iterations': req.valIterations, batch: req.batch, patch: req.patch,
     lr: req.lr, seed: req.seed, workers: req.workers, force: true, quiet: true,
   },
@@ -118,6 +121,8 @@ const result: ModelResult = {
   params: r.numParameters,
   step_ms: +median(perStep).toFixed(1),
   step_ms_last: +perStep[perStep.length - 1]!.toFixed(1),
+  epochs: r.logs.length,
+  epochs_total_s: +r.logs.reduce((t, e) => t + e.epochSeconds, 0).toFixed(1),
   epoch_s: +mean(r.logs.map((e) => e.epochSeconds)).toFixed(2),
   train_s: +trainSeconds.toFixed(1),
   peak_mb: Math.round(peakMb),

@@ -31,7 +31,7 @@ interface Expected {
 
 /** The bench's own threshold for "both sides did the same step" (bench/model.ts). */
 const SAME_STEP = 1e-3;
-const MODEL_ROWS = ['plain', 'psp_s', 'psp_s_pruned', 'psp_s_1branch', 'psp_s_retrained'];
+const MODEL_ROWS = ['plain', 'psp_s', 'psp_s_pruned', 'psp_s_1branch', 'psp_s_retrained', 'psp_s_equal_time', 'psp_s_pruned_equal_time'];
 const OMP_SETTINGS = ['sleep', 'spin_1000', 'spin_3000', 'spin_30000'];
 
 const EXPECTED: Record<string, Expected> = {
@@ -68,7 +68,7 @@ const EXPECTED: Record<string, Expected> = {
       assert.equal(r.failures, undefined, `models failed: ${JSON.stringify(r.failures)}`);
       for (const row of MODEL_ROWS) {
         const m = r[row] as Result;
-        for (const k of ['params', 'step_ms', 'peak_mb', 'epoch_s', 'val_cases']) assertPositive(m, k, row);
+        for (const k of ['params', 'step_ms', 'peak_mb', 'epoch_s', 'epochs', 'epochs_total_s', 'val_cases']) assertPositive(m, k, row);
       }
       const paper = r.paper_config as Result;
       assertPositive(paper, 'cube', 'paper_config');
