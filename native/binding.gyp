@@ -4,7 +4,7 @@
       "target_name": "pspseg_native",
       "sources": [
         "src/addon.cpp", "src/common.cpp", "src/runtime.cpp", "src/allocator.cpp", "src/autocast.cpp", "src/tensor_ops.cpp",
-        "src/math_ops.cpp", "src/shape_ops.cpp", "src/nn_ops.cpp", "src/autograd_ops.cpp"
+        "src/math_ops.cpp", "src/shape_ops.cpp", "src/nn_ops.cpp", "src/autograd_ops.cpp", "src/distributed.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

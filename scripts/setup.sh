@@ -24,6 +24,14 @@ if [ -z "${LIBTORCH:-}" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
   fi
+  # gloo's headers: the addon's c10d process group (multi-process training) compiles against them; libtorch
+  # already links gloo's library. Without them the addon builds without distributed training, and says so.
+  if ! dpkg-query -W -f='${Status}' libgloo-dev 2>/dev/null | grep -q 'install ok installed'; then
+    say "installing libgloo-dev with apt (c10d's Gloo backend for multi-process training; one time)"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libgloo-dev >/dev/null; } \
+      || say "apt could not install libgloo-dev: the addon is built without multi-process training"
+  fi
 fi
 
 # 1b. PyTorch for Python, with --torch-reference only (npm test passes it): the reference that the benchmarks'
@@ -74,6 +82,7 @@ if [ -n "${LIBTORCH:-}" ]; then
 else
   want="system $(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || true)"
 fi
+want="$want; defines: $(cd native && node torch_paths.cjs defines)"   # e.g. gloo's headers installed since: rebuild
 if [ ! -f "$addon" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || \
    [ -n "$(find native/src native/binding.gyp native/torch_paths.cjs -newer "$addon" 2>/dev/null | head -1)" ]; then
   say "building the native addon against libtorch: $want"

@@ -8,6 +8,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pspseg::InitNnOps(env, exports);
   pspseg::InitAutogradOps(env, exports);
   pspseg::InitAutocast(env, exports);
+  pspseg::InitDistributed(env, exports);
   return exports;
 }
 

@@ -103,6 +103,7 @@ void InitNnOps(Napi::Env env, Napi::Object exports);
 void InitAutogradOps(Napi::Env env, Napi::Object exports);
 void InitRuntime(Napi::Env env, Napi::Object exports);
 void InitAutocast(Napi::Env env, Napi::Object exports);
+void InitDistributed(Napi::Env env, Napi::Object exports);  // c10d process group (Gloo)
 // allocator.cpp: huge-page mappings for large CPU tensors (PSPSEG_ALLOCATOR=auto|huge-pages|glibc).
 void InstallLargeBlockAllocator();
 Napi::Value AllocatorInfo(Napi::Env env);

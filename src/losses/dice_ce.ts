@@ -7,6 +7,7 @@
  */
 import { F, type Tensor, arange } from '../tensor/index.js';
 import { IGNORE_LABEL } from './types.js';
+import { type BatchReduction, LOCAL_BATCH } from './batch_reduction.js';
 
 export interface DiceCEOptions { batchDice: boolean; smooth: number }
 
@@ -18,8 +19,11 @@ function checkShapes(logits: Tensor, target: Tensor): void {
   if (l[1]! < 2) throw new Error(`dice/CE: need at least 2 classes (background and one more), got ${l[1]}`);
 }
 
-/** logits [B, C, ...], target int64 [B, 1, ...] (values -1..C-1): the Dice loss and the cross-entropy. */
-export function diceCrossEntropy(logits: Tensor, target: Tensor, o: DiceCEOptions): { dice: Tensor; ce: Tensor } {
+/**
+ * logits [B, C, ...], target int64 [B, 1, ...] (values -1..C-1): the Dice loss and the cross-entropy.
+ * `batch`: where the batch is split over ranks, batch Dice's sums and the count of labelled voxels are the global batch's.
+ */
+export function diceCrossEntropy(logits: Tensor, target: Tensor, o: DiceCEOptions, batch: BatchReduction = LOCAL_BATCH): { dice: Tensor; ce: Tensor } {
   checkShapes(logits, target);
   const classes = logits.shape[1]!, rank = logits.rank;
   const spatialAxes = Array.from({ length: rank - 2 }, (_, i) => i + 2);
@@ -30,12 +34,13 @@ export function diceCrossEntropy(logits: Tensor, target: Tensor, o: DiceCEOption
   const fgClasses = arange(1, classes, 1, { device: logits.device }).view([1, classes - 1, ...spatialAxes.map(() => 1)]);
   const onehot = target.eq(fgClasses);
   const valid = target.ne(IGNORE_LABEL);
-  const intersect = probs.mul(onehot).sum(axes);
-  const sumPred = probs.mul(valid).sum(axes);
-  const sumGt = onehot.sum(axes, false, probs.dtype);
+  const overBatch = (t: Tensor) => (o.batchDice ? batch.sum(t) : t);
+  const intersect = overBatch(probs.mul(onehot).sum(axes));
+  const sumPred = overBatch(probs.mul(valid).sum(axes));
+  const sumGt = overBatch(onehot.sum(axes, false, probs.dtype));
   const dc = intersect.mul(2).add(o.smooth).div(sumGt.add(sumPred).add(o.smooth).clamp(1e-8));
   const dice = dc.mean().neg();
-  const count = valid.sum(undefined, false, logits.dtype).clamp(1);
+  const count = batch.meanCount(valid.sum(undefined, false, logits.dtype)).clamp(1);
   const ce = F.crossEntropy(logits, target.squeeze(1), { ignoreIndex: IGNORE_LABEL, reduction: 'sum' }).div(count);
   return { dice, ce };
 }

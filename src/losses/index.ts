@@ -9,3 +9,4 @@ export { regionLocalization, regionMapLoss } from './region_localization.js';
 export { maskInput } from './mask_input.js';
 export { foregroundPercentile, type ForegroundCase, type PercentileSearch } from './foreground_percentile.js';
 export { pspsegLoss } from './pspseg_loss.js';
+export { LOCAL_BATCH, batchAcrossRanks, type BatchReduction } from './batch_reduction.js';

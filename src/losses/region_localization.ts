@@ -8,23 +8,24 @@ import { F, type Tensor } from '../tensor/index.js';
 import { targetAt } from './deep_supervision.js';
 import type { NetworkOutput } from '../nn/index.js';
 import { IGNORE_LABEL } from './types.js';
+import { type BatchReduction, LOCAL_BATCH } from './batch_reduction.js';
 
 /** BCE of mean-over-channels(features) [B, C, ...] against target int64 [B, 1, ...] > 0. */
-export function regionMapLoss(features: Tensor, target: Tensor): Tensor {
+export function regionMapLoss(features: Tensor, target: Tensor, batch: BatchReduction = LOCAL_BATCH): Tensor {
   const logit = features.mean(1, true);
   if (target.shape.join() !== logit.shape.join())
     throw new Error(`RL loss: target [${target.shape}] does not fit the region map [${logit.shape}]`);
   const valid = target.ne(IGNORE_LABEL).to(logit.dtype);
   const foreground = target.gt(0).to(logit.dtype);
   const sum = F.binaryCrossEntropyWithLogits(logit, foreground, { weight: valid, reduction: 'sum' });
-  return sum.div(valid.sum().clamp(1));
+  return sum.div(batch.meanCount(valid.sum()).clamp(1));
 }
 
-export function regionLocalization(output: NetworkOutput, targets: readonly Tensor[], variant: 'code' | 'paper'): Tensor {
+export function regionLocalization(output: NetworkOutput, targets: readonly Tensor[], variant: 'code' | 'paper', batch: BatchReduction = LOCAL_BATCH): Tensor {
   if (variant === 'code') {
     const r = output.regionFeatures;
     if (!r) throw new Error("RL loss ('code' variant): the network output has no regionFeatures (the output of decoder stage 1)");
-    return regionMapLoss(r, targetAt(targets, r.shape.slice(2)));
+    return regionMapLoss(r, targetAt(targets, r.shape.slice(2)), batch);
   }
   const maps = output.decoderFeatures;
   if (!maps || maps.length === 0)
@@ -32,7 +33,7 @@ export function regionLocalization(output: NetworkOutput, targets: readonly Tens
       "(full resolution first); this network only provides regionFeatures, use rlVariant 'code'");
   let sum: Tensor | null = null;
   for (const d of maps) {
-    const l = regionMapLoss(d, targetAt(targets, d.shape.slice(2)));
+    const l = regionMapLoss(d, targetAt(targets, d.shape.slice(2)), batch);
     sum = sum === null ? l : sum.add(l);
   }
   return sum!.div(maps.length);

@@ -8,6 +8,11 @@
 export type Handle = { readonly __brand: 'TensorHandle' };
 /** Opaque handle to a native `at::Generator`. */
 export type GeneratorHandle = { readonly __brand: 'GeneratorHandle' };
+/** Opaque handle to a c10d process group (distributed.cpp). */
+export type ProcessGroupHandle = { readonly __brand: 'ProcessGroupHandle' };
+
+/** distributed.cpp `distInit`: where the group meets (rank 0 serves the TCPStore at masterAddr:masterPort). */
+export interface NativeGroupOptions { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number; iface?: string }
 
 /** Element types the addon knows (common.cpp, kDtypes). */
 export type NativeDType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -82,7 +87,7 @@ export interface NativeBinding {
   /** The CUDA caching allocator's bytes (UNSUPPORTED without a CUDA libtorch); `resetPeak` starts a new peak. */
   cudaMemory(device?: Opt<number>, resetPeak?: boolean): { allocated: number; reserved: number; peakAllocated: number };
   /** The class every native failure is thrown as: `new ctor(message, code)`. */
-  setErrorClass(ctor: new (message: string, code: 'TORCH_ERROR' | 'OUT_OF_MEMORY' | 'DISPOSED' | 'INVALID_ARGUMENT' | 'UNSUPPORTED') => Error): void;
+  setErrorClass(ctor: new (message: string, code: 'TORCH_ERROR' | 'OUT_OF_MEMORY' | 'DISPOSED' | 'INVALID_ARGUMENT' | 'UNSUPPORTED' | 'DIST_ERROR') => Error): void;
   /** Raises one kind of native failure on purpose (tests). */
   raiseForTest(kind: 'bad_alloc' | 'c10' | 'std' | 'oom'): never;
 
@@ -95,6 +100,19 @@ export interface NativeBinding {
   ampUnscale(grads: Handle[], foundInf: Handle, invScale: Handle): void;
   /** GradScaler's update kernel (CUDA), in place on scale and growthTracker. */
   ampUpdateScale(scale: Handle, growthTracker: Handle, foundInf: Handle, growthFactor: number, backoffFactor: number, growthInterval: number): void;
+
+  // ---- distributed.cpp: c10d (TCPStore + Gloo); every collective blocks until done or timed out ----
+  /** 'gloo' where the addon was built with c10d's Gloo backend, '' otherwise. */
+  distBackends(): string;
+  distInit(options: NativeGroupOptions): ProcessGroupHandle;
+  /** In place; every rank ends with the reduction. */
+  distAllreduce(group: ProcessGroupHandle, t: Handle, op?: 'sum' | 'max' | 'min'): void;
+  /** In place; every rank ends with root's values. */
+  distBroadcast(group: ProcessGroupHandle, t: Handle, root: number): void;
+  /** Every rank's tensor (same shape on each), in rank order. */
+  distAllgather(group: ProcessGroupHandle, t: Handle): Handle[];
+  distBarrier(group: ProcessGroupHandle): void;
+  distDestroy(group: ProcessGroupHandle): void;
 
   // ---- tensor_ops.cpp: creation, data transfer, lifetime, conversion ---------------------------
   newGenerator(seed: number): GeneratorHandle;
@@ -271,6 +289,7 @@ export interface NativeBinding {
 const names = {
   setThreads: 1, config: 1, cudaSynchronize: 1, cudaMemory: 1, setErrorClass: 1, raiseForTest: 1,
   autocastEnter: 1, autocastExit: 1, ampUnscale: 1, ampUpdateScale: 1,
+  distBackends: 1, distInit: 1, distAllreduce: 1, distBroadcast: 1, distAllgather: 1, distBarrier: 1, distDestroy: 1,
   newGenerator: 1, manualSeed: 1, fromBuffer: 1, toBuffer: 1, item: 1, zeros: 1, ones: 1, empty: 1, full: 1, arange: 1,
   linspace: 1, randn: 1, rand: 1, randint: 1, normal_: 1, info: 1, shape: 1, dispose: 1, isDisposed: 1,
   setExternalReporting: 1, reportExternal: 1, externalBytes: 1, liveTensorCount: 1, to: 1, clone: 1, contiguous: 1,

@@ -3,3 +3,4 @@ export { SGD, type SGDOptions } from './sgd.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
 export { polyLR, clipGradNorm } from './schedule.js';
 export { GradScaler, type GradScalerOptions } from './grad_scaler.js';
+export { averageGradients, broadcastParameters, bucketsOf, DEFAULT_BUCKET_BYTES, type ExchangeStats } from './gradient_averaging.js';

@@ -1,5 +1,7 @@
 /** What went wrong in the engine, machine-readable. */
-export type TorchErrorCode = 'TORCH_ERROR' | 'OUT_OF_MEMORY' | 'DISPOSED' | 'INVALID_ARGUMENT' | 'UNSUPPORTED';
+export type TorchErrorCode = 'TORCH_ERROR' | 'OUT_OF_MEMORY' | 'DISPOSED' | 'INVALID_ARGUMENT' | 'UNSUPPORTED'
+  // a collective failed: a peer died, hung past the group's timeout, or could not be reached
+  | 'DIST_ERROR';
 
 /**
  * Every failure inside libtorch or the binding arrives as a TorchError (the addon constructs

@@ -7,6 +7,7 @@ export { AUTO_BF16_ON_CPU, PRECISIONS, PRECISION_CHOICES, type Precision, type P
 export * as F from './functional.js';
 export { tidy, keep, scopeDepth } from './scope.js';
 export { TorchError, type TorchErrorCode } from './errors.js';
+export { ProcessGroup, type ProcessGroupOptions, distributedBackends } from './process_group.js';
 export { type DType, type TypedArray, isFloating, bytesPerElement } from './dtype.js';
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile } from './safetensors.js';
 export { cudaMemory, engineConfig, setThreads, synchronize, type EngineConfig } from './native.js';
