@@ -48,6 +48,11 @@ export interface NetworkBlockSearchOptions {
   /** N calibration batches. */
   batches: number;
   progress?: (total: number) => ProgressLike;
+  /**
+   * Data-parallel training: sums every rank's scores in place (each rank scored its own calibration
+   * batches), so that every rank chooses the same blocks.
+   */
+  reduceScores?: (scores: Float64Array) => void;
 }
 
 /** k-element combinations of `items`, in lexicographic order (as Python's itertools.combinations). */
@@ -127,6 +132,14 @@ export async function searchBlocks(o: NetworkBlockSearchOptions, modules: Prunab
   } finally {
     for (const p of plans) p.m.forwardHook = null;
     o.network.train(wasTraining);
+  }
+  if (o.reduceScores) {
+    const all = new Float64Array(plans.reduce((n, p) => n + p.sums.length, 0));
+    let at = 0;
+    for (const p of plans) { all.set(p.sums, at); at += p.sums.length; }
+    o.reduceScores(all);
+    at = 0;
+    for (const p of plans) { p.sums.set(all.subarray(at, at + p.sums.length)); at += p.sums.length; }
   }
   const choices = plans.map((p): ModuleChoice => {
     let best = 0;

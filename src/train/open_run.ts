@@ -43,6 +43,10 @@ export interface OpenRunOptions<N extends TrainableNetwork> {
   /** The plan's transposeForward, for the memory guard's message. */
   axes?: Axes3;
   print: (line: string) => void;
+  /** This process writes config.json and the training log (false: a data-parallel rank other than 0). */
+  writer?: boolean;
+  /** The batch of this process' step, for the memory guard (a data-parallel rank's share; default the config's). */
+  stepBatch?: number;
 }
 
 export function checkDevice(device: string): Device {
@@ -90,12 +94,12 @@ function loadWeightsInto(net: TrainableNetwork, path: string): void {
  * allocator holds beyond them); the loader's batches are added by guardTrainingMemory. The memory the
  * process holds already is not counted: the available memory is what is left besides it.
  */
-function guardStepMemory(net: TrainableNetwork, c: TrainConfig, maskedEncoderPass: boolean, axes?: Axes3): void {
+function guardStepMemory(net: TrainableNetwork, c: TrainConfig, batch: number, maskedEncoderPass: boolean, axes?: Axes3): void {
   if (!(net instanceof SegmentationNetwork)) return; // networks without an estimate (the small U-Net, tests' stand-ins)
-  const step = trainingStepMemory(net, c.patchSize, c.batchSize, { maskedEncoderPass, optimizerSlots: c.optimizer.name === 'sgd' ? 1 : 2 });
+  const step = trainingStepMemory(net, c.patchSize, batch, { maskedEncoderPass, optimizerSlots: c.optimizer.name === 'sgd' ? 1 : 2 });
   guardTrainingMemory({
     bytesPerStep: step.resident,
-    patchSize: c.patchSize, transposeForward: axes, batchSize: c.batchSize, channels: c.dataset.inChannels, loaderWorkers: c.runtime.workers ?? undefined,
+    patchSize: c.patchSize, transposeForward: axes, batchSize: batch, channels: c.dataset.inChannels, loaderWorkers: c.runtime.workers ?? undefined,
   });
 }
 
@@ -104,15 +108,18 @@ export async function openRun<N extends TrainableNetwork>(o: OpenRunOptions<N>):
   const device = checkDevice(c.runtime.device);
   await mkdir(out, { recursive: true });
   const logPath = join(out, TRAINING_LOG_FILE);
+  const writer = o.writer ?? true;
   const ckpt = o.resume ? newestCheckpoint(out) : null;
   if (o.resume && !ckpt) o.print(`${out}: no checkpoint yet; starting the run from epoch 0`);
   if (!ckpt) {
     const net = o.builder.create(c.seed);
-    try { guardStepMemory(net, c, o.maskedEncoderPass, o.axes); } catch (err) { net.dispose(); throw err; }
+    try { guardStepMemory(net, c, o.stepBatch ?? c.batchSize, o.maskedEncoderPass, o.axes); } catch (err) { net.dispose(); throw err; }
     net.to(device);
     const opt = makeOptimizer(net, c);
-    await saveConfig(join(out, CONFIG_FILE), c);
-    await writeTrainingLog(logPath, []);
+    if (writer) {
+      await saveConfig(join(out, CONFIG_FILE), c);
+      await writeTrainingLog(logPath, []);
+    }
     return { net, opt, device, logs: [], records: [], ema: null, bestEma: null, startEpoch: 0 };
   }
   let net: N;
@@ -129,7 +136,7 @@ export async function openRun<N extends TrainableNetwork>(o: OpenRunOptions<N>):
   } catch (err) { disposeCheckpoint(ckpt); net.dispose(); throw err; }
   try { opt.importState(ckpt.optimizerState, ckpt.statePath); } catch (err) { net.dispose(); throw err; }
   const { logs, records, ema, bestEma, epoch: startEpoch } = ckpt.state;
-  await writeTrainingLog(logPath, logs, records); // exactly the checkpoint's epochs
+  if (writer) await writeTrainingLog(logPath, logs, records); // exactly the checkpoint's epochs
   o.print(startEpoch >= c.epochs ? `${out}: training already finished (${c.epochs} epochs); nothing to continue`
     : `continuing from ${ckpt.weightsPath} (epoch ${startEpoch} of ${c.epochs} done)`);
   return { net, opt, device, logs, records, ema, bestEma, startEpoch, hookState: ckpt.state.pruning };

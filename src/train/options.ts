@@ -147,6 +147,16 @@ export const TRAIN_OPTIONS = {
   },
   workers: { type: 'integer', min: 0, field: 'runtime.workers', runtime: true, derive: () => null, defaultText: 'cores - 1, at most 4', help: 'data loader worker threads' },
   quiet: { type: 'boolean', run: true, help: 'no progress bars' },
+  'nproc-per-node': {
+    type: 'integer', min: 1, run: true, placeholder: 'N', default: 1,
+    help: 'data-parallel: N worker processes on this machine (c10d, like torchrun; the batch is split over all ranks, CPU ranks share the cores)',
+  },
+  nnodes: { type: 'integer', min: 1, run: true, placeholder: 'M', default: 1, help: 'data-parallel: machines taking part (each runs this command with its --node-rank)' },
+  'node-rank': { type: 'integer', min: 0, run: true, placeholder: 'R', default: 0, help: "data-parallel: this machine's index, 0..M-1 (0 serves the rendezvous)" },
+  master: {
+    type: 'string', run: true, placeholder: 'HOST:PORT', pattern: /^[^\s:]+:\d+$/, patternText: 'HOST:PORT',
+    defaultText: '127.0.0.1 and a free port (one machine)', help: 'data-parallel: where node 0 serves the rendezvous (needed with --nnodes > 1)',
+  },
 } as const satisfies Record<string, TrainOptionRow>;
 
 /** Train's options as given (absent: not given). */
@@ -171,6 +181,8 @@ export function checkTrainOptions(g: TrainOptions): void {
   const watched = g['prune-monitor'] ?? (g['prune-paper'] ? PAPER_PRUNING_VALUES.monitored : undefined);
   if (dice && watched?.some((m) => m !== 'loss'))
     throw new UsageError(`${g['prune-monitor'] ? '--prune-monitor' : '--prune-paper'} watches ${watched.join(', ')}, but --loss dice_ce computes no TR or RL (watch loss only)`);
+  if ((g.nnodes ?? 1) > 1 && g.master === undefined) throw new UsageError(`--nnodes ${g.nnodes}: give --master HOST:PORT, the address of node 0 that every machine can reach`);
+  if (g['node-rank'] !== undefined && g['node-rank'] >= (g.nnodes ?? 1)) throw new UsageError(`--node-rank ${g['node-rank']} must be below --nnodes ${g.nnodes ?? 1}`);
   if (g.continue) {
     const shaping = rows.filter(([f, r]) => !r.field && !r.run && g[f] !== undefined && g[f] !== false).map(([f]) => `--${f}`);
     if (shaping.length) throw new UsageError(`${shaping.join(', ')}: a continued run keeps its settings; drop the option`);

@@ -48,6 +48,10 @@ export interface PruningHooksOptions<N> {
   quiet?: boolean;
   /** Parameters of the network's architecture with every block present: the summary's reference when pruning is off. */
   unprunedParameters: (net: N) => number;
+  /** This process writes pruning.svg and pruning_summary.json (false: a data-parallel rank other than 0). */
+  writer?: boolean;
+  /** Data-parallel: sums the block search's scores over the ranks (block_search.ts). */
+  reduceScores?: (scores: Float64Array) => void;
 }
 
 /** The hooks for a PSP-Seg run: pruning when settings.enabled, the summary file always. */
@@ -70,12 +74,13 @@ export function pruningHooks<N extends PrunableNetwork>(o: PruningHooksOptions<N
           return r.value;
         },
         batches: settings.calibrationBatches,
+        reduceScores: o.reduceScores,
         progress: o.quiet ? silentProgress : (n) => new Progress(`pruning calibration, epoch ${ctx.epoch + 1}`, n),
       });
       try {
         const events = await controller.onEpochStart(ctx.epoch, ctx.logs.map(epochLosses), { network: ctx.network, optimizer: ctx.optimizer, search });
         for (const e of events) o.print(formatPruningEvent(e, { epochLabel: epochLabel(e) }));
-        writePruningGrid(join(o.outDir, PRUNING_GRID_FILE), controller.state(), { stopEpoch: Math.ceil(settings.stopFraction * totalEpochs) });
+        if (o.writer ?? true) writePruningGrid(join(o.outDir, PRUNING_GRID_FILE), controller.state(), { stopEpoch: Math.ceil(settings.stopFraction * totalEpochs) });
         return { records: events.map(pruningRecord) as LogRecord[] };
       } finally {
         await (stream as AsyncIterator<CalibrationBatch> | null)?.return?.(); // closes the loader's workers
@@ -86,6 +91,7 @@ export function pruningHooks<N extends PrunableNetwork>(o: PruningHooksOptions<N
       if (settings.enabled && state !== null && state !== undefined) controller = PruningController.resume(settings, state, 'checkpoint');
     },
     afterSave: ({ epoch, network, outDir, final }) => {
+      if (!(o.writer ?? true)) return;
       const st = controller?.state() ?? null;
       const s = summarizeArchitecture(network, st?.initialParameters ?? (unpruned ??= o.unprunedParameters(network)));
       savePruningSummary(join(outDir, PRUNING_SUMMARY_FILE), {

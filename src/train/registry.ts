@@ -16,7 +16,7 @@ import { Generator } from '../tensor/index.js';
 import { SmallUNet } from '../models/small_unet.js';
 import { type Architecture, EfficientBlock, type PlainArchitecture, type PspArchitecture, PlainUNet, PSPSegNet, pspArchitecture, validateArchitecture } from '../models/index.js';
 import { deepSupervisionScales } from '../data/augment/deep_supervision.js';
-import { type TrainingLoss, trainingLoss } from '../losses/index.js';
+import { type BatchReduction, type TrainingLoss, trainingLoss } from '../losses/index.js';
 import type { TrainConfig } from './config.js';
 import type { NetworkBuilder } from './interfaces.js';
 
@@ -138,6 +138,7 @@ export function unprunedParameters(net: PSPSegNet): number {
   return n;
 }
 
-export function buildLoss(config: TrainConfig): TrainingLoss {
-  return trainingLoss(config.loss, config.dataset.foregroundFill);
+/** `batch`: data-parallel training's ranks that share each batch (the loss' batch statistics over them). */
+export function buildLoss(config: TrainConfig, batch?: BatchReduction): TrainingLoss {
+  return trainingLoss(config.loss, config.dataset.foregroundFill, batch);
 }

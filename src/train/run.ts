@@ -7,7 +7,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../data/plan/plan_schema.js';
-import type { TrainingLoss } from '../losses/index.js';
+import { type TrainingLoss, batchAcrossRanks } from '../losses/index.js';
 import { arrayAxisNames, formatXYZ, xyzOrder } from '../data/common/axes.js';
 import { type Architecture, type PlainArchitecture, loadArchitecture, plainArchitecture, plainTopology } from '../models/index.js';
 import { RUN_FILES } from '../models/model_folder.js';
@@ -24,6 +24,7 @@ import { buildLoss, buildNetwork, pspBuilder, unprunedParameters } from './regis
 import { type PreprocessedDataset, loadCases, openPreprocessed } from './preprocessed.js';
 import { type Fold, SPLITS_FILE, foldCases } from './splits.js';
 import { type TrainResult, type TrainingHooks, runTrainer } from './trainer.js';
+import { type DataParallel, joinFromEnvironment, rankBatch, sumOverRanks } from './data_parallel.js';
 import type { EpochLog } from './training_log.js';
 
 export interface TrainRun {
@@ -37,6 +38,11 @@ export interface TrainRun {
   buildLoss?: (config: TrainConfig) => TrainingLoss;
   print?: (line: string) => void;
   onEpochEnd?: (log: EpochLog) => void;
+  /**
+   * Data-parallel training's group; undefined: joined from the environment when WORLD_SIZE > 1 (torchrun's
+   * variables, or `pspseg train --nproc-per-node`'s workers), else one process.
+   */
+  parallel?: DataParallel | null;
 }
 
 export interface RunResult extends TrainResult { config: TrainConfig; outDir: string }
@@ -107,10 +113,24 @@ async function freshConfig(o: TrainOptions, d: PreprocessedDataset, name: string
   return parsed.data;
 }
 
-/** Trains in the fold folder, which is locked for the run (a second run on it is refused, naming this one). */
+/**
+ * Trains in the fold folder, which is locked for the run (a second run on it is refused, naming this one).
+ * Data-parallel: every rank runs this; rank 0 holds the lock and writes, the others only train.
+ */
 export async function runTraining(r: TrainRun): Promise<RunResult> {
   const o = r.options;
   checkTrainOptions(o);
+  const joined = r.parallel === undefined ? joinFromEnvironment() : null;
+  const parallel = r.parallel ?? joined;
+  try {
+    return await trainOnRank({ ...r, parallel });
+  } finally {
+    joined?.group.destroy();
+  }
+}
+
+async function trainOnRank(r: TrainRun & { parallel: DataParallel | null }): Promise<RunResult> {
+  const o = r.options;
   const d = await openPreprocessed(r.workDir);
   const given = o.architecture !== undefined ? givenArchitecture(o.architecture) : null;
   const ctx = { given: o, plan: d.plan, architecture: given?.arch ?? null };
@@ -118,10 +138,11 @@ export async function runTraining(r: TrainRun): Promise<RunResult> {
   const name = o.name ?? defaultModelName(network) + (given ? '_scratch' : network.arch === 'psp' && o['no-prune'] ? '_noprune' : '');
   const fold: Fold = o.fold === undefined ? 0 : o.fold === 'all' ? 'all' : Number(o.fold);
   const outDir = join(modelsDir(d.workDir), name, foldDirName(fold));
+  if (r.parallel && r.parallel.rank !== 0) return trainInFolder(r, d, outDir, name, fold, given);
   return withFolderLock(outDir, {}, () => trainInFolder(r, d, outDir, name, fold, given));
 }
 
-async function trainInFolder(r: TrainRun, d: PreprocessedDataset, outDir: string, name: string, fold: Fold,
+async function trainInFolder(r: TrainRun & { parallel: DataParallel | null }, d: PreprocessedDataset, outDir: string, name: string, fold: Fold,
   given: { arch: Architecture; masked: number } | null): Promise<RunResult> {
   const o = r.options;
   const configPath = join(outDir, CONFIG_FILE);
@@ -131,7 +152,7 @@ async function trainInFolder(r: TrainRun, d: PreprocessedDataset, outDir: string
     if (config.dataset.planHash !== d.planHash)
       throw new Error(`${configPath}: the run trained on plan ${config.dataset.planHash}, the dataset is now preprocessed with plan ${d.planHash}`);
   } else {
-    if (existsSync(configPath)) {
+    if (existsSync(configPath) && (r.parallel?.rank ?? 0) === 0) {
       if (!o.force) throw new Error(`${outDir} already holds a run (${CONFIG_FILE}); add --continue to resume it or --force to start over`);
       for (const f of RUN_FILES) rmSync(join(outDir, f), { force: true });
       removeCheckpoints(outDir);
@@ -139,8 +160,12 @@ async function trainInFolder(r: TrainRun, d: PreprocessedDataset, outDir: string
     config = await freshConfig(o, d, name, fold, given?.arch ?? null);
   }
 
-  const print = r.print ?? ((l: string) => console.log(l));
-  const loss = (r.buildLoss ?? buildLoss)(config);
+  const dp = r.parallel;
+  const writer = dp === null || dp.rank === 0;
+  // the other ranks train silently: rank 0 speaks for the group
+  const print = writer ? r.print ?? ((l: string) => console.log(l)) : () => {};
+  const quiet = o.quiet || !writer;
+  const loss = r.buildLoss ? r.buildLoss(config) : buildLoss(config, dp ? batchAcrossRanks(dp.group) : undefined);
   const multiple = (r.buildNetwork ?? buildNetwork)(config).patchMultiple;
   config.patchSize.forEach((n, i) => {
     const m = typeof multiple === 'number' ? multiple : multiple[i]!;
@@ -170,16 +195,19 @@ async function trainInFolder(r: TrainRun, d: PreprocessedDataset, outDir: string
   if (config.valCases.length === 1 && config.fold !== 'all')
     print(`note: fold ${config.fold} validates on one case (${config.valCases[0]}): the pseudo Dice, and so the best checkpoint, rest on it alone` +
       (d.caseIds.length < 5 ? ` (the dataset has ${d.caseIds.length} cases, so ${d.caseIds.length} folds of one case each; --fold all trains and validates on every case)` : ''));
+  if (dp) print(`data-parallel: ${dp.worldSize} ranks (c10d, Gloo), batch ${config.batchSize} split into ` +
+    `${rankBatch(config.batchSize, config.oversampleForeground, dp.rank, dp.worldSize).batchSize} per rank`);
   const setup = {
     config, outDir, trainCases: pick(config.trainCases), valCases: pick(config.valCases), loss,
-    resume: o.continue, quiet: o.quiet, print, onEpochEnd: r.onEpochEnd, axes,
+    resume: o.continue, quiet, print, onEpochEnd: r.onEpochEnd, axes, parallel: dp,
   };
   const result = config.network.arch === 'psp' && !r.buildNetwork
     ? await runTrainer({
       ...setup, builder: withPretrained(pspBuilder(config)),
       hooks: r.hooks ?? pruningHooks({
         settings: { ...p, initialStep: p.initialStep ?? initialStepFor(config.network.variant ?? 'S') }, totalEpochs: config.epochs,
-        outDir, print, quiet: o.quiet, unprunedParameters,
+        outDir, print, quiet, unprunedParameters, writer,
+        reduceScores: dp ? (scores) => sumOverRanks(dp, scores) : undefined,
       }),
     })
     : await runTrainer({ ...setup, builder: withPretrained((r.buildNetwork ?? buildNetwork)(config)), hooks: r.hooks });

@@ -20,14 +20,14 @@ import type { LossTerms, TrainingLoss } from '../losses/index.js';
 import { BatchLoader, type Batch, type LoaderOptions } from '../data/sampling/loader.js';
 import type { CaseArrays } from '../data/sampling/patch_sampler.js';
 import { ARCHITECTURE_FILE, type CheckpointKind, PROGRESS_FILE, checkpointStateFile, checkpointWeightsFile } from '../models/model_folder.js';
-import { GradScaler, type Optimizer, clipGradNorm, polyLR } from '../optim/index.js';
+import { GradScaler, type Optimizer, averageGradients, broadcastParameters, clipGradNorm, polyLR } from '../optim/index.js';
 import { type Tensor, autocast, noGrad, tidy } from '../tensor/index.js';
 import { type NetworkOutput, asFloat32, float32Output } from '../nn/index.js';
 import { writeFileAtomic } from '../util/atomic_write.js';
 import { Progress, formatDuration } from '../util/progress.js';
-import { mixSeed } from '../util/random.js';
 import type { Axes3 } from '../util/triple.js';
 import { saveCheckpoint } from './checkpoint.js';
+import { type DataParallel, checkSameArchitecture, rankBatch, rankSeed, sumOverRanks } from './data_parallel.js';
 import { type TrainConfig, configHash } from './config.js';
 import type { NetworkBuilder, TrainableNetwork } from './interfaces.js';
 import { type RunState, openRun } from './open_run.js';
@@ -87,6 +87,12 @@ export interface TrainerSetup<N extends TrainableNetwork = TrainableNetwork> {
   onEpochEnd?: (log: EpochLog) => void;
   /** The plan's transposeForward: which image axis each patch axis is, for messages. */
   axes?: Axes3;
+  /**
+   * Data-parallel training: this rank trains its share of each global batch from its own seed streams, the
+   * gradients are averaged every step, the epoch's means and validation counts reduced over the ranks, and
+   * only rank 0 writes (logs, checkpoints, pictures). Null: one process.
+   */
+  parallel?: DataParallel | null;
 }
 
 export interface TrainResult {
@@ -99,9 +105,11 @@ export interface TrainResult {
 }
 
 export async function runTrainer<N extends TrainableNetwork>(s: TrainerSetup<N>): Promise<TrainResult> {
+  const dp = s.parallel ?? null;
   const run = new TrainingRun(s, await openRun({
     config: s.config, outDir: s.outDir, builder: s.builder, resume: s.resume ?? false, maskedEncoderPass: s.loss.maskInput !== undefined,
     axes: s.axes, print: s.print ?? ((l: string) => console.log(l)),
+    writer: dp === null || dp.rank === 0, stepBatch: rankBatch(s.config.batchSize, s.config.oversampleForeground, dp?.rank ?? 0, dp?.worldSize ?? 1).batchSize,
   }));
   try {
     await run.begin();
@@ -145,26 +153,32 @@ class TrainingRun<N extends TrainableNetwork> {
 
   /** fp16's loss scaling (its state starts afresh when a run continues, as the scale re-adapts in a few steps). */
   private readonly scaler: GradScaler | null;
+  private readonly dp: DataParallel | null;
+  /** This process writes the run's files (one process, or rank 0). */
+  private readonly writer: boolean;
 
   constructor(private readonly s: TrainerSetup<N>, private readonly st: RunState<N>) {
     this.c = s.config;
+    this.dp = s.parallel ?? null;
+    this.writer = this.dp === null || this.dp.rank === 0;
     this.scaler = s.config.runtime.precision === 'fp16' ? new GradScaler(st.device) : null;
     this.print = s.print ?? ((l: string) => console.log(l));
     this.logPath = join(s.outDir, TRAINING_LOG_FILE);
     this.firstEpoch = st.startEpoch;
   }
 
-  /** The hooks get the checkpoint's state; a fresh run writes its architecture. */
+  /** The hooks get the checkpoint's state; a fresh run writes its architecture; every rank takes rank 0's weights. */
   async begin(): Promise<void> {
     if (this.st.hookState !== undefined) this.s.hooks?.restore?.(this.st.hookState, this.st.net);
     else await this.writeArchitecture(this.s.builder.describe(this.st.net));
+    if (this.dp) broadcastParameters(this.dp.group, this.st.net.parameters());
     this.sessionStart = performance.now();
   }
 
   private loaderOptions(): Omit<LoaderOptions, 'cases' | 'seed' | 'numBatches'> {
     const c = this.c;
     return {
-      patchSize: c.patchSize, batchSize: c.batchSize, oversampleForeground: c.oversampleForeground,
+      patchSize: c.patchSize, ...rankBatch(c.batchSize, c.oversampleForeground, this.dp?.rank ?? 0, this.dp?.worldSize ?? 1),
       deepSupervisionScales: this.s.builder.outputScales(this.st.net), maskedChannels: c.dataset.maskedChannels,
       device: this.st.device === 'cpu' ? undefined : this.st.device, workers: c.runtime.workers ?? undefined,
     };
@@ -173,8 +187,8 @@ class TrainingRun<N extends TrainableNetwork> {
   private loader(phase: 'train' | 'validation', epoch: number): BatchLoader {
     const c = this.c;
     return phase === 'train'
-      ? new BatchLoader({ ...this.loaderOptions(), cases: this.s.trainCases, seed: mixSeed(c.seed, epoch, 1), numBatches: c.iterations })
-      : new BatchLoader({ ...this.loaderOptions(), cases: this.s.valCases, seed: mixSeed(c.seed, epoch, 2), numBatches: c.valIterations, augment: false });
+      ? new BatchLoader({ ...this.loaderOptions(), cases: this.s.trainCases, seed: rankSeed(c.seed, epoch, 1, this.dp), numBatches: c.iterations })
+      : new BatchLoader({ ...this.loaderOptions(), cases: this.s.valCases, seed: rankSeed(c.seed, epoch, 2, this.dp), numBatches: c.valIterations, augment: false });
   }
 
   /** The epoch-start hook, then the learning rate; returns when the epoch started and its lr. */
@@ -186,14 +200,14 @@ class TrainingRun<N extends TrainableNetwork> {
       const outcome = await hooks.onEpochStart({
         epoch, logs: this.st.logs, network: net, optimizer: opt,
         batches: (n, o = {}) => new BatchLoader({
-          ...this.loaderOptions(), cases: this.s.trainCases, seed: mixSeed(this.c.seed, epoch, 3), numBatches: n, augment: o.augment ?? true,
+          ...this.loaderOptions(), cases: this.s.trainCases, seed: rankSeed(this.c.seed, epoch, 3, this.dp), numBatches: n, augment: o.augment ?? true,
         }),
       });
       reconcileParameters(net, opt);
       for (const r of outcome?.records ?? []) {
         if (r.epoch !== epoch) throw new Error(`the epoch-start hook of epoch ${epoch} returned a record for epoch ${r.epoch}`);
         this.st.records.push(r);
-        appendLogRecord(this.logPath, r);
+        if (this.writer) appendLogRecord(this.logPath, r);
       }
     }
     const lr = polyLR(this.c.optimizer.lr, epoch, this.c.epochs, this.c.polyExponent);
@@ -242,12 +256,40 @@ class TrainingRun<N extends TrainableNetwork> {
     } finally {
       await loader.close();
     }
+    if (this.dp) this.reduceOverRanks(totals, terms, dice);
     const loss = mean(totals);
     bar?.finish(training ? `mean loss ${fmt(loss)}` : `loss ${fmt(loss)}, pseudo Dice ${fmt(dice!.mean(), 3)}`);
     return {
       loss, terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, mean(v)])),
       seconds: (performance.now() - start) / 1000, waitSeconds: wait / 1000, dice,
     };
+  }
+
+  /**
+   * Data-parallel: the phase's losses become every rank's together (each rank's values replaced by the global
+   * sum spread over its count, so that the means are the global means) and the validation counts are summed.
+   */
+  private reduceOverRanks(totals: number[], terms: Record<string, number[]>, dice: PseudoDice | null): void {
+    const names = Object.keys(terms);
+    const k = dice?.classes.length ?? 0;
+    const v = new Float64Array(2 + names.length + 3 * k);
+    v[0] = totals.reduce((a, b) => a + b, 0);
+    v[1] = totals.length;
+    names.forEach((n, i) => { v[2 + i] = terms[n]!.reduce((a, b) => a + b, 0); });
+    for (let j = 0; j < k; j++) {
+      v[2 + names.length + j] = dice!.tp[j]!;
+      v[2 + names.length + k + j] = dice!.fp[j]!;
+      v[2 + names.length + 2 * k + j] = dice!.fn[j]!;
+    }
+    sumOverRanks(this.dp!, v);
+    const n = v[1]!;
+    totals.splice(0, totals.length, ...Array.from({ length: n }, () => v[0]! / n));
+    names.forEach((name, i) => terms[name]!.splice(0, terms[name]!.length, ...Array.from({ length: n }, () => v[2 + i]! / n)));
+    for (let j = 0; j < k; j++) {
+      dice!.tp[j] = v[2 + names.length + j]!;
+      dice!.fp[j] = v[2 + names.length + k + j]!;
+      dice!.fn[j] = v[2 + names.length + 2 * k + j]!;
+    }
   }
 
   /**
@@ -270,6 +312,8 @@ class TrainingRun<N extends TrainableNetwork> {
     const r = this.s.loss.compute(output, masked, batch.target);
     const scaler = this.scaler;
     (scaler ? scaler.scaleLoss(r.total) : r.total).backward();
+    // the ranks' mean gradient (an inf on one rank reaches all, so they skip the same fp16 steps)
+    if (this.dp) averageGradients(this.dp.group, net.parameters());
     const finite = scaler ? scaler.unscale(net.parameters()) : true;
     if (finite) clipGradNorm(net.parameters(), this.c.gradClip);
     if (scaler) scaler.step(opt, finite); else opt.step();
@@ -304,8 +348,13 @@ class TrainingRun<N extends TrainableNetwork> {
       precision: c.runtime.precision, ...(this.scaler ? { skippedSteps: this.scaler.skipped, lossScale: this.scaler.scale } : {}),
     };
     st.logs.push(record);
-    appendEpochLog(this.logPath, record);
     const last = epoch === c.epochs - 1;
+    if (this.dp) checkSameArchitecture(this.dp, this.s.builder.describe(st.net), epoch + 1);
+    if (!this.writer) {
+      this.s.onEpochEnd?.(record);
+      return;
+    }
+    appendEpochLog(this.logPath, record);
     await this.save(epoch + 1, [...(isBest ? ['best' as const] : []), last ? 'final' : 'latest']);
     // a finished run keeps final (and best), as nnU-Net's does; latest would only repeat final
     if (last && existsSync(checkpointWeightsFile(this.s.outDir, 'latest')))
@@ -329,6 +378,7 @@ class TrainingRun<N extends TrainableNetwork> {
   }
 
   private async writeArchitecture(architecture: unknown): Promise<void> {
+    if (!this.writer) return;
     await writeFileAtomic(join(this.s.outDir, ARCHITECTURE_FILE), [`${JSON.stringify(architecture, null, 2)}\n`]);
   }
 
