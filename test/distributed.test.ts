@@ -95,6 +95,20 @@ test('control: without the loss\' reduction over ranks, batch Dice and unequal c
   }
 });
 
+test('the ranks compare their architectures: equal passes, a difference stops every rank naming the one that differs', { skip, timeout: 60_000 }, async () => {
+  for (const architecture of ['same', 'differ'] as const) {
+    const port = await freePort();
+    const [r0, r1] = await Promise.all([0, 1].map((rank) => run({ rank, worldSize: 2, port, steps: 0, out: '', architecture })));
+    for (const r of [r0!, r1!]) {
+      if (architecture === 'same') assert.equal(r.code, 0, r.stderr);
+      else {
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /epoch 3: rank\(s\) 1 have another architecture than rank 0/);
+      }
+    }
+  }
+});
+
 test('a rank that dies: the other fails with DIST_ERROR within the timeout, no hang', { skip, timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pspseg-ddp-'));
   try {

@@ -14,6 +14,7 @@ import { SGD, averageGradients, broadcastParameters, clipGradNorm } from '../../
 import { LOCAL_BATCH, batchAcrossRanks, maskInput, parseLossConfig, pspsegLoss } from '../../src/losses/index.js';
 import { DEFAULT_DS_SCALES, deepSupervisionTargets } from '../../src/data/augment/deep_supervision.js';
 import { buildNetwork, pspArchitecture } from '../../src/models/index.js';
+import { checkSameArchitecture } from '../../src/train/data_parallel.js';
 
 interface Args {
   rank: number; worldSize: number; port: number; steps: number; out: string; timeoutMs?: number; dieAtStep?: number;
@@ -21,6 +22,8 @@ interface Args {
   batchDice?: boolean;
   /** Leave out the loss' reduction over ranks (a control: then the ranks do not train like one process). */
   localLoss?: boolean;
+  /** Only compare the ranks' architectures (rank 1's differs when 'differ') and exit. */
+  architecture?: 'same' | 'differ';
 }
 const a = JSON.parse(process.argv[2]!) as Args;
 setThreads(1);
@@ -28,6 +31,14 @@ setThreads(1);
 const group = a.worldSize > 1
   ? ProcessGroup.join({ rank: a.rank, worldSize: a.worldSize, masterAddr: '127.0.0.1', masterPort: a.port, timeoutMs: a.timeoutMs ?? 30000 })
   : null;
+
+if (group && a.architecture) {
+  const description = { blocks: { enc1: ['active', a.rank === 1 && a.architecture === 'differ' ? 'deleted' : 'active'] } };
+  checkSameArchitecture({ group, rank: a.rank, worldSize: a.worldSize, localRank: a.rank }, description, 3);
+  console.log(JSON.stringify({ rank: a.rank, architecture: 'same' }));
+  group.destroy();
+  process.exit(0);
+}
 
 // Rank 1 starts from other weights: broadcastParameters must replace them with rank 0's.
 const net = buildNetwork(pspArchitecture({ variant: 'S', inChannels: 1, classes: 3, deepSupervision: true }), { generator: new Generator(a.rank === 0 ? 7 : 8) });

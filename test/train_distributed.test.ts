@@ -1,0 +1,81 @@
+/**
+ * `pspseg train --nproc-per-node 2` (c10d Gloo over 127.0.0.1) on 10 hippocampus cases: PSP-Seg S with TR,
+ * RL and a pruning event trains to the end, the ranks' architectures compared every epoch (a mismatch would
+ * stop the run), rank 0 writing the same files a single process writes. A rank killed with SIGKILL stops the
+ * group with a message naming it, and the run continues from its last checkpoint on one process (the
+ * checkpoints are interchangeable).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { distributedBackends } from '../src/tensor/index.js';
+import { hippocampusSubset } from './helpers/train_data.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const skip = !distributedBackends().includes('gloo') && 'the addon was built without c10d Gloo (libgloo-dev missing)';
+const ARGS = ['--arch', 'psp', '--variant', 'S', '--patch', '32,32,32', '--batch', '2', '--iterations', '2', '--val-iterations', '1', '--workers', '1', '--quiet',
+  '--prune-window', '2', '--prune-calibration-batches', '2', '--prune-stop-fraction', '1', '--prune-delta', '1', '--prune-monitor', 'tr'];
+
+interface Run { code: number | null; out: string; err: string }
+function train(args: string[], onLine?: (line: string, child: ChildProcess) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PSPSEG_DIST_TIMEOUT: '60' } });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      for (const l of String(d).split('\n')) if (l) onLine?.(l, child);
+    });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+const records = (dir: string) => readFileSync(join(dir, 'training_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type?: string; kind?: string; epoch: number });
+
+test('2 ranks: PSP-Seg S with TR, RL and pruning trains; rank 0 writes the run', { skip, timeout: 600_000 }, async () => {
+  const workDir = await hippocampusSubset(10);
+  const r = await train([workDir, ...ARGS, '--epochs', '5', '--name', 'ddp', '--nproc-per-node', '2']);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /data-parallel: 2 ranks \(c10d, Gloo\), batch 2 split into 1 per rank/);
+  const dir = join(workDir, 'models', 'ddp', 'fold_0');
+  const log = records(dir);
+  assert.equal(log.filter((l) => l.type === undefined).length, 5);
+  assert.ok(log.some((l) => l.type === 'pruning' && l.kind === 'masked'), 'a pruning event');
+  const files = readdirSync(dir);
+  for (const f of ['config.json', 'architecture.json', 'checkpoint_final.safetensors', 'pruning.svg', 'pruning_summary.json', 'progress.svg']) assert.ok(files.includes(f), f);
+});
+
+test('kill -9 of rank 1: the group stops naming it; --continue on one process finishes the run', { skip, timeout: 600_000 }, async () => {
+  const workDir = await hippocampusSubset(10);
+  const dir = join(workDir, 'models', 'ddp_kill', 'fold_0');
+  let killed = 0;
+  const r = await train([workDir, ...ARGS, '--epochs', '6', '--name', 'ddp_kill', '--force', '--nproc-per-node', '2'], (line, launcher) => {
+    // after epoch 2's line (its checkpoint is written before the line), kill rank 1
+    if (!killed && /^epoch 2\/6 /.test(line)) killed = killRank(launcher.pid!, 1);
+  });
+  assert.ok(killed > 0, 'rank 1 was found and killed');
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, new RegExp(`rank 1 \\(pid ${killed}\\) was killed by SIGKILL`));
+  assert.ok(existsSync(join(dir, 'checkpoint_latest.safetensors')));
+  const c = await train([workDir, ...ARGS.filter((a) => a !== '--quiet'), '--name', 'ddp_kill', '--continue', '--quiet']);
+  assert.equal(c.code, 0, c.err + c.out);
+  assert.match(c.out, /continuing from .*checkpoint_latest/);
+  assert.equal(records(dir).filter((l) => l.type === undefined).length, 6);
+  assert.ok(existsSync(join(dir, 'checkpoint_final.safetensors')));
+});
+
+/** Kills (SIGKILL) the launcher's child whose RANK is `rank`; returns its pid (0 when not found). */
+function killRank(launcher: number, rank: number): number {
+  const children = readFileSync(`/proc/${launcher}/task/${launcher}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  for (const pid of children) {
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    if (env.includes(`RANK=${rank}`)) {
+      process.kill(pid, 'SIGKILL');
+      return pid;
+    }
+  }
+  return 0;
+}
