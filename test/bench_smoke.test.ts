@@ -76,6 +76,14 @@ const EXPECTED: Record<string, Expected> = {
     },
     env: (work) => ({ BENCH_OUT: join(work, 'method_smoke.md') }),
   },
+  'bench:ddp': {
+    positive: ['speedup_two_processes'],
+    present: ['one_process', 'two_processes', 'two_nodes', 'patch', 'cpu'],
+    check: (r) => {
+      const two = r.two_processes as Result;
+      for (const k of ['step_ms', 'samples_per_s', 'bytes_per_step', 'collectives_per_step']) assertPositive(two, k, 'two_processes');
+    },
+  },
   'bench:omp': {
     positive: ['idle', 'busy'].flatMap((load) => OMP_SETTINGS.map((s) => `${load}_${s}_ms`)),
     present: ['patch', 'cpu'],
