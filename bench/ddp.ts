@@ -5,7 +5,8 @@
  *   two_processes    2 ranks x 1 thread, batch 1 each, c10d Gloo over 127.0.0.1 (`--nproc-per-node 2`);
  *   two_nodes        2 ranks x 1 thread as two machines would meet: the rendezvous and Gloo's connections on
  *                    this machine's network address instead of the loopback (`--nnodes 2 --master HOST:PORT`),
- *                    both on this machine (a simulation: no second machine, no real network in between).
+ *                    both on this machine (a simulation: no second machine, no real network in between);
+ *   one_sample_one_thread  1 process x 1 thread, batch 1: what each rank of the two computes, without communication.
  * Each configuration runs in its own processes, rounds alternating, each keeping its best round (rank 0's
  * median step). Reported: step ms, samples/s, the gradient allreduce's ms and share of the step, bytes reduced
  * per step and rank (every float32 gradient once), collectives per step.
@@ -51,18 +52,20 @@ function rank(arg: object, threads: number): Promise<Rank> {
   });
 }
 
-const CONFIGS = {
-  one_process: { world: 1, threads: Number(process.env.PSPSEG_THREADS ?? cores), addr: '127.0.0.1' },
-  two_processes: { world: 2, threads: 1, addr: '127.0.0.1' },
-  two_nodes: { world: 2, threads: 1, addr: networkAddress },
-} as const;
-type Name = keyof typeof CONFIGS;
+const CONFIGS: Record<string, { world: number; threads: number; addr: string | null; batch: number }> = {
+  one_process: { world: 1, threads: Number(process.env.PSPSEG_THREADS ?? cores), addr: '127.0.0.1', batch: 2 },
+  two_processes: { world: 2, threads: 1, addr: '127.0.0.1', batch: 1 },
+  two_nodes: { world: 2, threads: 1, addr: networkAddress, batch: 1 },
+  // what one rank computes, alone: the step of a batch of one on one thread (no communication)
+  one_sample_one_thread: { world: 1, threads: 1, addr: '127.0.0.1', batch: 1 },
+};
+type Name = 'one_process' | 'two_processes' | 'two_nodes' | 'one_sample_one_thread';
 
 async function measure(name: Name): Promise<Rank> {
   const c = CONFIGS[name];
   const port = await freePort();
   const ranks = await Promise.all(Array.from({ length: c.world }, (_, r) => rank({
-    rank: r, worldSize: c.world, masterAddr: c.addr, port, patch, batch: 2 / c.world, warmup, steps,
+    rank: r, worldSize: c.world, masterAddr: c.addr, port, patch, batch: c.batch, warmup, steps,
   }, c.threads)));
   return ranks[0]!;
 }
@@ -86,12 +89,12 @@ const row = (name: Name) => {
   const r = best[name];
   if (!r) return null;
   return {
-    processes: r.world, threads_each: r.threads, batch_each: r.batch, step_ms: r.step_ms, samples_per_s: +((2 * 1000) / r.step_ms).toFixed(2),
+    processes: r.world, threads_each: r.threads, batch_each: r.batch, step_ms: r.step_ms, samples_per_s: +((r.world * r.batch * 1000) / r.step_ms).toFixed(2),
     allreduce_ms: r.allreduce_ms, allreduce_share: +(r.allreduce_ms / r.step_ms).toFixed(3), bytes_per_step: r.bytes_per_step, collectives_per_step: r.collectives_per_step,
   };
 };
 const result = {
-  one_process: row('one_process'), two_processes: row('two_processes'), two_nodes: row('two_nodes'),
+  one_process: row('one_process'), two_processes: row('two_processes'), two_nodes: row('two_nodes'), one_sample_one_thread: row('one_sample_one_thread'),
   speedup_two_processes: best.two_processes ? +(best.one_process!.step_ms / best.two_processes.step_ms).toFixed(2) : null,
   patch, global_batch: 2, network_address: CONFIGS.two_nodes.addr, ...(notes.length ? { notes } : {}), cpu: describeCpu(), smoke,
 };

@@ -78,7 +78,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   'bench:ddp': {
     positive: ['speedup_two_processes'],
-    present: ['one_process', 'two_processes', 'two_nodes', 'patch', 'cpu'],
+    present: ['one_process', 'two_processes', 'two_nodes', 'one_sample_one_thread', 'patch', 'cpu'],
     check: (r) => {
       const two = r.two_processes as Result;
       for (const k of ['step_ms', 'samples_per_s', 'bytes_per_step', 'collectives_per_step']) assertPositive(two, k, 'two_processes');
