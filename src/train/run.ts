@@ -162,6 +162,8 @@ async function trainInFolder(r: TrainRun & { parallel: DataParallel | null }, d:
 
   const dp = r.parallel;
   const writer = dp === null || dp.rank === 0;
+  // CUDA ranks: each takes its machine's GPU LOCAL_RANK (runtime settings are outside the config's hash)
+  if (dp && config.runtime.device === 'cuda') config = { ...config, runtime: { ...config.runtime, device: `cuda:${dp.localRank}` } };
   // the other ranks train silently: rank 0 speaks for the group
   const print = writer ? r.print ?? ((l: string) => console.log(l)) : () => {};
   const quiet = o.quiet || !writer;
