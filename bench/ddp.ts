@@ -14,13 +14,13 @@
  * one_process). BENCH_SMOKE=1: patch 16,16,16, 1 round of 1 step without warm-up. Last line: one JSON object.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distributedBackends } from '../src/tensor/index.js';
 import { describeCpu } from '../src/util/cpu_info.js';
 import { numberSetting, smoke } from './smoke.js';
+import { freePort } from '../src/util/free_port.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const patch = (process.env.BENCH_PATCH ?? (smoke ? '16,16,16' : '32,48,32')).split(',').map(Number) as [number, number, number];
@@ -32,15 +32,6 @@ if (!distributedBackends().includes('gloo')) throw new Error('bench:ddp: the add
 const networkAddress = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? null;
 
 interface Rank { rank: number; world: number; threads: number; batch: number; step_ms: number; allreduce_ms: number; bytes_per_step: number; collectives_per_step: number }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 function rank(arg: object, threads: number): Promise<Rank> {
   return new Promise((resolve, reject) => {
@@ -63,7 +54,7 @@ type Name = 'one_process' | 'two_processes' | 'two_nodes' | 'one_sample_one_thre
 
 async function measure(name: Name): Promise<Rank> {
   const c = CONFIGS[name];
-  const port = await freePort();
+  const port = await freePort('0.0.0.0');
   const ranks = await Promise.all(Array.from({ length: c.world }, (_, r) => rank({
     rank: r, worldSize: c.world, masterAddr: c.addr, port, patch, batch: c.batch, warmup, steps,
   }, c.threads)));

@@ -9,24 +9,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distributedBackends, loadSafetensors } from '../src/tensor/index.js';
+import { freePort } from '../src/util/free_port.js';
 
 const WORKER = fileURLToPath(new URL('./helpers/ddp_step_worker.js', import.meta.url));
 const skip = !distributedBackends().includes('gloo') && 'the addon was built without c10d Gloo (libgloo-dev missing)';
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 interface Run { code: number | null; stdout: string; stderr: string; ms: number }
 function run(args: object): Promise<Run> {

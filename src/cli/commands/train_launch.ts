@@ -6,8 +6,8 @@
  * are stopped and the message names the rank; the exit code is non-zero.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { freePort } from '../../util/free_port.js';
 
 export interface LaunchOptions {
   nprocPerNode: number; nnodes: number; nodeRank: number; master?: string;
@@ -17,16 +17,6 @@ export interface LaunchOptions {
 
 /** The dataset's work folder, prepared by the launcher before it starts the workers. */
 export const PREPARED_WORKDIR_ENV = 'PSPSEG_PREPARED_WORKDIR';
-
-/** A port nothing listens on right now (one machine's rendezvous). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 /** Runs the workers to the end; returns the exit code (0 when every worker succeeded). */
 export async function launchWorkers(o: LaunchOptions): Promise<number> {
