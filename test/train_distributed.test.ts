@@ -37,12 +37,12 @@ const records = (dir: string) => readFileSync(join(dir, 'training_log.jsonl'), '
 
 test('2 ranks: PSP-Seg S with TR, RL and pruning trains; rank 0 writes the run', { skip, timeout: 600_000 }, async () => {
   const workDir = await hippocampusSubset(10);
-  const r = await train([workDir, ...ARGS, '--epochs', '5', '--name', 'ddp', '--nproc-per-node', '2']);
+  const r = await train([workDir, ...ARGS, '--epochs', '4', '--name', 'ddp', '--nproc-per-node', '2']);
   assert.equal(r.code, 0, r.err + r.out);
   assert.match(r.out, /data-parallel: 2 ranks \(c10d, Gloo\), batch 2 split into 1 per rank/);
   const dir = join(workDir, 'models', 'ddp', 'fold_0');
   const log = records(dir);
-  assert.equal(log.filter((l) => l.type === undefined).length, 5);
+  assert.equal(log.filter((l) => l.type === undefined).length, 4);
   assert.ok(log.some((l) => l.type === 'pruning' && l.kind === 'masked'), 'a pruning event');
   const files = readdirSync(dir);
   for (const f of ['config.json', 'architecture.json', 'checkpoint_final.safetensors', 'pruning.svg', 'pruning_summary.json', 'progress.svg']) assert.ok(files.includes(f), f);
@@ -52,9 +52,9 @@ test('kill -9 of rank 1: the group stops naming it; --continue on one process fi
   const workDir = await hippocampusSubset(10);
   const dir = join(workDir, 'models', 'ddp_kill', 'fold_0');
   let killed = 0;
-  const r = await train([workDir, ...ARGS, '--epochs', '6', '--name', 'ddp_kill', '--force', '--nproc-per-node', '2'], (line, launcher) => {
+  const r = await train([workDir, ...ARGS, '--epochs', '4', '--name', 'ddp_kill', '--force', '--nproc-per-node', '2'], (line, launcher) => {
     // after epoch 2's line (its checkpoint is written before the line), kill rank 1
-    if (!killed && /^epoch 2\/6 /.test(line)) killed = killRank(launcher.pid!, 1);
+    if (!killed && /^epoch 2\/4 /.test(line)) killed = killRank(launcher.pid!, 1);
   });
   assert.ok(killed > 0, 'rank 1 was found and killed');
   assert.notEqual(r.code, 0);
@@ -63,7 +63,7 @@ test('kill -9 of rank 1: the group stops naming it; --continue on one process fi
   const c = await train([workDir, ...ARGS.filter((a) => a !== '--quiet'), '--name', 'ddp_kill', '--continue', '--quiet']);
   assert.equal(c.code, 0, c.err + c.out);
   assert.match(c.out, /continuing from .*checkpoint_latest/);
-  assert.equal(records(dir).filter((l) => l.type === undefined).length, 6);
+  assert.equal(records(dir).filter((l) => l.type === undefined).length, 4);
   assert.ok(existsSync(join(dir, 'checkpoint_final.safetensors')));
 });
 
