@@ -93,7 +93,7 @@ test('the ranks compare their architectures: equal passes, a difference stops ev
       if (architecture === 'same') assert.equal(r.code, 0, r.stderr);
       else {
         assert.notEqual(r.code, 0);
-        assert.match(r.stderr, /epoch 3: rank\(s\) 1 have another architecture than rank 0/);
+        assert.match(r.stderr, /epoch 3: rank\(s\) 1 differ from rank 0 \(another architecture/);
       }
     }
   }

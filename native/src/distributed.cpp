@@ -72,11 +72,21 @@ static Napi::Value DistInit(const Info& info) {
   so.numWorkers = static_cast<std::size_t>(size);
   so.waitWorkers = true;
   so.timeout = g->timeout;
-  g->store = c10::make_intrusive<c10d::TCPStore>(master, so);
-  auto options = c10d::ProcessGroupGloo::Options::create(g->timeout);
-  options->devices.push_back(DeviceFor(iface, master));
-  options->threads = 1;  // the collectives of one training loop run one at a time
-  g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, g->rank, g->size, options);
+  const std::string where = "rendezvous at " + master + ":" + std::to_string(port) + " failed on rank " + std::to_string(rank) + " of " +
+                            std::to_string(size) + ": ";
+  try {
+    g->store = c10::make_intrusive<c10d::TCPStore>(master, so);
+    auto options = c10d::ProcessGroupGloo::Options::create(g->timeout);
+    options->devices.push_back(DeviceFor(iface, master));
+    options->threads = 1;  // the collectives of one training loop run one at a time
+    g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, g->rank, g->size, options);
+  } catch (const c10::Error& e) {
+    throw BindingError("DIST_ERROR", where + e.what_without_backtrace());
+  } catch (const BindingError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw BindingError("DIST_ERROR", where + e.what());
+  }
   guard.release();
   return Napi::External<Group>::New(env, g, [](Napi::Env, Group* p) { delete p; });
 }

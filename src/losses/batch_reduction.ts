@@ -16,12 +16,21 @@ export interface BatchReduction {
    * the gradient over the ranks in its backward for the same reason).
    */
   sum(t: Tensor): Tensor;
-  /** The mean of `t` over the ranks, without gradient (counts: a rank divides its own sum by the mean count). */
-  meanCount(t: Tensor): Tensor;
+  /**
+   * A count over the whole batch (of labelled voxels), without gradient: the sum over the ranks. A rank
+   * divides its own sum by `total.clamp(1) / ranks`, so that the ranks' averaged gradients are the global mean's.
+   */
+  countOverRanks(t: Tensor): Tensor;
+}
+
+/** The denominator of a mean over the batch's labelled voxels, as one rank divides its own sum by it. */
+export function labelledVoxelsDenominator(batch: BatchReduction, localCount: Tensor): Tensor {
+  const total = batch.countOverRanks(localCount).clamp(1);
+  return batch.ranks === 1 ? total : total.div(batch.ranks);
 }
 
 /** One process: the batch is all here. */
-export const LOCAL_BATCH: BatchReduction = { ranks: 1, sum: (t) => t, meanCount: (t) => t };
+export const LOCAL_BATCH: BatchReduction = { ranks: 1, sum: (t) => t, countOverRanks: (t) => t };
 
 /** The batch split over the ranks of `group` (one allreduce per statistic, in the same order on every rank). */
 export function batchAcrossRanks(group: ProcessGroup): BatchReduction {
@@ -30,8 +39,8 @@ export function batchAcrossRanks(group: ProcessGroup): BatchReduction {
   const total = (t: Tensor) => noGrad(() => group.allreduce(t.detach().clone(), 'sum'));
   return {
     ranks: n,
-    // value: the total; gradient: n into the local part (the detached rest is a constant)
-    sum: (t) => t.mul(n).add(total(t).sub(t.detach().mul(n))),
-    meanCount: (t) => total(t).div(n),
+    // value: exactly the total (t - t is 0); gradient: n into the local part
+    sum: (t) => t.sub(t.detach()).mul(n).add(total(t)),
+    countOverRanks: total,
   };
 }

@@ -7,7 +7,7 @@
  */
 import { F, type Tensor, arange } from '../tensor/index.js';
 import { IGNORE_LABEL } from './types.js';
-import { type BatchReduction, LOCAL_BATCH } from './batch_reduction.js';
+import { type BatchReduction, LOCAL_BATCH, labelledVoxelsDenominator } from './batch_reduction.js';
 
 export interface DiceCEOptions { batchDice: boolean; smooth: number }
 
@@ -40,7 +40,7 @@ export function diceCrossEntropy(logits: Tensor, target: Tensor, o: DiceCEOption
   const sumGt = overBatch(onehot.sum(axes, false, probs.dtype));
   const dc = intersect.mul(2).add(o.smooth).div(sumGt.add(sumPred).add(o.smooth).clamp(1e-8));
   const dice = dc.mean().neg();
-  const count = batch.meanCount(valid.sum(undefined, false, logits.dtype)).clamp(1);
+  const count = labelledVoxelsDenominator(batch, valid.sum(undefined, false, logits.dtype));
   const ce = F.crossEntropy(logits, target.squeeze(1), { ignoreIndex: IGNORE_LABEL, reduction: 'sum' }).div(count);
   return { dice, ce };
 }

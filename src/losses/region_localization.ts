@@ -8,7 +8,7 @@ import { F, type Tensor } from '../tensor/index.js';
 import { targetAt } from './deep_supervision.js';
 import type { NetworkOutput } from '../nn/index.js';
 import { IGNORE_LABEL } from './types.js';
-import { type BatchReduction, LOCAL_BATCH } from './batch_reduction.js';
+import { type BatchReduction, LOCAL_BATCH, labelledVoxelsDenominator } from './batch_reduction.js';
 
 /** BCE of mean-over-channels(features) [B, C, ...] against target int64 [B, 1, ...] > 0. */
 export function regionMapLoss(features: Tensor, target: Tensor, batch: BatchReduction = LOCAL_BATCH): Tensor {
@@ -18,7 +18,7 @@ export function regionMapLoss(features: Tensor, target: Tensor, batch: BatchRedu
   const valid = target.ne(IGNORE_LABEL).to(logit.dtype);
   const foreground = target.gt(0).to(logit.dtype);
   const sum = F.binaryCrossEntropyWithLogits(logit, foreground, { weight: valid, reduction: 'sum' });
-  return sum.div(batch.meanCount(valid.sum()).clamp(1));
+  return sum.div(labelledVoxelsDenominator(batch, valid.sum()));
 }
 
 export function regionLocalization(output: NetworkOutput, targets: readonly Tensor[], variant: 'code' | 'paper', batch: BatchReduction = LOCAL_BATCH): Tensor {

@@ -49,10 +49,12 @@ export interface NetworkBlockSearchOptions {
   batches: number;
   progress?: (total: number) => ProgressLike;
   /**
-   * Data-parallel training: sums every rank's scores in place (each rank scored its own calibration
-   * batches), so that every rank chooses the same blocks.
+   * Data-parallel training: sums its argument over the ranks, in place. Batch i of the search is then the
+   * ranks' batches i together: each rank keeps its squared norms per batch and combination, they are summed
+   * over the ranks, and a batch's score is the root of the sum, as one process scoring the whole batch would
+   * get; every rank then chooses the same blocks.
    */
-  reduceScores?: (scores: Float64Array) => void;
+  reduceScores?: (values: Float64Array) => void;
 }
 
 /** k-element combinations of `items`, in lexicographic order (as Python's itertools.combinations). */
@@ -84,7 +86,9 @@ export async function searchBlocks(o: NetworkBlockSearchOptions, modules: Prunab
   const plans = modules.map((m) => {
     const combos = combinations(activeBlocks(m), step);
     if (combos.length === 0) throw new Error(`block search: ${m.name} has fewer than ${step} active blocks`);
-    return { m, combos, sums: new Float64Array(combos.length), calls: 0 };
+    // with ranks: squared norms per (batch, combination), combined over the ranks before the roots are summed
+    const squares = o.reduceScores ? new Float64Array(o.batches * combos.length) : null;
+    return { m, combos, sums: new Float64Array(combos.length), squares, calls: 0 };
   });
   let peakHeldBytes = 0;
   let keepAllBytes = 0;
@@ -98,11 +102,13 @@ export async function searchBlocks(o: NetworkBlockSearchOptions, modules: Prunab
         p.combos.forEach((combo, c) => {
           combo.forEach((j) => p.m.mask(j));
           try {
-            p.sums[c]! += tidy(() => {
+            const norm = tidy(() => {
               const masked = p.m.forward(x);
               peakHeldBytes = Math.max(peakHeldBytes, bytesOf(x) + bytesOf(y) + bytesOf(masked));
               return y.sub(masked).norm().item();
             });
+            if (p.squares) p.squares[(p.calls - 1) * p.combos.length + c] = norm * norm;
+            else p.sums[c]! += norm;
           } finally {
             combo.forEach((j) => p.m.unmask(j));
           }
@@ -134,12 +140,16 @@ export async function searchBlocks(o: NetworkBlockSearchOptions, modules: Prunab
     o.network.train(wasTraining);
   }
   if (o.reduceScores) {
-    const all = new Float64Array(plans.reduce((n, p) => n + p.sums.length, 0));
+    const all = new Float64Array(plans.reduce((n, p) => n + p.squares!.length, 0));
     let at = 0;
-    for (const p of plans) { all.set(p.sums, at); at += p.sums.length; }
+    for (const p of plans) { all.set(p.squares!, at); at += p.squares!.length; }
     o.reduceScores(all);
     at = 0;
-    for (const p of plans) { p.sums.set(all.subarray(at, at + p.sums.length)); at += p.sums.length; }
+    for (const p of plans) {
+      for (let i = 0; i < o.batches; i++)
+        for (let c = 0; c < p.combos.length; c++) p.sums[c]! += Math.sqrt(all[at + i * p.combos.length + c]!);
+      at += p.squares!.length;
+    }
   }
   const choices = plans.map((p): ModuleChoice => {
     let best = 0;

@@ -78,14 +78,18 @@ export function sumOverRanks(dp: DataParallel, values: Float64Array): void {
 }
 
 /**
- * Every rank's architecture (the pruning state and parameter shapes) must be the same at each epoch: a
- * mismatch stops the run naming the ranks that differ (their pruning decisions went apart).
+ * Stops the run, naming the ranks, unless every rank's `description` equals rank 0's. One allgather of a
+ * fixed-size digest, so it is safe to call while the ranks' states differ.
  */
-export function checkSameArchitecture(dp: DataParallel, description: unknown, epoch: number): void {
+export function checkSameOnRanks(dp: DataParallel, description: unknown, when: string, why: string): void {
   const digest = createHash('sha256').update(JSON.stringify(description)).digest();
   const words = Float64Array.from({ length: 4 }, (_, i) => digest.readUInt32LE(4 * i));
   const all = tidy(() => noGrad(() => dp.group.allgather(tensor(words, [4])).map((t) => Array.from(t.toTypedArray<'float64'>()).join())));
   const differ = all.map((h, r) => (h === all[0] ? -1 : r)).filter((r) => r >= 0);
-  if (differ.length)
-    throw new Error(`data-parallel training, epoch ${epoch}: rank(s) ${differ.join(', ')} have another architecture than rank 0 (the ranks' pruning went apart); stopping`);
+  if (differ.length) throw new Error(`data-parallel training, ${when}: rank(s) ${differ.join(', ')} differ from rank 0 (${why}); stopping`);
+}
+
+/** Every rank's architecture (the pruning state, the parameters' shapes) must be rank 0's at each epoch's end. */
+export function checkSameArchitecture(dp: DataParallel, description: unknown, epoch: number): void {
+  checkSameOnRanks(dp, description, `epoch ${epoch}`, "another architecture: the ranks' pruning went apart");
 }

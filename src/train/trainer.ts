@@ -27,7 +27,7 @@ import { writeFileAtomic } from '../util/atomic_write.js';
 import { Progress, formatDuration } from '../util/progress.js';
 import type { Axes3 } from '../util/triple.js';
 import { saveCheckpoint } from './checkpoint.js';
-import { type DataParallel, checkSameArchitecture, rankBatch, rankSeed, sumOverRanks } from './data_parallel.js';
+import { type DataParallel, checkSameArchitecture, checkSameOnRanks, rankBatch, rankSeed, sumOverRanks } from './data_parallel.js';
 import { type TrainConfig, configHash } from './config.js';
 import type { NetworkBuilder, TrainableNetwork } from './interfaces.js';
 import { type RunState, openRun } from './open_run.js';
@@ -171,7 +171,12 @@ class TrainingRun<N extends TrainableNetwork> {
   async begin(): Promise<void> {
     if (this.st.hookState !== undefined) this.s.hooks?.restore?.(this.st.hookState, this.st.net);
     else await this.writeArchitecture(this.s.builder.describe(this.st.net));
-    if (this.dp) broadcastParameters(this.dp.group, this.st.net.parameters());
+    if (this.dp) {
+      // before the broadcast, whose buckets follow each rank's own parameters
+      checkSameOnRanks(this.dp, { architecture: this.s.builder.describe(this.st.net), config: configHash(this.c), epoch: this.st.startEpoch }, 'at the start',
+        'another architecture, configuration or checkpoint: give every rank the same options and the same fold folder');
+      broadcastParameters(this.dp.group, this.st.net.parameters());
+    }
     this.sessionStart = performance.now();
   }
 
