@@ -109,7 +109,7 @@ export async function runTrainer<N extends TrainableNetwork>(s: TrainerSetup<N>)
   const run = new TrainingRun(s, await openRun({
     config: s.config, outDir: s.outDir, builder: s.builder, resume: s.resume ?? false, maskedEncoderPass: s.loss.maskInput !== undefined,
     axes: s.axes, print: s.print ?? ((l: string) => console.log(l)),
-    writer: dp === null || dp.rank === 0, stepBatch: rankBatch(s.config.batchSize, s.config.oversampleForeground, dp?.rank ?? 0, dp?.worldSize ?? 1).batchSize,
+    writer: dp === null || dp.rank === 0, stepBatch: batchShare(s.config, dp).batchSize,
   }));
   try {
     await run.begin();
@@ -123,6 +123,11 @@ export async function runTrainer<N extends TrainableNetwork>(s: TrainerSetup<N>)
   } finally {
     await run.close();
   }
+}
+
+/** This process' share of the global batch (all of it without ranks). */
+function batchShare(c: TrainConfig, dp: DataParallel | null): ReturnType<typeof rankBatch> {
+  return rankBatch(c.batchSize, c.oversampleForeground, dp?.rank ?? 0, dp?.worldSize ?? 1);
 }
 
 /** One phase's means over its batches. */
@@ -183,7 +188,7 @@ class TrainingRun<N extends TrainableNetwork> {
   private loaderOptions(): Omit<LoaderOptions, 'cases' | 'seed' | 'numBatches'> {
     const c = this.c;
     return {
-      patchSize: c.patchSize, ...rankBatch(c.batchSize, c.oversampleForeground, this.dp?.rank ?? 0, this.dp?.worldSize ?? 1),
+      patchSize: c.patchSize, ...batchShare(c, this.dp),
       deepSupervisionScales: this.s.builder.outputScales(this.st.net), maskedChannels: c.dataset.maskedChannels,
       device: this.st.device === 'cpu' ? undefined : this.st.device, workers: c.runtime.workers ?? undefined,
     };
