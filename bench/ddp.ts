@@ -4,7 +4,8 @@
  *   one_process      1 process x all cores' threads, batch 2 (today's trainer);
  *   two_processes    2 ranks x 1 thread, batch 1 each, c10d Gloo over 127.0.0.1 (`--nproc-per-node 2`);
  *   two_nodes        2 ranks x 1 thread as two machines would meet: the rendezvous and Gloo's connections on
- *                    this machine's network address instead of the loopback (`--nnodes 2 --master HOST:PORT`),
+ *                    this machine's network address and interface instead of the loopback (`--nnodes 2 --master
+ *                    HOST:PORT` with GLOO_SOCKET_IFNAME),
  *                    both on this machine (a simulation: no second machine, no real network in between);
  *   one_sample_one_thread  1 process x 1 thread, batch 1: what each rank of the two computes, without communication.
  * Each configuration runs in its own processes, rounds alternating, each keeping its best round (rank 0's
@@ -28,8 +29,10 @@ const warmup = numberSetting('BENCH_WARMUP', 2, 0), steps = numberSetting('BENCH
 const cores = availableParallelism();
 if (!distributedBackends().includes('gloo')) throw new Error('bench:ddp: the addon was built without c10d Gloo (install libgloo-dev, then npm run build:native)');
 
-/** This machine's first non-loopback IPv4 address: where a second machine would reach it. */
-const networkAddress = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? null;
+/** This machine's first non-loopback IPv4 interface and address: where a second machine would reach it. */
+const network = Object.entries(networkInterfaces()).flatMap(([name, list]) => (list ?? []).map((i) => ({ name, ...i })))
+  .find((i) => i.family === 'IPv4' && !i.internal) ?? null;
+const networkAddress = network?.address ?? null;
 
 interface Rank { rank: number; world: number; threads: number; batch: number; step_ms: number; allreduce_ms: number; bytes_per_step: number; collectives_per_step: number }
 
@@ -43,10 +46,11 @@ function rank(arg: object, threads: number): Promise<Rank> {
   });
 }
 
-const CONFIGS: Record<string, { world: number; threads: number; addr: string | null; batch: number }> = {
+const CONFIGS: Record<string, { world: number; threads: number; addr: string | null; batch: number; iface?: string }> = {
   one_process: { world: 1, threads: Number(process.env.PSPSEG_THREADS ?? cores), addr: '127.0.0.1', batch: 2 },
   two_processes: { world: 2, threads: 1, addr: '127.0.0.1', batch: 1 },
-  two_nodes: { world: 2, threads: 1, addr: networkAddress, batch: 1 },
+  // Gloo bound to that interface, as GLOO_SOCKET_IFNAME binds it on machines that meet over a network
+  two_nodes: { world: 2, threads: 1, addr: networkAddress, batch: 1, iface: network?.name },
   // what one rank computes, alone: the step of a batch of one on one thread (no communication)
   one_sample_one_thread: { world: 1, threads: 1, addr: '127.0.0.1', batch: 1 },
 };
@@ -56,7 +60,7 @@ async function measure(name: Name): Promise<Rank> {
   const c = CONFIGS[name];
   const port = await freePort('0.0.0.0');
   const ranks = await Promise.all(Array.from({ length: c.world }, (_, r) => rank({
-    rank: r, worldSize: c.world, masterAddr: c.addr, port, patch, batch: c.batch, warmup, steps,
+    rank: r, worldSize: c.world, masterAddr: c.addr, iface: c.iface, port, patch, batch: c.batch, warmup, steps,
   }, c.threads)));
   return ranks[0]!;
 }
@@ -87,7 +91,7 @@ const row = (name: Name) => {
 const result = {
   one_process: row('one_process'), two_processes: row('two_processes'), two_nodes: row('two_nodes'), one_sample_one_thread: row('one_sample_one_thread'),
   speedup_two_processes: best.two_processes ? +(best.one_process!.step_ms / best.two_processes.step_ms).toFixed(2) : null,
-  patch, global_batch: 2, network_address: CONFIGS.two_nodes.addr, ...(notes.length ? { notes } : {}), cpu: describeCpu(), smoke,
+  patch, global_batch: 2, network_address: CONFIGS.two_nodes.addr, network_interface: CONFIGS.two_nodes.iface ?? null, ...(notes.length ? { notes } : {}), cpu: describeCpu(), smoke,
 };
 console.log('| configuration | processes x threads | batch each | step ms | samples/s | allreduce ms (share) | MB reduced per step and rank |');
 console.log('|---|---|---|---|---|---|---|');

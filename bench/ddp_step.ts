@@ -11,9 +11,9 @@ import { LOCAL_BATCH, batchAcrossRanks, maskInput, parseLossConfig, pspsegLoss }
 import { DEFAULT_DS_SCALES, deepSupervisionTargets } from '../src/data/augment/deep_supervision.js';
 import { buildNetwork, pspArchitecture } from '../src/models/index.js';
 
-interface Args { rank: number; worldSize: number; masterAddr: string; port: number; patch: [number, number, number]; batch: number; warmup: number; steps: number }
+interface Args { rank: number; worldSize: number; masterAddr: string; iface?: string; port: number; patch: [number, number, number]; batch: number; warmup: number; steps: number }
 const a = JSON.parse(process.argv[2]!) as Args;
-const group = a.worldSize > 1 ? ProcessGroup.join({ rank: a.rank, worldSize: a.worldSize, masterAddr: a.masterAddr, masterPort: a.port, timeoutMs: 120_000 }) : null;
+const group = a.worldSize > 1 ? ProcessGroup.join({ rank: a.rank, worldSize: a.worldSize, masterAddr: a.masterAddr, masterPort: a.port, iface: a.iface, timeoutMs: 120_000 }) : null;
 const net = buildNetwork(pspArchitecture({ variant: 'S', inChannels: 1, classes: 3, deepSupervision: true }), { generator: new Generator(0) });
 const params = net.parameters();
 const opt = new SGD(net.namedParameters(), { lr: 1e-2, momentum: 0.99, nesterov: true, weightDecay: 3e-5 });

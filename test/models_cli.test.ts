@@ -107,3 +107,16 @@ test('pspseg model: bad usage exits 2, bad files and patch sizes exit 1 with a c
   assert.equal(h.code, 0);
   assert.match(h.out, /usage: pspseg model/);
 });
+
+test('--ranks: the memory is one rank\'s, for its share of the batch; a batch the ranks cannot split is refused', async () => {
+  const split = await runModel('--patch', '32', '--batch', '4', '--ranks', '2', '--json');
+  const whole = await runModel('--patch', '32', '--batch', '2', '--json');
+  assert.equal(split.code, 0, split.err);
+  assert.equal(split.json!.activationBytes, whole.json!.activationBytes);
+  assert.deepEqual([split.json!.batch, split.json!.ranks, split.json!.batchPerRank], [4, 2, 2]);
+  assert.match(split.out, /batch 4 over 2 ranks, 2 per rank \(memory per rank\)/);
+  assert.equal(split.out.split('\n').find((l) => l.startsWith('Memory of a training step')), whole.out.split('\n').find((l) => l.startsWith('Memory of a training step')));
+  const bad = await runModel('--patch', '32', '--batch', '3', '--ranks', '2');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /batch 3 cannot be split evenly over 2 ranks/);
+});

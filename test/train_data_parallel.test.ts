@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { joinFromEnvironment, rankBatch, rankSeed } from '../src/train/data_parallel.js';
+import { isRankOfGroup, joinFromEnvironment, rankBatch, rankSeed } from '../src/train/data_parallel.js';
 import { roundHalfEven } from '../src/data/common/round.js';
 import { mixSeed } from '../src/util/random.js';
 
@@ -41,4 +41,8 @@ test('joinFromEnvironment: one process without WORLD_SIZE; missing or bad variab
   assert.throws(() => joinFromEnvironment({ WORLD_SIZE: '2', RANK: '0', MASTER_ADDR: '127.0.0.1' }), /MASTER_PORT is not set/);
   assert.throws(() => joinFromEnvironment({ WORLD_SIZE: '2', RANK: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: '1234' }), /RANK=2 is not below WORLD_SIZE=2/);
   assert.throws(() => joinFromEnvironment({ WORLD_SIZE: 'two' }), /WORLD_SIZE=two: expected an integer/);
+  // the launcher and the trainer agree on what makes a rank: WORLD_SIZE above 1
+  assert.equal(isRankOfGroup({ RANK: '0', WORLD_SIZE: '1' }), false);
+  assert.equal(isRankOfGroup({}), false);
+  assert.equal(isRankOfGroup({ RANK: '1', WORLD_SIZE: '2' }), true);
 });

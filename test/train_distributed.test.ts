@@ -7,10 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unreachableHostname } from '../src/cli/commands/train_launch.js';
 import { distributedBackends } from '../src/tensor/index.js';
 import { hippocampusSubset } from './helpers/train_data.js';
 
@@ -46,6 +47,38 @@ test('2 ranks: PSP-Seg S with TR, RL and pruning trains; rank 0 writes the run',
   assert.ok(log.some((l) => l.type === 'pruning' && l.kind === 'masked'), 'a pruning event');
   const files = readdirSync(dir);
   for (const f of ['config.json', 'architecture.json', 'checkpoint_final.safetensors', 'pruning.svg', 'pruning_summary.json', 'progress.svg']) assert.ok(files.includes(f), f);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { runtime: { ranks: number } };
+  assert.equal(config.runtime.ranks, 2);
+  // pspseg model shows a rank's memory for the fold
+  const shown = execFileSync(process.execPath, [CLI, 'model', '--from', dir, '--json'], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  assert.deepEqual((({ batch, ranks, batchPerRank }) => ({ batch, ranks, batchPerRank }))(JSON.parse(shown) as Record<string, number>), { batch: 2, ranks: 2, batchPerRank: 1 });
+
+  // a batch the ranks cannot split is refused before --force clears the finished run
+  const before = readFileSync(join(dir, 'checkpoint_final.safetensors'));
+  const bad = await train([workDir, ...ARGS.map((a, i) => (ARGS[i - 1] === '--batch' ? '3' : a)), '--epochs', '4', '--name', 'ddp', '--force', '--nproc-per-node', '2']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /--batch 3 cannot be split evenly over 2 ranks/);
+  assert.deepEqual(readFileSync(join(dir, 'checkpoint_final.safetensors')), before, 'the run is still there');
+  assert.ok(existsSync(join(dir, 'config.json')));
+});
+
+test('the launcher: interrupted, it stops its ranks and exits with 128 + the signal; --nnodes > 1 needs an address other machines reach', { skip, timeout: 600_000 }, async () => {
+  const workDir = await hippocampusSubset(10);
+  let pids: number[] = [];
+  const r = await train([workDir, ...ARGS, '--epochs', '50', '--name', 'ddp_int', '--nproc-per-node', '2'], (line, launcher) => {
+    if (!pids.length && /^epoch 1\/50 /.test(line)) {
+      pids = childrenOf(launcher.pid!);
+      launcher.kill('SIGINT');
+    }
+  });
+  assert.equal(pids.length, 2, 'two ranks were running');
+  assert.equal(r.code, 130, r.err);
+  assert.match(r.err, /interrupted \(SIGINT\); stopping the other ranks/);
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), 'rank process is gone');
+
+  assert.match((await unreachableHostname({}, 'localhost'))!, /^this machine's hostname 'localhost' resolves to (127\.0\.0\.1|::1), which other machines cannot reach$/);
+  assert.equal(await unreachableHostname({ GLOO_SOCKET_IFNAME: 'eth0' }, 'localhost'), null);
+  assert.match((await unreachableHostname({}, 'no-such-host.invalid'))!, /does not resolve/);
 });
 
 test('kill -9 of rank 1: the group stops naming it; --continue on one process finishes the run', { skip, timeout: 600_000 }, async () => {
@@ -67,10 +100,11 @@ test('kill -9 of rank 1: the group stops naming it; --continue on one process fi
   assert.ok(existsSync(join(dir, 'checkpoint_final.safetensors')));
 });
 
+const childrenOf = (pid: number): number[] => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+
 /** Kills (SIGKILL) the launcher's child whose RANK is `rank`; returns its pid (0 when not found). */
 function killRank(launcher: number, rank: number): number {
-  const children = readFileSync(`/proc/${launcher}/task/${launcher}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  for (const pid of children) {
+  for (const pid of childrenOf(launcher)) {
     const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
     if (env.includes(`RANK=${rank}`)) {
       process.kill(pid, 'SIGKILL');

@@ -72,6 +72,8 @@ export const trainConfigSchema = trainedModelConfigSchema.extend({
     device: z.string(), workers: z.number().int().min(0).nullable(),
     /** fp32, or the forward passes under autocast (bf16, fp16 with loss scaling); configs before it trained in fp32. */
     precision: z.enum(PRECISIONS).default('fp32'),
+    /** Data-parallel ranks the batch is split over (each computes batchSize / ranks); configs before it ran on one. */
+    ranks: z.number().int().min(1).default(1),
   }).strict(),
 }).strict();
 

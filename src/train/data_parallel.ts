@@ -27,12 +27,17 @@ const intVar = (env: NodeJS.ProcessEnv, name: string, min: number): number => {
   return v;
 };
 
+/** Whether the environment makes this process one rank of several (WORLD_SIZE above 1, as torchrun sets it). */
+export function isRankOfGroup(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.WORLD_SIZE !== undefined && env.WORLD_SIZE !== '1';
+}
+
 /**
  * The group this process belongs to, from the environment: null when WORLD_SIZE is unset or 1 (one process,
  * today's trainer with no distributed overhead). Joining waits for every rank (rank 0 serves the store).
  */
 export function joinFromEnvironment(env: NodeJS.ProcessEnv = process.env): DataParallel | null {
-  if (env.WORLD_SIZE === undefined || env.WORLD_SIZE === '1') return null;
+  if (!isRankOfGroup(env)) return null;
   const worldSize = intVar(env, 'WORLD_SIZE', 1);
   for (const name of ['RANK', 'MASTER_ADDR', 'MASTER_PORT'])
     if (env[name] === undefined) throw new Error(`WORLD_SIZE=${worldSize} but ${name} is not set (set RANK, MASTER_ADDR and MASTER_PORT too, as torchrun does)`);

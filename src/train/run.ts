@@ -73,8 +73,10 @@ function plainStart(plan: Plan, patch: Triple, inChannels: number, classes: numb
 }
 
 /** Fresh settings: the options over the defaults (docs/training.md) and the plan's patch and batch. */
-async function freshConfig(o: TrainOptions, d: PreprocessedDataset, name: string, fold: Fold, given: Architecture | null): Promise<TrainConfig> {
-  const split = await foldCases(join(d.workDir, SPLITS_FILE), d.caseIds, fold);
+async function freshConfig(o: TrainOptions, d: PreprocessedDataset, name: string, fold: Fold, given: Architecture | null,
+  writer: boolean): Promise<TrainConfig> {
+  // the ranks make the same split; one writes it
+  const split = await foldCases(join(d.workDir, SPLITS_FILE), d.caseIds, fold, { save: writer });
   const plan = d.plan;
   const inChannels = plan.channels.length;
   const classes = 1 + Math.max(...plan.labels.map((l) => l.value));
@@ -146,24 +148,24 @@ async function trainInFolder(r: TrainRun & { parallel: DataParallel | null }, d:
   given: { arch: Architecture; masked: number } | null): Promise<RunResult> {
   const o = r.options;
   const configPath = join(outDir, CONFIG_FILE);
+  const dp = r.parallel;
+  const writer = dp === null || dp.rank === 0;
   let config: TrainConfig;
+  let clearOld = false;
   if (o.continue) {
     config = continuedConfig(await loadConfig(configPath), { given: o, plan: d.plan, architecture: given?.arch ?? null }, configPath);
     if (config.dataset.planHash !== d.planHash)
       throw new Error(`${configPath}: the run trained on plan ${config.dataset.planHash}, the dataset is now preprocessed with plan ${d.planHash}`);
   } else {
-    if (existsSync(configPath) && (r.parallel?.rank ?? 0) === 0) {
-      if (!o.force) throw new Error(`${outDir} already holds a run (${CONFIG_FILE}); add --continue to resume it or --force to start over`);
-      for (const f of RUN_FILES) rmSync(join(outDir, f), { force: true });
-      removeCheckpoints(outDir);
-    }
-    config = await freshConfig(o, d, name, fold, given?.arch ?? null);
+    const clear = existsSync(configPath) && writer;
+    if (clear && !o.force) throw new Error(`${outDir} already holds a run (${CONFIG_FILE}); add --continue to resume it or --force to start over`);
+    config = await freshConfig(o, d, name, fold, given?.arch ?? null, writer);
+    clearOld = clear;
   }
 
-  const dp = r.parallel;
-  const writer = dp === null || dp.rank === 0;
   // CUDA ranks: each takes its machine's GPU LOCAL_RANK (runtime settings are outside the config's hash)
   if (dp && config.runtime.device === 'cuda') config = { ...config, runtime: { ...config.runtime, device: `cuda:${dp.localRank}` } };
+  config = { ...config, runtime: { ...config.runtime, ranks: dp?.worldSize ?? 1 } };
   // the other ranks train silently: rank 0 speaks for the group
   const print = writer ? r.print ?? ((l: string) => console.log(l)) : () => {};
   const quiet = o.quiet || !writer;
@@ -174,6 +176,12 @@ async function trainInFolder(r: TrainRun & { parallel: DataParallel | null }, d:
     if (n % m) throw new Error(`patch ${formatXYZ(config.patchSize, d.plan.transposeForward)}: its ${arrayAxisNames(d.plan.transposeForward)[i]} size ${n} ` +
       `must be a multiple of ${m} for --arch ${config.network.arch}`);
   });
+  // settings that cannot run are refused before --force clears the old run
+  if (dp) rankBatch(config.batchSize, config.oversampleForeground, dp.rank, dp.worldSize);
+  if (clearOld) {
+    for (const f of RUN_FILES) rmSync(join(outDir, f), { force: true });
+    removeCheckpoints(outDir);
+  }
   if (given?.masked && !o.continue) print(`--architecture ${o.architecture}: its ${given.masked} masked block(s) are left out (deleted) in the model trained from scratch`);
   const pretrained = config.network.pretrained;
   /** A fresh network takes the tensors of --pretrained that fit. */

@@ -99,14 +99,14 @@ export interface FoldCases extends Split {
  * The training and validation cases of `fold`. 'all' trains and validates on every case (as
  * nnU-Net). Otherwise the split file is read, or created when missing.
  */
-export async function foldCases(splitsPath: string, caseIds: readonly string[], fold: Fold): Promise<FoldCases> {
+export async function foldCases(splitsPath: string, caseIds: readonly string[], fold: Fold, o: { save?: boolean } = {}): Promise<FoldCases> {
   if (fold === 'all') { const all = sorted(caseIds); return { train: all, val: all, source: 'all cases (fold all)' }; }
   if (!Number.isInteger(fold) || fold < 0) throw new Error(`fold must be a non-negative integer or 'all', got ${fold}`);
   if (caseIds.length < 2)
     throw new Error(`a validation fold needs at least two cases, but this dataset has ${caseIds.length}; train with --fold all (trains and validates on every case)`);
   let splits: Split[];
   if (existsSync(splitsPath)) splits = await loadSplits(splitsPath, caseIds);
-  else { splits = crossValidationSplits(caseIds); await saveSplits(splitsPath, splits); }
+  else { splits = crossValidationSplits(caseIds); if (o.save ?? true) await saveSplits(splitsPath, splits); }
   if (fold < splits.length) return { ...splits[fold]!, source: `${splitsPath}, fold ${fold}` };
   return { ...randomSplit(caseIds, fold), source: `a seeded random 80:20 split (${splitsPath} has ${splits.length} folds)` };
 }

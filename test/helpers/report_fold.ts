@@ -116,7 +116,7 @@ export async function makeToyFold(root: string, o: { evaluation?: boolean } = {}
     network: { arch: 'psp', variant: 'S', pretrained: null, deepSupervision: true }, loss: parseLossConfig({ name: 'psp' }),
     optimizer: { name: 'sgd', lr: 0.01, momentum: 0.99, nesterov: true, weightDecay: 3e-5 },
     epochs: 3, iterations: 5, valIterations: 2, batchSize: 2, patchSize: [8, 16, 16], polyExponent: 0.9, gradClip: 12,
-    emaMomentum: 0.9, oversampleForeground: 0.33, seed: 0, runtime: { device: 'cpu', workers: 0, precision: 'bf16' },
+    emaMomentum: 0.9, oversampleForeground: 0.33, seed: 0, runtime: { device: 'cpu', workers: 0, precision: 'bf16', ranks: 1 },
   };
   await saveConfig(join(fold, 'config.json'), config);
   const architecture = validateArchitecture({

@@ -18,6 +18,7 @@ const options = {
   plan: { type: 'string', placeholder: 'plan.json', help: 'input channels, classes, patch and batch from a plan (PlainUNet: its topology too)' },
   patch: { type: 'xyz', integer: true, min: 1, help: 'patch size per image axis (one number: a cube)', defaultText: "the trained fold's or the plan's, else 128" },
   batch: { type: 'integer', min: 1, help: 'batch size for the activation estimate', defaultText: "the trained fold's or the plan's, else 2" },
+  ranks: { type: 'integer', min: 1, help: "data-parallel ranks the batch is split over (pspseg train --nproc-per-node x --nnodes): memory per rank", defaultText: "the trained fold's, else 1" },
   blocks: { type: 'boolean', help: 'list every PRM block too' },
   json: { type: 'boolean', help: 'end with one JSON line (architecture, params, layers, ...)' },
 } as const;
@@ -38,7 +39,7 @@ function modelRequest(v: OptionValues<typeof options>): ModelRequest {
     arch: v.arch, variant: v.variant, branches: v.branches as ModelRequest['branches'], ratio: v.ratio,
     features: v.features?.split(',').map((s) => Number(s.trim())),
     normAffine: v['norm-affine'], inChannels: v.in, classes: v.classes, deepSupervision: !v['no-deep-supervision'],
-    spacingXYZ: v.spacing, from: v.from, plan: v.plan, patchXYZ: v.patch, batch: v.batch, blocks: v.blocks, json: v.json,
+    spacingXYZ: v.spacing, from: v.from, plan: v.plan, patchXYZ: v.patch, batch: v.batch, ranks: v.ranks, blocks: v.blocks, json: v.json,
   };
 }
 
@@ -48,7 +49,8 @@ export const model = defineCommand({
   description: `Builds the network and prints each module with its output shape for a patch, its parameter count and
 an estimate of the activations a training step keeps for backward, then the totals. The architecture
 comes from the options (default: PSP-Seg S, 1 input channel, 2 classes, patch 128^3, batch 2), a saved
-architecture file or model folder (--from), or a plan (--plan). Triples are per image axis x, y, z;
+architecture file or model folder (--from), or a plan (--plan). With data-parallel ranks (--ranks) the
+memory is one rank's, for its share of the batch. Triples are per image axis x, y, z;
 output shapes are the network's arrays, [N, C] and then the spatial axes in the network's order, as labelled.`,
   options,
   check: (o) => { modelRequest(o); },

@@ -37,23 +37,32 @@ export interface ModelRequest {
   /** Per image axis x, y, z. */
   patchXYZ?: Triple;
   batch?: number;
+  /** Data-parallel ranks the batch is split over. */
+  ranks?: number;
   blocks: boolean;
   json: boolean;
 }
 
-/** What a model shows: the architecture, the patch and batch (patch in the network's axis order) and that order. */
-export interface ResolvedModel { arch: Architecture; patch: Triple; batch: number; transposeForward: Axes3 }
+/**
+ * What a model shows: the architecture, the patch and the global batch (patch in the network's axis order),
+ * that order, and the data-parallel ranks the batch is split over (the memory shown is one rank's).
+ */
+export interface ResolvedModel { arch: Architecture; patch: Triple; batch: number; ranks: number; transposeForward: Axes3 }
+
+/** One rank's share of the batch. */
+const rankShare = (m: ResolvedModel): number => m.batch / m.ranks;
 
 /** The patch and batch a trained fold folder trained with, and its plan's axes (null for a plain architecture file). */
-async function trainedWith(from: string): Promise<{ patch: Triple; batch: number; transposeForward: Axes3 } | null> {
+async function trainedWith(from: string): Promise<{ patch: Triple; batch: number; ranks: number; transposeForward: Axes3 } | null> {
   let dir = from;
   try { if (!statSync(from).isDirectory()) dir = dirname(from); } catch { return null; }
   const configPath = join(dir, CONFIG_FILE);
   if (!existsSync(configPath)) return null;
   const config = readModelConfig(configPath);
-  const batch = (JSON.parse(readFileSync(configPath, 'utf8')) as { batchSize?: unknown }).batchSize;
+  const raw = JSON.parse(readFileSync(configPath, 'utf8')) as { batchSize?: unknown; runtime?: { ranks?: unknown } };
   const { plan } = await findPlan(dir, config);
-  return { patch: config.patchSize, batch: typeof batch === 'number' ? batch : 2, transposeForward: plan.transposeForward };
+  const count = (v: unknown, otherwise: number): number => (typeof v === 'number' ? v : otherwise);
+  return { patch: config.patchSize, batch: count(raw.batchSize, 2), ranks: count(raw.runtime?.ranks, 1), transposeForward: plan.transposeForward };
 }
 
 /** The architecture, patch and batch a request describes (reads --from and --plan files). */
@@ -63,7 +72,9 @@ export async function resolveModel(r: ModelRequest): Promise<ResolvedModel> {
   const transposeForward = trained?.transposeForward ?? plan?.transposeForward ?? [0, 1, 2];
   const patch = r.patchXYZ ? fromXYZ(r.patchXYZ, transposeForward) : trained?.patch ?? (plan?.patchSize as Triple | undefined) ?? [128, 128, 128];
   const batch = r.batch ?? trained?.batch ?? plan?.batchSize ?? 2;
-  const shown = { patch, batch, transposeForward };
+  const ranks = r.ranks ?? trained?.ranks ?? 1;
+  if (batch % ranks !== 0) throw new ArchitectureError(`batch ${batch} cannot be split evenly over ${ranks} ranks: use a multiple of ${ranks}`);
+  const shown = { patch, batch, ranks, transposeForward };
   if (r.from !== undefined) return { arch: loadArchitecture(r.from), ...shown };
   const inChannels = r.inChannels ?? plan?.channels.length ?? 1;
   const classes = r.classes ?? plan?.labels.length ?? 2;
@@ -96,7 +107,8 @@ export function formatBytes(b: number): string {
 
 /** The summary table and totals; `rows` from net.layout(patch, batch). */
 export function formatModelSummary(net: SegmentationNetwork, m: ResolvedModel, rows: LayoutRow[], showBlocks: boolean): string {
-  const { arch, patch, batch } = m;
+  const { arch, patch } = m;
+  const batch = rankShare(m);
   const shown = rows.filter((r) => showBlocks || r.depth === 0);
   const table = [['Module', 'Type', `Output shape (N, C, ${arrayAxisNames(m.transposeForward).join(', ')})`, 'Params', 'Activations', ''],
     ...shown.map((r) => [`${'  '.repeat(r.depth)}${r.name}`, r.type, formatShape(r.output), grouped(r.params), r.activationBytes ? formatBytes(r.activationBytes) : '-', r.note ?? ''])];
@@ -110,7 +122,7 @@ export function formatModelSummary(net: SegmentationNetwork, m: ResolvedModel, r
   return [
     `${net.displayName}: ${arch.inChannels} input channel${arch.inChannels > 1 ? 's' : ''}, ${arch.classes} classes, channels ${formatShape(arch.channels)}, ` +
     `deep supervision ${arch.deepSupervision ? 'on' : 'off'}`,
-    `patch ${formatXYZ(patch, m.transposeForward)}, batch ${batch}; ${extra}`,
+    `patch ${formatXYZ(patch, m.transposeForward)}, batch ${m.ranks > 1 ? `${m.batch} over ${m.ranks} ranks, ${batch} per rank (memory per rank)` : batch}; ${extra}`,
     '', line(table[0]!), rule, ...table.slice(1).map(line), rule,
     `Total parameters: ${grouped(params)} (${(params / 1e6).toFixed(2)}M)`,
     `Activation memory of a training step (estimate, input included): ${formatBytes(net.activationBytes(patch, batch))}`,
@@ -152,7 +164,8 @@ export async function runModel(req: ModelRequest): Promise<number> {
   let net: SegmentationNetwork | undefined;
   try {
     const m = await resolveModel(req);
-    const { patch, batch } = m;
+    const { patch } = m;
+    const batch = rankShare(m);
     net = buildNetwork(m.arch);
     const rows = net.layout(patch, batch);
     console.log(formatModelSummary(net, m, rows, req.blocks));
@@ -160,7 +173,7 @@ export async function runModel(req: ModelRequest): Promise<number> {
     if (pruning) console.log(`\n${formatPruningSummary(pruning)}`);
     if (req.json) {
       console.log(JSON.stringify({
-        name: net.displayName, architecture: net.architecture(), params: net.numParameters(), patch: labelTriple(patch, m.transposeForward), batch,
+        name: net.displayName, architecture: net.architecture(), params: net.numParameters(), patch: labelTriple(patch, m.transposeForward), batch: m.batch, ranks: m.ranks, batchPerRank: batch,
         networkAxes: arrayAxisNames(m.transposeForward),
         activationBytes: net.activationBytes(patch, batch), layers: rows, ...(pruning ? { pruning } : {}),
       }));

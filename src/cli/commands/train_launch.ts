@@ -3,10 +3,13 @@
  * worker processes, as torchrun does: each runs the same command with RANK, WORLD_SIZE, LOCAL_RANK,
  * MASTER_ADDR and MASTER_PORT set (src/train/data_parallel.ts joins them into one c10d group), and CPU workers
  * share the cores (PSPSEG_THREADS, unless set). Rank 0 prints for the group. When a worker fails, the others
- * are stopped and the message names the rank; the exit code is non-zero.
+ * are stopped (SIGTERM, then SIGKILL after STOP_GRACE_MS; a second Ctrl-C kills at once) and the message names
+ * the rank; the exit code is non-zero. With --nnodes > 1 the launcher first checks that other machines can reach
+ * this one (GLOO_SOCKET_IFNAME, or a hostname that does not resolve to the loopback).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { lookup } from 'node:dns/promises';
+import { availableParallelism, constants, hostname } from 'node:os';
 import { freePort } from '../../util/free_port.js';
 
 export interface LaunchOptions {
@@ -18,8 +21,35 @@ export interface LaunchOptions {
 /** The dataset's work folder, prepared by the launcher before it starts the workers. */
 export const PREPARED_WORKDIR_ENV = 'PSPSEG_PREPARED_WORKDIR';
 
-/** Runs the workers to the end; returns the exit code (0 when every worker succeeded). */
+/** How long stopped workers get to exit before they are killed. */
+export const STOP_GRACE_MS = 10_000;
+
+const isLoopback = (address: string): boolean => address.startsWith('127.') || address === '::1';
+
+/**
+ * Null, or why other machines could not reach this one's ranks: without GLOO_SOCKET_IFNAME a rank listens on
+ * the address its hostname resolves to, and Debian maps the hostname to 127.0.1.1 (the group would wait for
+ * connections that never come, until the timeout).
+ */
+export async function unreachableHostname(env: NodeJS.ProcessEnv = process.env, name = hostname()): Promise<string | null> {
+  if (env.GLOO_SOCKET_IFNAME) return null;
+  let address: string;
+  try { ({ address } = await lookup(name)); } catch { return `this machine's hostname '${name}' does not resolve`; }
+  return isLoopback(address) ? `this machine's hostname '${name}' resolves to ${address}, which other machines cannot reach` : null;
+}
+
+/**
+ * Runs the workers to the end; returns the exit code: 0 when every worker succeeded, 128 + the signal's number
+ * when the launcher was interrupted (as a shell reports it), else 1.
+ */
 export async function launchWorkers(o: LaunchOptions): Promise<number> {
+  if (o.nnodes > 1) {
+    const why = await unreachableHostname({ ...process.env, ...o.env });
+    if (why) {
+      console.error(`pspseg train: --nnodes ${o.nnodes}: ${why}; set GLOO_SOCKET_IFNAME to the network interface the machines share (e.g. GLOO_SOCKET_IFNAME=eth0, see 'ip -brief address')`);
+      return 2;
+    }
+  }
   const [addr, port] = o.master ? [o.master.slice(0, o.master.lastIndexOf(':')), o.master.slice(o.master.lastIndexOf(':') + 1)] : ['127.0.0.1', String(await freePort())];
   const world = o.nprocPerNode * o.nnodes;
   const threads = process.env.PSPSEG_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / o.nprocPerNode)));
@@ -27,19 +57,32 @@ export async function launchWorkers(o: LaunchOptions): Promise<number> {
     `rendezvous ${addr}:${port}, ${threads} engine thread(s) each`);
   const children: { rank: number; child: ChildProcess }[] = [];
   let failure: string | null = null;
+  let interrupted: NodeJS.Signals | null = null;
+  let killTimer: NodeJS.Timeout | undefined;
+  const running = () => children.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
+  const killAll = () => { for (const c of running()) c.child.kill('SIGKILL'); };
   const stopOthers = (reason: string) => {
     if (failure) return;
     failure = reason;
     console.error(`pspseg train: ${reason}; stopping the other ranks on this machine`);
-    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGTERM');
+    for (const c of running()) c.child.kill('SIGTERM');
+    // a rank blocked in a collective does not run its SIGTERM handler until the collective times out
+    killTimer = setTimeout(killAll, STOP_GRACE_MS);
+    killTimer.unref();
   };
-  const forward = (signal: NodeJS.Signals) => () => stopOthers(`interrupted (${signal})`);
+  // a second interrupt kills at once
+  const forward = (signal: NodeJS.Signals) => () => {
+    if (interrupted) { killAll(); return; }
+    interrupted = signal;
+    stopOthers(`interrupted (${signal})`);
+  };
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
   try {
     const exits = Array.from({ length: o.nprocPerNode }, (_, local) => {
       const rank = o.nodeRank * o.nprocPerNode + local;
-      const child = spawn(process.execPath, process.argv.slice(1), {
+      // the same Node options (e.g. --max-old-space-size) and arguments as this process
+      const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
         env: {
           ...process.env, ...o.env, RANK: String(rank), WORLD_SIZE: String(world), LOCAL_RANK: String(local), LOCAL_WORLD_SIZE: String(o.nprocPerNode),
           MASTER_ADDR: addr, MASTER_PORT: port, PSPSEG_THREADS: threads,
@@ -57,8 +100,10 @@ export async function launchWorkers(o: LaunchOptions): Promise<number> {
       });
     });
     const codes = await Promise.all(exits);
+    if (interrupted) return 128 + constants.signals[interrupted];
     return codes.every((c) => c === 0) ? 0 : 1;
   } finally {
+    clearTimeout(killTimer);
     for (const [s, h] of handlers) process.off(s, h);
   }
 }

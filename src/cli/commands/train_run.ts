@@ -4,12 +4,14 @@
  */
 import type { TrainOptions } from '../../train/options.js';
 import { preparedWorkDir } from '../../train/preprocessed.js';
+import { isRankOfGroup } from '../../train/data_parallel.js';
 import { runTraining } from '../../train/run.js';
 import { PREPARED_WORKDIR_ENV, launchWorkers } from './train_launch.js';
 
 /** Trains; returns the exit code. */
 export async function runTrain(dataset: string, options: TrainOptions): Promise<number> {
-  const worker = process.env.RANK !== undefined && process.env.WORLD_SIZE !== undefined;
+  // a rank of a group (started by the launcher below, torchrun or Slurm); WORLD_SIZE=1 is one process
+  const worker = isRankOfGroup();
   // The launcher below prepares the dataset once and hands its work folder to its workers (ranks started by
   // torchrun each prepare it: give them an already preprocessed dataset, or they wait on its lock).
   const launched = worker ? process.env[PREPARED_WORKDIR_ENV] : undefined;
