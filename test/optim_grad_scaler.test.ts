@@ -43,3 +43,25 @@ test('GradScaler: unscaled gradients equal the plain loss\' gradients; inf skips
   scaler.dispose();
   opt.dispose();
 }));
+
+test('GradScaler state: a scaler loaded with another\'s state goes on as it would have (scale, growth count, skipped steps)', () => tidy(() => {
+  const w = tensor(new Float32Array([1, -2, 3]), [3]).requiresGrad_().keep();
+  const opt = new SGD([['w', w]], { lr: 0.1 });
+  const goodStep = (s: GradScaler) => {
+    opt.zeroGrad();
+    s.scaleLoss(w.mul(w).sum()).backward();
+    s.step(opt, s.unscale([w]));
+  };
+  const a = new GradScaler('cpu', { initScale: 256, growthInterval: 3 });
+  opt.zeroGrad();
+  a.scaleLoss(w.sum().mul(Infinity)).backward();
+  a.step(opt, a.unscale([w])); // skipped: 128
+  goodStep(a); goodStep(a); // two of three good steps towards growth
+  assert.deepEqual(a.state(), { scale: 128, growthTracker: 2, skipped: 1 });
+  const b = new GradScaler('cpu', { initScale: 256, growthInterval: 3 });
+  b.loadState(JSON.parse(JSON.stringify(a.state())) as ReturnType<GradScaler['state']>);
+  goodStep(a); goodStep(b);
+  assert.deepEqual(b.state(), a.state());
+  assert.deepEqual(b.state(), { scale: 256, growthTracker: 0, skipped: 1 }, 'the third good step doubled the scale');
+  a.dispose(); b.dispose(); opt.dispose();
+}));

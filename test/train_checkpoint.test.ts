@@ -42,7 +42,7 @@ function trained(opt: 'sgd' | 'adamw', steps: number): { net: SmallUNet; opt: Op
 
 const state = (epoch: number): TrainerStateInput => ({
   epoch, configHash: 'abc', architecture: { kind: 'small-unet' }, logs: [], ema: 0.5, bestEma: 0.6,
-  rng: { seed: 0, scheme: 'test' }, pruning: { masked: ['enc1.b0'] },
+  rng: { seed: 0, scheme: 'test' }, pruning: { masked: ['enc1.b0'] }, lossScale: { scale: 32768, growthTracker: 17, skipped: 2 },
 });
 
 for (const kind of ['sgd', 'adamw'] as const) {
@@ -53,6 +53,7 @@ for (const kind of ['sgd', 'adamw'] as const) {
     const c = loadCheckpoint(dir, 'latest')!;
     assert.equal(c.state.epoch, 7);
     assert.deepEqual(c.state.pruning, { masked: ['enc1.b0'] });
+    assert.deepEqual(c.state.lossScale, { scale: 32768, growthTracker: 17, skipped: 2 });
     assert.equal(c.weightsPath, checkpointWeightsFile(dir, 'latest'));
 
     const b = trained(kind, 0); // same architecture, untouched weights, empty optimiser

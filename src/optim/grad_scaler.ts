@@ -11,6 +11,8 @@ import { type Tensor, ampUnscale, ampUpdateScale, full, noGrad, tidy, zeros } fr
 import type { Optimizer } from './optimizer.js';
 
 export interface GradScalerOptions { initScale?: number; growthFactor?: number; backoffFactor?: number; growthInterval?: number }
+/** The scale, the count of good steps since it last changed, and the steps skipped so far. */
+export interface GradScalerState { scale: number; growthTracker: number; skipped: number }
 
 export class GradScaler {
   readonly growthFactor: number;
@@ -71,6 +73,16 @@ export class GradScaler {
         this.tracker.zero_();
       } else this.tracker.add_(1);
     }));
+  }
+
+  /** What a checkpoint keeps, so that a resumed run goes on with the same scale. */
+  state(): GradScalerState {
+    return { scale: this.scale, growthTracker: this.tracker.item(), skipped: this.skipped };
+  }
+
+  loadState(s: GradScalerState): void {
+    noGrad(() => { this.scaleT.fill_(s.scale); this.tracker.fill_(s.growthTracker); });
+    this.skipped = s.skipped;
   }
 
   dispose(): void {

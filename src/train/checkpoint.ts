@@ -49,6 +49,8 @@ export const trainerStateSchema = z.object({
   rng: z.object({ seed: z.number().int(), scheme: z.string() }).strict(),
   /** The pruning schedule's state (TrainingHooks); null without one. */
   pruning: z.unknown(),
+  /** The fp16 gradient scaler's state (GradScaler.state); null when the run trained without one. */
+  lossScale: z.object({ scale: z.number().positive(), growthTracker: z.number().int().min(0), skipped: z.number().int().min(0) }).strict().nullable().default(null),
 }).strict();
 
 export type TrainerState = z.output<typeof trainerStateSchema>;

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { guardTrainingMemory } from '../data/sampling/training_memory.js';
 import { SegmentationNetwork, trainingStepMemory } from '../models/index.js';
-import { AdamW, type Optimizer, SGD } from '../optim/index.js';
+import { AdamW, type GradScalerState, type Optimizer, SGD } from '../optim/index.js';
 import { type Device, engineConfig, loadSafetensors } from '../tensor/index.js';
 import type { Axes3 } from '../util/triple.js';
 import { CheckpointError, type LoadedCheckpoint, disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
@@ -30,6 +30,8 @@ export interface RunState<N extends TrainableNetwork> {
   startEpoch: number;
   /** The checkpoint's pruning slot when continuing (for the hooks), else undefined. */
   hookState?: unknown;
+  /** The checkpoint's fp16 gradient scaler state (null: none). */
+  lossScale?: GradScalerState | null;
 }
 
 export interface OpenRunOptions<N extends TrainableNetwork> {
@@ -139,5 +141,5 @@ export async function openRun<N extends TrainableNetwork>(o: OpenRunOptions<N>):
   if (writer) await writeTrainingLog(logPath, logs, records); // exactly the checkpoint's epochs
   o.print(startEpoch >= c.epochs ? `${out}: training already finished (${c.epochs} epochs); nothing to continue`
     : `continuing from ${ckpt.weightsPath} (epoch ${startEpoch} of ${c.epochs} done)`);
-  return { net, opt, device, logs, records, ema, bestEma, startEpoch, hookState: ckpt.state.pruning };
+  return { net, opt, device, logs, records, ema, bestEma, startEpoch, hookState: ckpt.state.pruning, lossScale: ckpt.state.lossScale };
 }

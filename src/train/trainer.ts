@@ -167,6 +167,8 @@ class TrainingRun<N extends TrainableNetwork> {
     this.dp = s.parallel ?? null;
     this.writer = this.dp === null || this.dp.rank === 0;
     this.scaler = s.config.runtime.precision === 'fp16' ? new GradScaler(st.device) : null;
+    // a resumed fp16 run goes on with its scale (a run continued in another precision starts a new one)
+    if (this.scaler && st.lossScale) this.scaler.loadState(st.lossScale);
     this.print = s.print ?? ((l: string) => console.log(l));
     this.logPath = join(s.outDir, TRAINING_LOG_FILE);
     this.firstEpoch = st.startEpoch;
@@ -381,7 +383,7 @@ class TrainingRun<N extends TrainableNetwork> {
     const architecture = this.s.builder.describe(st.net);
     const state = {
       epoch: epochsDone, configHash: configHash(this.c), architecture, logs: st.logs, records: st.records, ema: st.ema, bestEma: st.bestEma,
-      rng: { seed: this.c.seed, scheme: RNG_SCHEME }, pruning: this.s.hooks?.state?.() ?? null,
+      rng: { seed: this.c.seed, scheme: RNG_SCHEME }, pruning: this.s.hooks?.state?.() ?? null, lossScale: this.scaler?.state() ?? null,
     };
     for (const kind of kinds) saveCheckpoint(this.s.outDir, kind, st.net.stateDict(), st.opt, state);
     await this.writeArchitecture(architecture);
