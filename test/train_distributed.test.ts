@@ -79,6 +79,12 @@ test('the launcher: interrupted, it stops its ranks and exits with 128 + the sig
   assert.match((await unreachableHostname({}, 'localhost'))!, /^this machine's hostname 'localhost' resolves to (127\.0\.0\.1|::1), which other machines cannot reach$/);
   assert.equal(await unreachableHostname({ GLOO_SOCKET_IFNAME: 'eth0' }, 'localhost'), null);
   assert.match((await unreachableHostname({}, 'no-such-host.invalid'))!, /does not resolve/);
+  // where this machine's hostname is the loopback's (this VM's), a second node is refused at once
+  if (await unreachableHostname({})) {
+    const nodes = await train([workDir, ...ARGS, '--epochs', '1', '--name', 'ddp_nodes', '--nnodes', '2', '--master', '192.0.2.1:29500']);
+    assert.equal(nodes.code, 2, nodes.err);
+    assert.match(nodes.err, /--nnodes 2: this machine's hostname '.*' resolves to .*; set GLOO_SOCKET_IFNAME/);
+  }
 });
 
 test('kill -9 of rank 1: the group stops naming it; --continue on one process finishes the run', { skip, timeout: 600_000 }, async () => {

@@ -43,7 +43,9 @@ export async function unreachableHostname(env: NodeJS.ProcessEnv = process.env, 
  * when the launcher was interrupted (as a shell reports it), else 1.
  */
 export async function launchWorkers(o: LaunchOptions): Promise<number> {
-  if (o.nnodes > 1) {
+  // (a master on the loopback keeps every node on this machine, and the ranks bind to the loopback too)
+  const masterHost = o.master?.slice(0, o.master.lastIndexOf(':'));
+  if (o.nnodes > 1 && masterHost !== undefined && !isLoopback(masterHost) && masterHost !== 'localhost') {
     const why = await unreachableHostname({ ...process.env, ...o.env });
     if (why) {
       console.error(`pspseg train: --nnodes ${o.nnodes}: ${why}; set GLOO_SOCKET_IFNAME to the network interface the machines share (e.g. GLOO_SOCKET_IFNAME=eth0, see 'ip -brief address')`);
