@@ -88,6 +88,8 @@ const r = await runTraining({
     'prune-window': pruning?.window, 'prune-calibration-batches': pruning?.calibrationBatches, 'prune-delta': pruning?.delta, 'prune-monitor': pruning?.monitored,
     name: req.name, epochs: req.epochs, iterations: req.iterations, 'val-iterations': req.valIterations, batch: req.batch, patch: req.patch,
     lr: req.lr, seed: req.seed, workers: req.workers, force: true, quiet: true,
+    // fp32 on every CPU, so that runs on different CPUs compare (auto picks bf16 where it is native)
+    precision: 'fp32',
   },
   print: (l) => { if (/^(epoch|pruning|--architecture|\S+ fold)/.test(l)) console.log(`  ${l}`); },
 });

@@ -86,7 +86,7 @@ try {
   const r = await runTraining({
     workDir: work,
     options: {
-      arch: 'psp', variant: 'S', name: 'bench', epochs, iterations, 'val-iterations': 1, batch: 2, patch: [side, side, side], seed: 0, workers, quiet: true,
+      arch: 'psp', variant: 'S', name: 'bench', epochs, iterations, 'val-iterations': 1, batch: 2, patch: [side, side, side], seed: 0, workers, quiet: true, precision: 'fp32',
       'prune-window': pruning.window, 'prune-calibration-batches': pruning.calibrationBatches, 'prune-stop-fraction': pruning.stopFraction,
       'prune-delta': pruning.delta, 'prune-monitor': pruning.monitored,
     },

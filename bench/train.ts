@@ -33,7 +33,7 @@ try {
   const { plan } = await planDataset(dataset);
   await savePlan(join(work, PLAN_FILE), plan);
   await preprocessDataset(dataset, plan, { outDir: join(work, PREPROCESSED_DIR) });
-  const r = await runTraining({ workDir: work, options: { arch: 'small', name: 'bench', epochs, iterations, 'val-iterations': valIterations, batch: 2, workers, quiet: true } });
+  const r = await runTraining({ workDir: work, options: { arch: 'small', name: 'bench', epochs, iterations, 'val-iterations': valIterations, batch: 2, workers, quiet: true, precision: 'fp32' } });
   const total = r.logs.reduce((a, e) => a + e.epochSeconds, 0);
   const wait = r.logs.reduce((a, e) => a + e.dataWaitSeconds, 0);
   const train = r.logs.reduce((a, e) => a + e.trainSeconds, 0);

@@ -65,7 +65,10 @@ test('float16 autocast on a CPU is a catchable error; resolvePrecision refuses i
   assert.equal(resolvePrecision('auto', 'cuda', avx2), 'fp16');
   assert.equal(resolvePrecision('auto', 'cuda:1', avx2), 'fp16');
   assert.equal(resolvePrecision('auto', 'cpu', avx2), 'fp32');
-  assert.equal(resolvePrecision('auto', 'cpu', amd), 'fp32', 'bf16 is not auto\'s choice on a CPU until measured (AUTO_BF16_ON_CPU)');
+  assert.equal(resolvePrecision('auto', 'cpu', amd), 'bf16', 'training on a CPU with native bfloat16 (AUTO_BF16_ON_CPU)');
+  assert.equal(resolvePrecision('auto', 'cpu', amd, 'predict'), 'fp32', 'prediction on a CPU stays fp32');
+  assert.equal(resolvePrecision('auto', 'cpu', avx2, 'predict'), 'fp32');
+  assert.equal(resolvePrecision('auto', 'cuda', amd, 'predict'), 'fp16');
   assert.equal(resolvePrecision('bf16', 'cpu', avx2), 'bf16');
   assert.equal(resolvePrecision('fp16', 'cuda', avx2), 'fp16');
 });

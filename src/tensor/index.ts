@@ -3,7 +3,7 @@ export { Tensor, type Device, type Scalar, type TensorOrScalar } from './tensor.
 export * from './create.js';
 export * from './grad_mode.js';
 export { ampUnscale, ampUpdateScale, autocast } from './autocast.js';
-export { AUTO_BF16_ON_CPU, PRECISIONS, PRECISION_CHOICES, type Precision, type PrecisionChoice, resolvePrecision } from './precision.js';
+export { AUTO_BF16_ON_CPU, PRECISIONS, PRECISION_CHOICES, type Precision, type PrecisionChoice, type PrecisionUse, resolvePrecision } from './precision.js';
 export * as F from './functional.js';
 export { tidy, keep, scopeDepth } from './scope.js';
 export { TorchError, type TorchErrorCode } from './errors.js';

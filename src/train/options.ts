@@ -143,7 +143,7 @@ export const TRAIN_OPTIONS = {
     type: 'choice', values: PRECISION_CHOICES, field: 'runtime.precision', runtime: true, placeholder: 'P',
     toField: (v: PrecisionChoice, c) => resolvePrecision(v, c.config.runtime?.device ?? 'cpu'),
     derive: (c) => resolvePrecision('auto', c.config.runtime?.device ?? 'cpu'), defaultText: 'auto',
-    help: 'auto (fp16 on CUDA, fp32 on a CPU), fp32, bf16 (autocast to bfloat16: CPU, CUDA) or fp16 (CUDA, with loss scaling)',
+    help: 'auto (fp16 on CUDA; on a CPU bf16 where it computes bfloat16 natively, else fp32), fp32, bf16 (autocast to bfloat16: CPU, CUDA) or fp16 (CUDA, with loss scaling)',
   },
   workers: { type: 'integer', min: 0, field: 'runtime.workers', runtime: true, derive: () => null, defaultText: 'cores - 1, at most 4', help: 'data loader worker threads' },
   quiet: { type: 'boolean', run: true, help: 'no progress bars' },

@@ -28,7 +28,7 @@ The schedules and their measured time and Dice: docs/demo.md.`,
     'no-tta': { type: 'boolean', help: 'predict without mirroring (faster, usually a little worse)' },
     precision: {
       type: 'choice', values: PRECISION_CHOICES, default: 'auto', placeholder: 'P',
-      help: 'training and prediction: auto (fp32 on a CPU), fp32 or bf16 (autocast to bfloat16)',
+      help: 'training and prediction: auto (bf16 on a CPU that computes bfloat16 natively, else fp32), fp32 or bf16 (autocast to bfloat16)',
     },
   },
   check: (o, [dataset]) => {

@@ -6,7 +6,10 @@ export async function runInfo(o: { json: boolean; verbose: boolean }): Promise<n
   const c = engineConfig();
   const cpu = cpuInfo();
   const precision = {
-    cpuNativeBf16: hasNativeBf16(cpu), auto: { cpu: resolvePrecision('auto', 'cpu', cpu), ...(c.cuda ? { cuda: resolvePrecision('auto', 'cuda', cpu) } : {}) },
+    cpuNativeBf16: hasNativeBf16(cpu), auto: {
+      cpu: resolvePrecision('auto', 'cpu', cpu), cpuPredict: resolvePrecision('auto', 'cpu', cpu, 'predict'),
+      ...(c.cuda ? { cuda: resolvePrecision('auto', 'cuda', cpu) } : {}),
+    },
   };
   if (o.json) {
     console.log(JSON.stringify({ ...c, cpu, precision }, null, 2));
@@ -22,7 +25,7 @@ export async function runInfo(o: { json: boolean; verbose: boolean }): Promise<n
     `allocator  ${c.allocator.name === 'huge-pages' ? 'blocks of 1 MiB or more on transparent huge pages, ' : ''}glibc malloc ${c.mallocTuned ? 'tuned (no mmap, no trim)' : 'default'}` +
       `${c.allocator.name === 'huge-pages' ? ' for smaller ones' : ''}`,
     `precision  bfloat16 ${precision.cpuNativeBf16 ? 'native on this CPU (avx512_bf16 or AMX)' : 'emulated on this CPU (no avx512_bf16 or AMX)'}; ` +
-      `--precision auto: ${precision.auto.cpu} on cpu${c.cuda ? `, ${precision.auto.cuda} on cuda` : ''}`,
+      `--precision auto: ${precision.auto.cpu} for training on cpu (${precision.auto.cpuPredict} for predict)${c.cuda ? `, ${precision.auto.cuda} on cuda` : ''}`,
   ].join('\n'));
   if (o.verbose) console.log(`\n${c.parallelInfo}`);
   return 0;

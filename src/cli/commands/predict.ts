@@ -42,7 +42,7 @@ A case that cannot be read is reported and skipped; the exit code is then 1.`,
     if (!o.input.length) throw new UsageError('-i/--input is required');
     if (!o.output) throw new UsageError('-o/--output is required');
     if (!o.model) throw new UsageError('-m/--model is required');
-    resolvePrecision(o.precision, o.device); // fp16 without CUDA: a usage error before anything loads
+    resolvePrecision(o.precision, o.device, undefined, 'predict'); // fp16 without CUDA: a usage error before anything loads
   },
   run: async (o) => (await import('./predict_run.js')).runPredict(predictRequest(o)),
 });

@@ -50,7 +50,7 @@ async function openFolder(o: PredictCommandOptions, builder?: NetworkBuilder): P
   const { loadModelFolder } = await import('../../infer/model_folder.js');
   const { libtorchPredictionModel } = await import('../../infer/libtorch_forward.js');
   const loaded = await loadModelFolder(o.model, o.checkpoint, { device: o.device, builder });
-  return { model: libtorchPredictionModel(loaded, o.device, resolvePrecision(o.precision, o.device)), valCases: loaded.config.valCases, close: () => loaded.network.dispose() };
+  return { model: libtorchPredictionModel(loaded, o.device, resolvePrecision(o.precision, o.device, undefined, 'predict')), valCases: loaded.config.valCases, close: () => loaded.network.dispose() };
 }
 
 /** The inputs, or only the model's validation cases among them (--val); a string says why there is nothing to do. */
