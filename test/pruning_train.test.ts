@@ -19,7 +19,8 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync } from 'node:fs';
 import { LOCK_FILE } from '../src/util/folder_lock.js';
 import { basename, join } from 'node:path';
-import { loadSafetensors, noGrad, tidy } from '../src/tensor/index.js';
+import { autocast, loadSafetensors, noGrad, tidy } from '../src/tensor/index.js';
+import { asFloat32, float32Output } from '../src/nn/network_output.js';
 import { buildNetwork as buildModel, loadArchitecture, pspArchitecture } from '../src/models/index.js';
 import { loadPruningSummary, parsePruningState, type PruningEvent } from '../src/pruning/index.js';
 import { BatchLoader } from '../src/data/sampling/loader.js';
@@ -155,8 +156,11 @@ test('the network rebuilt from architecture.json and checkpoint_final reproduces
   const totals: number[] = [];
   for await (const b of loader) {
     totals.push(noGrad(() => tidy(() => {
-      const out = net.forward(b.image);
-      const masked = net.encode(loss.maskInput!(b.image, b.target[0]!));
+      // in the run's precision, as the trainer's validation ran (`auto` may have picked bf16)
+      const { out, masked } = autocast(c.runtime.precision, 'cpu', () => ({
+        out: float32Output(net.forward(b.image)),
+        masked: net.encode(loss.maskInput!(b.image, b.target[0]!)).map(asFloat32),
+      }));
       return loss.compute(out, masked, b.target).total.item();
     })));
     b.dispose();

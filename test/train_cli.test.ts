@@ -112,7 +112,7 @@ test('a continued run takes only its runtime settings; any other setting must eq
   const stored = settings({ epochs: 10, patch: [48, 64, 16] });
   const ctx = (o: TrainOptions) => ({ given: o, plan: plan(), architecture: null });
   const same = continuedConfig(stored, ctx({ continue: true, epochs: 10, patch: [48, 64, 16], workers: 2, device: 'cuda' }), '/f/config.json');
-  assert.deepEqual(same.runtime, { device: 'cuda', workers: 2, precision: 'fp32' }, 'the stored precision unless one is given');
+  assert.deepEqual(same.runtime, { device: 'cuda', workers: 2, precision: stored.runtime.precision, ranks: 1 }, 'the stored precision unless one is given');
   const moved = continuedConfig(stored, ctx({ continue: true, device: 'cuda', precision: 'auto' }), '/f/config.json');
   assert.equal(moved.runtime.precision, 'fp16', 'auto resolves on the device given now');
   assert.deepEqual({ ...same, runtime: stored.runtime }, stored);
