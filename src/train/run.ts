@@ -157,10 +157,9 @@ async function trainInFolder(r: TrainRun & { parallel: DataParallel | null }, d:
     if (config.dataset.planHash !== d.planHash)
       throw new Error(`${configPath}: the run trained on plan ${config.dataset.planHash}, the dataset is now preprocessed with plan ${d.planHash}`);
   } else {
-    const clear = existsSync(configPath) && writer;
-    if (clear && !o.force) throw new Error(`${outDir} already holds a run (${CONFIG_FILE}); add --continue to resume it or --force to start over`);
+    clearOld = existsSync(configPath) && writer;
+    if (clearOld && !o.force) throw new Error(`${outDir} already holds a run (${CONFIG_FILE}); add --continue to resume it or --force to start over`);
     config = await freshConfig(o, d, name, fold, given?.arch ?? null, writer);
-    clearOld = clear;
   }
 
   // CUDA ranks: each takes its machine's GPU LOCAL_RANK (runtime settings are outside the config's hash)
@@ -176,8 +175,8 @@ async function trainInFolder(r: TrainRun & { parallel: DataParallel | null }, d:
     if (n % m) throw new Error(`patch ${formatXYZ(config.patchSize, d.plan.transposeForward)}: its ${arrayAxisNames(d.plan.transposeForward)[i]} size ${n} ` +
       `must be a multiple of ${m} for --arch ${config.network.arch}`);
   });
-  // settings that cannot run are refused before --force clears the old run
-  if (dp) rankBatch(config.batchSize, config.oversampleForeground, dp.rank, dp.worldSize);
+  // settings that cannot run are refused before --force clears the old run (rankBatch throws for a batch the ranks cannot split)
+  const rankShare = dp ? rankBatch(config.batchSize, config.oversampleForeground, dp.rank, dp.worldSize) : null;
   if (clearOld) {
     for (const f of RUN_FILES) rmSync(join(outDir, f), { force: true });
     removeCheckpoints(outDir);
@@ -205,8 +204,7 @@ async function trainInFolder(r: TrainRun & { parallel: DataParallel | null }, d:
   if (config.valCases.length === 1 && config.fold !== 'all')
     print(`note: fold ${config.fold} validates on one case (${config.valCases[0]}): the pseudo Dice, and so the best checkpoint, rest on it alone` +
       (d.caseIds.length < 5 ? ` (the dataset has ${d.caseIds.length} cases, so ${d.caseIds.length} folds of one case each; --fold all trains and validates on every case)` : ''));
-  if (dp) print(`data-parallel: ${dp.worldSize} ranks (c10d, Gloo), batch ${config.batchSize} split into ` +
-    `${rankBatch(config.batchSize, config.oversampleForeground, dp.rank, dp.worldSize).batchSize} per rank`);
+  if (dp && rankShare) print(`data-parallel: ${dp.worldSize} ranks (c10d, Gloo), batch ${config.batchSize} split into ${rankShare.batchSize} per rank`);
   const setup = {
     config, outDir, trainCases: pick(config.trainCases), valCases: pick(config.valCases), loss,
     resume: o.continue, quiet, print, onEpochEnd: r.onEpochEnd, axes, parallel: dp,

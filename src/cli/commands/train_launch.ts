@@ -24,7 +24,7 @@ export const PREPARED_WORKDIR_ENV = 'PSPSEG_PREPARED_WORKDIR';
 /** How long stopped workers get to exit before they are killed. */
 export const STOP_GRACE_MS = 10_000;
 
-const isLoopback = (address: string): boolean => address.startsWith('127.') || address === '::1';
+const isLoopback = (host: string): boolean => host === 'localhost' || host.startsWith('127.') || host === '::1';
 
 /**
  * Null, or why other machines could not reach this one's ranks: without GLOO_SOCKET_IFNAME a rank listens on
@@ -43,16 +43,15 @@ export async function unreachableHostname(env: NodeJS.ProcessEnv = process.env, 
  * when the launcher was interrupted (as a shell reports it), else 1.
  */
 export async function launchWorkers(o: LaunchOptions): Promise<number> {
+  const [addr, port] = o.master ? [o.master.slice(0, o.master.lastIndexOf(':')), o.master.slice(o.master.lastIndexOf(':') + 1)] : ['127.0.0.1', String(await freePort())];
   // (a master on the loopback keeps every node on this machine, and the ranks bind to the loopback too)
-  const masterHost = o.master?.slice(0, o.master.lastIndexOf(':'));
-  if (o.nnodes > 1 && masterHost !== undefined && !isLoopback(masterHost) && masterHost !== 'localhost') {
+  if (o.nnodes > 1 && !isLoopback(addr)) {
     const why = await unreachableHostname({ ...process.env, ...o.env });
     if (why) {
       console.error(`pspseg train: --nnodes ${o.nnodes}: ${why}; set GLOO_SOCKET_IFNAME to the network interface the machines share (e.g. GLOO_SOCKET_IFNAME=eth0, see 'ip -brief address')`);
       return 2;
     }
   }
-  const [addr, port] = o.master ? [o.master.slice(0, o.master.lastIndexOf(':')), o.master.slice(o.master.lastIndexOf(':') + 1)] : ['127.0.0.1', String(await freePort())];
   const world = o.nprocPerNode * o.nnodes;
   const threads = process.env.PSPSEG_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / o.nprocPerNode)));
   console.log(`data-parallel: ${o.nprocPerNode} worker(s) on this machine (node ${o.nodeRank} of ${o.nnodes}), ${world} rank(s) in all, ` +
